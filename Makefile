@@ -1,0 +1,45 @@
+# needsmap: `make demo` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+RAW ?= ../shared/data/raw
+OUT ?= out/wirral
+
+.PHONY: setup demo test bench lab data lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create the virtual environment and install the pinned set
+
+demo: setup  ## run the bundled Wirral case end to end
+	$(VENV)/bin/needsmap run --out $(OUT)
+
+test: setup  ## lint, type checks, then the test suite (unit, end-to-end, browser, notebooks)
+	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/mypy
+	$(PY) -m pytest
+
+bench: setup  ## speed and memory benchmark (Wirral and England scale)
+	$(PY) benchmarks/run.py
+
+lab: setup  ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks
+
+data: setup  ## rebuild data/ from the public raw files in $(RAW)
+	$(PY) scripts/prepare_data.py $(RAW)
+
+lock:  ## re-resolve the newest compatible set and pin it (needs the registry)
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet ".[notebooks,dev]"
+	(echo "# Pinned, tested set for Python 3.11 (venv + pip). Regenerate with 'make lock'."; \
+	 .venv-lock/bin/pip freeze --exclude-editable | grep -v '^needsmap') > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,445 @@
+"""Build needsmap's bundled dataset for one local authority from the public raw files.
+
+Usage::
+
+    python scripts/prepare_data.py RAW_DIR [--out data/wirral] [--lad E08000015]
+
+RAW_DIR is the folder described by its MANIFEST.md (``shared/data/raw`` beside this
+repository). The script is deterministic: rerunning it on the same files writes the
+same bytes. Every choice it makes is explained in ``data/README.md``.
+
+Only Wirral (E08000015) has boundaries, population, services and postcodes in the raw
+folder. For another LAD code the script writes what the England-wide files cover
+(IoD2025 deprivation and the LSOA -> ward lookup) and lists what the council must add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+BNG = "EPSG:27700"
+DOMAINS_2025 = [
+    "IMD",
+    "Income",
+    "Employment",
+    "Education",
+    "Health",
+    "Crime",
+    "Housing_and_Services",
+    "Environment",
+]
+SUBDOMAINS_2025 = [
+    "children_and_young_people",
+    "adult_skills",
+    "geographical_barriers",
+    "wider_barriers",
+    "indoors",
+    "outdoors",
+]
+DOMAINS_2019 = [
+    "IMD",
+    "Income",
+    "Employment",
+    "Education",
+    "Health",
+    "Crime",
+    "Housing_and_Access",
+    "Environment",
+]
+CASELOAD_MEASURES = {
+    "children_in_need": "children_in_need_at_31_march",
+    "child_protection_plans": "child_protection_plans_at_31_march",
+    "looked_after_children": "children_looked_after_at_31_march",
+}
+SEED = 20251127
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    print(f"  wrote {path} ({len(frame)} rows)")
+
+
+def _snake(name: str) -> str:
+    return name.lower()
+
+
+def prepare_geography(raw: Path, out: Path) -> gpd.GeoDataFrame:
+    lsoa = gpd.read_file(raw / "boundaries/wirral_lsoa21_bsc.geojson")
+    lookup = pd.read_csv(raw / "lookups/wirral_lsoa21_wd24_lad24_bestfit.csv")
+    lsoa = lsoa[["LSOA21CD", "LSOA21NM", "geometry"]].merge(
+        lookup[["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"]],
+        on="LSOA21CD",
+        how="left",
+        validate="1:1",
+    )
+    if lsoa["WD24CD"].isna().any():
+        sys.exit("LSOA without a ward in the best-fit lookup; check the raw files.")
+    lsoa = lsoa.rename(
+        columns={
+            "LSOA21CD": "lsoa_code",
+            "LSOA21NM": "lsoa_name",
+            "WD24CD": "ward_code",
+            "WD24NM": "ward_name",
+            "LAD24CD": "lad_code",
+            "LAD24NM": "lad_name",
+        }
+    ).sort_values("lsoa_code", ignore_index=True)
+    lsoa = lsoa.to_crs("EPSG:4326")
+    path = out / "lsoa21.geojson"
+    if path.exists():
+        path.unlink()
+    lsoa.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6, RFC7946="YES")
+    print(f"  wrote {path} ({len(lsoa)} LSOAs, {lsoa['ward_code'].nunique()} wards)")
+    return lsoa
+
+
+def prepare_deprivation(raw: Path, out: Path) -> None:
+    iod = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_domains.csv")
+    sup = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_idaci_idaopi_popdenominators.csv")
+    scores = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_idaci_idaopi_scores.csv")
+    check = iod.merge(scores, on="LSOA21CD", suffixes=("", "_check"))
+    for col in ("IMD_score", "Income_score", "Employment_score"):
+        if not np.allclose(check[col], check[f"{col}_check"]):
+            sys.exit(f"{col} differs between the IoD2025 domain and score files.")
+    cols = ["LSOA21CD"]
+    for d in DOMAINS_2025 + SUBDOMAINS_2025:
+        cols += [f"{d}_score", f"{d}_rank", f"{d}_decile"]
+    frame = (
+        iod[cols]
+        .merge(scores[["LSOA21CD", "IDACI_score", "IDAOPI_score"]], on="LSOA21CD", validate="1:1")
+        .merge(
+            sup[["LSOA21CD", "IDACI_rank", "IDACI_decile", "IDAOPI_rank", "IDAOPI_decile"]],
+            on="LSOA21CD",
+            validate="1:1",
+        )
+    )
+    frame.columns = ["lsoa_code"] + [_snake(c) for c in frame.columns[1:]]
+    _csv(frame.sort_values("lsoa_code"), out / "deprivation_iod2025_lsoa21.csv")
+
+    old = pd.read_csv(raw / "deprivation/wirral_iod2019_lsoa11_domains_idaci_pop.csv")
+    cols = ["LSOA11CD"]
+    for d in DOMAINS_2019:
+        cols += [f"{d}_rank", f"{d}_decile"]
+    cols += ["IDACI_rank", "IDACI_decile", "IDAOPI_rank", "IDAOPI_decile"]
+    frame = old[cols].copy()
+    frame.columns = ["lsoa11_code"] + [_snake(c) for c in frame.columns[1:]]
+    _csv(frame.sort_values("lsoa11_code"), out / "deprivation_iod2019_lsoa11.csv")
+
+    lookup = pd.read_csv(raw / "lookups/wirral_lsoa11_lsoa21_lad22.csv")
+    lookup = lookup[["LSOA11CD", "LSOA21CD", "CHGIND"]].rename(
+        columns={"LSOA11CD": "lsoa11_code", "LSOA21CD": "lsoa_code", "CHGIND": "change"}
+    )
+    _csv(lookup.sort_values(["lsoa11_code", "lsoa_code"]), out / "lsoa11_to_lsoa21.csv")
+
+
+def prepare_population(raw: Path, out: Path) -> pd.DataFrame:
+    """Mid-2022 totals and 0-15 (IoD2025 File 6) plus 0-17 mid-2020 mapped to LSOA21."""
+    denom = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_idaci_idaopi_popdenominators.csv")
+    pop = denom[["LSOA21CD", "pop_total_mid2022", "pop_0_15_mid2022"]].rename(
+        columns={
+            "LSOA21CD": "lsoa_code",
+            "pop_total_mid2022": "population",
+            "pop_0_15_mid2022": "children_0_15",
+        }
+    )
+    single = pd.read_csv(raw / "population/wirral_lsoa11_mid2020_single_year_age.csv")
+    lookup = pd.read_csv(raw / "lookups/wirral_lsoa11_lsoa21_lad22.csv")
+    kids = lookup[["LSOA11CD", "LSOA21CD"]].merge(
+        single[["LSOA11CD", "age_0_17"]], on="LSOA11CD", validate="m:1"
+    )
+    # A split LSOA11's children are shared among its LSOA21 parts by their mid-2022
+    # population; unchanged LSOAs keep their count. Totals are conserved exactly.
+    kids = kids.merge(pop[["lsoa_code", "population"]], left_on="LSOA21CD", right_on="lsoa_code")
+    share = kids["population"] / kids.groupby("LSOA11CD")["population"].transform("sum")
+    kids["children"] = kids["age_0_17"] * share
+    pop = pop.merge(kids[["lsoa_code", "children"]], on="lsoa_code", validate="1:1")
+    if not np.isclose(pop["children"].sum(), single["age_0_17"].sum()):
+        sys.exit("Children 0-17 not conserved when mapping LSOA11 to LSOA21.")
+    pop["children"] = pop["children"].round(1)
+    _csv(pop.sort_values("lsoa_code"), out / "population_lsoa21.csv")
+    return pop
+
+
+def prepare_postcodes(raw: Path, out: Path, lsoa: gpd.GeoDataFrame, lad: str) -> None:
+    """Live postcodes in the LAD, each with the 2021 LSOA it falls in.
+
+    The LSOA polygons are generalised (BSC), so about 0.3% of postcodes fall just
+    outside all of them; those take the nearest LSOA within 250 m.
+    """
+    pc = pd.read_csv(raw / "postcodes/ch41-49_ch60-66_codepoint_open_2025-10.csv")
+    pc = pc[pc["admin_district_code"] == lad]
+    points = gpd.GeoDataFrame(
+        pc[["postcode", "positional_quality", "easting", "northing"]],
+        geometry=gpd.points_from_xy(pc["easting"], pc["northing"]),
+        crs=BNG,
+    )
+    polys = lsoa[["lsoa_code", "geometry"]].to_crs(BNG)
+    joined = gpd.sjoin_nearest(points, polys, how="left", max_distance=250)
+    joined = joined[~joined.index.duplicated()]
+    n_far = int(joined["lsoa_code"].isna().sum())
+    frame = pd.DataFrame(joined.drop(columns=["geometry", "index_right"]))
+    frame = frame.sort_values("postcode", ignore_index=True)
+    _csv(frame, out / "postcodes.csv")
+    print(f"  {n_far} postcodes more than 250 m from any LSOA polygon kept without LSOA")
+
+
+def prepare_services(raw: Path, out: Path) -> None:
+    """GP practices, open schools and open libraries, by postcode (geocoded at run time)."""
+    gp = pd.read_csv(raw / "services/wirral_gp_practices_epraccur_2023-02.csv", dtype=str)
+    gp = gp[(gp["status_code"] == "A") & (gp["prescribing_setting"] == "4")]
+    gp_rows = pd.DataFrame(
+        {
+            "service_id": "ODS-" + gp["org_code"],
+            "name": gp["name"].str.title(),
+            "type": "gp_practice",
+            "subtype": "GP practice",
+            "postcode": gp["postcode"],
+            "capacity": np.nan,
+            "pupils": np.nan,
+            "fsm_pupils": np.nan,
+        }
+    )
+
+    schools = pd.read_csv(raw / "services/wirral_schools_gias_list_2022-07.csv", dtype=str)
+    schools = schools[schools["status_at_2022_07"] == "open"]
+    census = pd.read_csv(
+        raw / "services/wirral_school_census_jan2019.csv", dtype=str, na_values=["NA"]
+    )
+    schools = schools.merge(
+        census[["URN", "SCHOOLTYPE", "NOR", "NUMFSM"]],
+        left_on="urn",
+        right_on="URN",
+        how="left",
+        validate="1:1",
+    )
+    nor = pd.to_numeric(schools["NOR"])
+    school_rows = pd.DataFrame(
+        {
+            "service_id": "URN-" + schools["urn"],
+            "name": schools["name"],
+            "type": "school",
+            "subtype": schools["SCHOOLTYPE"].fillna("Not in the January 2019 census"),
+            "postcode": schools["postcode"],
+            "capacity": nor,
+            "pupils": nor,
+            "fsm_pupils": pd.to_numeric(schools["NUMFSM"]),
+        }
+    )
+
+    libs = pd.read_csv(raw / "services/wirral_public_libraries_ace_2023.csv", dtype=str)
+    libs = libs[libs["operation_23"].isin(["LA", "CR"]) & (libs["type"] == "Static Library")]
+    lib_rows = pd.DataFrame(
+        {
+            "service_id": "LIB-"
+            + libs["name"].str.upper().str.replace(r"[^A-Z]+", "-", regex=True),
+            "name": libs["name"] + " Library",
+            "type": "library",
+            "subtype": libs["operation_23"].map(
+                {"LA": "Council-run library", "CR": "Community-run library"}
+            ),
+            "postcode": libs["postcode"],
+            "capacity": pd.to_numeric(libs["hours"]),
+            "pupils": np.nan,
+            "fsm_pupils": np.nan,
+        }
+    )
+    services = pd.concat([gp_rows, school_rows, lib_rows], ignore_index=True)
+    services = services.sort_values(["type", "service_id"], ignore_index=True)
+    _csv(services, out / "services.csv")
+    print("  " + ", ".join(f"{n} {t}" for t, n in services["type"].value_counts().items()))
+
+
+def prepare_social_care(raw: Path, out: Path, lad: str) -> pd.DataFrame:
+    csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
+    sn = pd.read_csv(raw / "social_care/dfe_statistical_neighbours_april2021.csv")
+    la = csc.loc[csc["new_la_code"] == lad, "area_name"].dropna().unique()
+    if len(la) != 1:
+        sys.exit(f"{lad}: not found in the DfE children's social care file.")
+    la_name = la[0]
+    row = sn[sn["LA.Name"] == la_name]
+    neighbours = row[[f"SN{i}" for i in range(1, 11)]].iloc[0].tolist() if len(row) else []
+    keep = csc[
+        (csc["geographic_level"] == "National")
+        | (csc["area_name"] == la_name)
+        | (csc["area_name"].isin(neighbours) & (csc["geographic_level"] == "Local authority"))
+    ].copy()
+    keep["group"] = np.select(
+        [keep["geographic_level"] == "National", keep["area_name"] == la_name],
+        ["England", "Local authority"],
+        "Statistical neighbour",
+    )
+    keep = keep[
+        [
+            "group",
+            "area_name",
+            "new_la_code",
+            "time_period",
+            "measure",
+            "number",
+            "rate_per_10000",
+            "population_0_17",
+            "rate_raw",
+        ]
+    ].rename(columns={"new_la_code": "la_code", "time_period": "year"})
+    keep = keep.sort_values(["measure", "year", "group", "area_name"], ignore_index=True)
+    _csv(keep, out / "dfe_childrens_social_care.csv")
+    return keep[keep["group"] == "Local authority"]
+
+
+def synthetic_caseload(
+    lsoa: gpd.GeoDataFrame, pop: pd.DataFrame, dep: pd.DataFrame, la_rows: pd.DataFrame
+) -> pd.DataFrame:
+    """Seeded synthetic ward caseload whose totals equal the LA's published DfE counts.
+
+    Model, per measure m and year t (documented in data/README.md):
+
+        weight_w = children_w * (IDACI_w / IDACI_LA) ** gamma_m * exp(u_wm + v_wmt)
+        counts_t ~ Multinomial(N_mt, weight / sum(weight))
+
+    children_w is the ward's 0-17 population, IDACI_w its child-weighted IDACI score,
+    gamma_m the assumed steepness of the deprivation gradient (1.0 CIN, 1.2 CPP, 1.3 CLA:
+    statutory care rises faster than proportionally with child poverty), u_wm ~ N(0, 0.15)
+    a persistent ward effect and v_wmt ~ N(0, 0.08) a year-to-year one. N_mt is the DfE
+    count for the LA at 31 March of year t.
+    """
+    rng = np.random.default_rng(SEED)
+    gamma = {"children_in_need": 1.0, "child_protection_plans": 1.2, "looked_after_children": 1.3}
+    frame = lsoa[["lsoa_code", "ward_code", "ward_name"]].merge(pop, on="lsoa_code")
+    frame = frame.merge(dep[["lsoa_code", "idaci_score"]], on="lsoa_code")
+    frame["idaci_x_kids"] = frame["idaci_score"] * frame["children_0_15"]
+    wards = frame.groupby(["ward_code", "ward_name"], as_index=False)[
+        ["children", "children_0_15", "idaci_x_kids"]
+    ].sum()
+    wards["idaci"] = wards["idaci_x_kids"] / wards["children_0_15"]
+    idaci_la = wards["idaci_x_kids"].sum() / wards["children_0_15"].sum()
+    rows = []
+    for measure, dfe_measure in CASELOAD_MEASURES.items():
+        totals = la_rows[la_rows["measure"] == dfe_measure].set_index("year")["number"]
+        years = [y for y in range(2021, 2026) if y in totals.index and pd.notna(totals[y])]
+        u = rng.normal(0, 0.15, len(wards))
+        for year in years:
+            v = rng.normal(0, 0.08, len(wards))
+            w = wards["children"] * (wards["idaci"] / idaci_la) ** gamma[measure] * np.exp(u + v)
+            counts = rng.multinomial(int(totals[year]), (w / w.sum()).to_numpy())
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "ward_code": wards["ward_code"],
+                        "ward_name": wards["ward_name"],
+                        "period": f"{year}-03-31",
+                        "measure": measure,
+                        "count": counts,
+                    }
+                )
+            )
+    long = pd.concat(rows)
+    wide = long.pivot_table(
+        index=["ward_code", "ward_name", "period"], columns="measure", values="count"
+    ).reset_index()
+    wide.columns.name = None
+    wide = wide[["ward_code", "ward_name", "period", *CASELOAD_MEASURES]]
+    for m in CASELOAD_MEASURES:
+        wide[m] = wide[m].astype(int)
+    return wide.sort_values(["period", "ward_code"], ignore_index=True)
+
+
+def prepare_england(raw: Path, out: Path) -> None:
+    """England-wide IoD2025 scores with each LSOA's 2024 ward (for scale benchmarks)."""
+    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz")
+    cols = ["LSOA21CD"] + [f"{d}_score" for d in DOMAINS_2025] + ["IMD_rank", "IMD_decile"]
+    frame = iod[cols].merge(
+        lookup[["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"]],
+        on="LSOA21CD",
+        how="left",
+        validate="1:1",
+    )
+    frame = frame.rename(
+        columns={
+            "LSOA21CD": "lsoa_code",
+            "WD24CD": "ward_code",
+            "WD24NM": "ward_name",
+            "LAD24CD": "lad_code",
+            "LAD24NM": "lad_name",
+        }
+    )
+    frame.columns = [c.lower() for c in frame.columns]
+    path = out / "iod2025_lsoa21_wards.csv.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.sort_values("lsoa_code").to_csv(
+        path, index=False, lineterminator="\n", compression={"method": "gzip", "mtime": 0}
+    )
+    print(f"  wrote {path} ({len(frame)} LSOAs, {frame['ward_code'].nunique()} wards)")
+
+
+def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
+    meta = {
+        "area_name": lad_name,
+        "lad_code": lad,
+        "ward_vintage": "WD24 (best-fit from LSOA 2021)",
+        "lsoa_vintage": "LSOA21",
+        "deprivation": "English Indices of Deprivation 2025 (MHCLG)",
+        "population": "ONS mid-2022 (IoD2025 denominators); 0-17 from ONS mid-2020 on LSOA11",
+        "caseload_synthetic": True,
+        "caseload_note": (
+            "Synthetic ward caseload, calibrated to DfE published totals for the LA; "
+            "not real ward figures."
+        ),
+        "attribution": [
+            "Source: Office for National Statistics licensed under the Open Government "
+            "Licence v3.0. Contains OS data © Crown copyright and database right 2025.",
+            "Contains Royal Mail data © Royal Mail copyright and database right 2025. "
+            "Contains National Statistics data © Crown copyright and database right 2025.",
+            "English Indices of Deprivation 2025 and 2019, MHCLG, OGL v3.0. DfE children's "
+            "social care statistics, OGL v3.0. NHS ODS, DfE GIAS and school census, Arts "
+            "Council England libraries data.",
+        ],
+    }
+    path = out / "bundle.json"
+    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"  wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("raw", type=Path, help="folder with MANIFEST.md (shared/data/raw)")
+    parser.add_argument("--out", type=Path, default=Path("data/wirral"))
+    parser.add_argument("--lad", default="E08000015", help="LAD code (default Wirral)")
+    parser.add_argument(
+        "--england", type=Path, default=Path("data/england"), help="where the England file goes"
+    )
+    args = parser.parse_args(argv)
+    raw, out = args.raw, args.out
+    if not (raw / "MANIFEST.md").exists():
+        sys.exit(f"{raw}: no MANIFEST.md here; pass the shared/data/raw folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"Preparing {args.lad} from {raw} into {out}")
+    if args.lad != "E08000015":
+        sys.exit(
+            f"{args.lad}: the raw folder holds boundaries, population, postcodes and services "
+            "for Wirral only; see data/README.md for what another council must add."
+        )
+    lsoa = prepare_geography(raw, out)
+    prepare_deprivation(raw, out)
+    pop = prepare_population(raw, out)
+    prepare_postcodes(raw, out, lsoa, args.lad)
+    prepare_services(raw, out)
+    la_rows = prepare_social_care(raw, out, args.lad)
+    dep = pd.read_csv(out / "deprivation_iod2025_lsoa21.csv")
+    caseload = synthetic_caseload(lsoa, pop, dep, la_rows)
+    _csv(caseload, out / "caseload_synthetic.csv")
+    write_bundle_meta(out, args.lad, str(lsoa["lad_name"].iloc[0]))
+    prepare_england(raw, args.england)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

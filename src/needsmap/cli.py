@@ -1,0 +1,84 @@
+"""Command line: parse arguments, call the pipeline, turn NeedsmapError into exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from needsmap import __version__
+from needsmap.config import RunConfig, load_config
+from needsmap.errors import NeedsmapError
+
+log = logging.getLogger("needsmap")
+
+
+def _config(args: argparse.Namespace) -> RunConfig:
+    cfg = load_config(args.config) if args.config else RunConfig()
+    changes: dict[str, Any] = {}
+    if getattr(args, "caseload", None):
+        changes["caseload"] = args.caseload.resolve()
+    if getattr(args, "services", None):
+        changes["services"] = tuple(p.resolve() for p in args.services)
+    if getattr(args, "out", None):
+        changes["output"] = dataclasses.replace(cfg.output, folder=args.out)
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def _run(args: argparse.Namespace) -> int:
+    from needsmap.pipeline import run
+
+    cfg = _config(args)
+    results = run(cfg)
+    folder = Path(cfg.output.folder)
+    for note in results.notes:
+        print(f"note: {note}")
+    synthetic = " (synthetic caseload)" if results.caseload.synthetic else ""
+    print(
+        f"Wrote {len(results.written)} files for {len(results.wards)} wards{synthetic} "
+        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}"
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="needsmap",
+        description="Where services for children and families are most needed, by ward.",
+    )
+    parser.add_argument("--version", action="version", version=f"needsmap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the analysis and write every output")
+    run.add_argument("--config", type=Path, help="YAML config (default: bundled Wirral)")
+    run.add_argument("--caseload", type=Path, help="ward caseload CSV (default: synthetic)")
+    run.add_argument("--services", type=Path, nargs="+", help="extra service CSV file(s)")
+    run.add_argument("--out", type=Path, help="output folder (default: out/wirral)")
+    run.add_argument("--quiet", action="store_true", help="print only the summary line")
+    run.set_defaults(func=_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    warnings.simplefilter("default")
+    logging.captureWarnings(True)
+    try:
+        return int(args.func(args))
+    except NeedsmapError as exc:
+        print(f"needsmap: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""LSOA polygons with their ward: the geography everything else is joined to."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+
+from needsmap.errors import InputError
+from needsmap.sources._table import README_HINT, describe_rows
+
+BNG = "EPSG:27700"
+REQUIRED = ("lsoa_code", "lsoa_name", "ward_code", "ward_name")
+
+
+def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
+    """Read LSOA polygons (any CRS) and return them in British National Grid.
+
+    Checks: the file has a CRS, the columns in REQUIRED, unique LSOA codes in the 2021
+    vintage, and non-empty valid polygons (invalid ones are repaired with a warning).
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: boundary file not found"
+        raise InputError(msg)
+    try:
+        lsoa = gpd.read_file(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        msg = f"{path.name}: cannot be read as a geographic file ({exc}); use GeoJSON or GeoPackage"
+        raise InputError(msg) from None
+    missing = [c for c in REQUIRED if c not in lsoa.columns]
+    if missing:
+        msg = (
+            f"{path.name}: missing column(s) {missing}; found {sorted(lsoa.columns)}. {README_HINT}"
+        )
+        raise InputError(msg)
+    if lsoa.crs is None:
+        msg = (
+            f"{path.name}: the geometry has no coordinate reference system; "
+            "save it with one (EPSG:4326 or EPSG:27700)"
+        )
+        raise InputError(msg)
+    lsoa = lsoa[[*REQUIRED, "geometry"]].copy()
+    for col in REQUIRED:
+        lsoa[col] = lsoa[col].astype(str).str.strip()
+    lsoa["lsoa_code"] = lsoa["lsoa_code"].str.upper()
+    lsoa["ward_code"] = lsoa["ward_code"].str.upper()
+    dup = lsoa["lsoa_code"].duplicated(keep=False)
+    if dup.any():
+        msg = (
+            f"{path.name}: column 'lsoa_code' repeats "
+            f"{sorted(set(lsoa.loc[dup, 'lsoa_code']))[:5]} "
+            f"at {describe_rows(np.flatnonzero(dup))}; give each LSOA one row"
+        )
+        raise InputError(msg)
+    old = ~lsoa["lsoa_code"].str.match(r"^[EW]01\d{6}$")
+    if old.any():
+        msg = (
+            f"{path.name}: column 'lsoa_code' has values that are not LSOA codes "
+            f"{lsoa.loc[old, 'lsoa_code'].head(3).tolist()} at {describe_rows(np.flatnonzero(old))}"
+        )
+        raise InputError(msg)
+    empty = lsoa.geometry.isna() | lsoa.geometry.is_empty
+    if empty.any():
+        msg = (
+            f"{path.name}: empty geometry for {lsoa.loc[empty, 'lsoa_code'].head(5).tolist()} "
+            f"at {describe_rows(np.flatnonzero(empty))}; every LSOA needs its polygon"
+        )
+        raise InputError(msg)
+    minx, miny, maxx, maxy = lsoa.total_bounds
+    if lsoa.crs.is_geographic and (min(minx, miny) < -180 or max(maxx, maxy) > 180):
+        msg = (
+            f"{path.name}: the file says {lsoa.crs.to_string()} but its coordinates are not "
+            "longitude/latitude (they look like metres); save it with its real CRS, "
+            "e.g. EPSG:27700 in a GeoPackage"
+        )
+        raise InputError(msg)
+    lsoa = lsoa.to_crs(BNG)
+    invalid = ~lsoa.geometry.is_valid
+    if invalid.any():
+        warnings.warn(
+            f"{path.name}: repaired {int(invalid.sum())} invalid polygon(s) "
+            f"({lsoa.loc[invalid, 'lsoa_code'].head(5).tolist()}) with make_valid",
+            stacklevel=2,
+        )
+        lsoa.loc[invalid, "geometry"] = lsoa.loc[invalid, "geometry"].make_valid()
+    return lsoa.sort_values("lsoa_code", ignore_index=True)

@@ -1,0 +1,163 @@
+"""Service locations: GP practices, schools, libraries, family hubs, pilots...
+
+Schema (see data/README.md): ``name``, ``type``, and a location given as ``lon``/``lat``
+(WGS84), ``easting``/``northing`` (British National Grid) or ``postcode``. Optional:
+``service_id``, ``capacity`` (places, pupils, hours: anything that scales with what a
+site can offer), ``pilot`` (yes/no: an existing pilot site), ``subtype``.
+
+Rows that cannot be placed are returned with the reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from needsmap.errors import InputError
+from needsmap.sources._table import describe_rows, read_table, to_numbers
+from needsmap.sources.postcodes import POSTCODE_PATTERN, normalise_postcode
+
+BNG = "EPSG:27700"
+NEAR_AREA_M = 5_000
+"""Services up to this far outside the area are kept: families cross borders."""
+SERVICE_COLUMNS = [
+    "service_id",
+    "name",
+    "type",
+    "subtype",
+    "capacity",
+    "pilot",
+    "postcode",
+    "source",
+]
+
+
+@dataclass
+class Services:
+    placed: gpd.GeoDataFrame
+    """One row per placed service, EPSG:27700, columns SERVICE_COLUMNS + geometry."""
+    unplaced: pd.DataFrame
+    """Rows that could not be placed: source, row, name, type, postcode, reason."""
+
+
+_TRUE = {"yes", "y", "true", "1", "pilot"}
+
+
+def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = read_table(path, ("name", "type"), what="services")
+    name = path.name
+    has_lonlat = {"lon", "lat"} <= set(frame.columns)
+    has_bng = {"easting", "northing"} <= set(frame.columns)
+    has_pc = "postcode" in frame.columns
+    if not (has_lonlat or has_bng or has_pc):
+        msg = (
+            f"{name}: no location columns; add 'postcode', or 'lon' and 'lat', or "
+            f"'easting' and 'northing'. Found {sorted(frame.columns)}"
+        )
+        raise InputError(msg)
+    blank_type = frame["type"] == ""
+    if blank_type.any():
+        msg = f"{name}: column 'type' is blank at {describe_rows(np.flatnonzero(blank_type))}"
+        raise InputError(msg)
+    n = len(frame)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    if has_bng:
+        e = to_numbers(frame, "easting", path, allow_blank=True).to_numpy()
+        nn = to_numbers(frame, "northing", path, allow_blank=True).to_numpy()
+        x, y = np.where(np.isnan(x), e, x), np.where(np.isnan(y), nn, y)
+    if has_lonlat:
+        lon = to_numbers(frame, "lon", path, allow_blank=True, non_negative=False).to_numpy()
+        lat = to_numbers(frame, "lat", path, allow_blank=True, non_negative=False).to_numpy()
+        swapped = (np.abs(lon) > 40) & (np.abs(lat) < 40)
+        if swapped.any():
+            msg = (
+                f"{name}: columns 'lon' and 'lat' look swapped at "
+                f"{describe_rows(np.flatnonzero(swapped))}; lon is about -3 in England, lat 50-56"
+            )
+            raise InputError(msg)
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(BNG)
+        todo = np.isnan(x) & ~np.isnan(lon) & ~np.isnan(lat)
+        x[todo], y[todo] = pts.x.to_numpy()[todo], pts.y.to_numpy()[todo]
+    reason = np.where(np.isnan(x), "no coordinates or postcode", "")
+    pc = normalise_postcode(frame["postcode"]) if has_pc else pd.Series("", frame.index)
+    if has_pc:
+        need = np.isnan(x) & (frame["postcode"] != "").to_numpy()
+        valid = pc.str.match(POSTCODE_PATTERN).to_numpy()
+        reason = np.where(need & ~valid, "postcode malformed", reason)
+        known = pc.isin(postcodes.index).to_numpy()
+        reason = np.where(need & valid & ~known, "postcode not in the postcode file", reason)
+        hit = need & valid & known
+        found = postcodes.reindex(pc[hit])
+        x[hit], y[hit] = found["easting"].to_numpy(), found["northing"].to_numpy()
+        reason = np.where(hit, "", reason)
+    capacity = (
+        to_numbers(frame, "capacity", path, allow_blank=True)
+        if "capacity" in frame.columns
+        else pd.Series(np.nan, frame.index)
+    )
+    ids = frame["service_id"] if "service_id" in frame.columns else pd.Series("", frame.index)
+    ids = ids.where(ids != "", [f"{path.stem}-{i + 2}" for i in range(n)])
+    out = pd.DataFrame(
+        {
+            "service_id": ids.to_numpy(),
+            "name": frame["name"].to_numpy(),
+            "type": frame["type"]
+            .str.lower()
+            .str.replace(r"[^a-z0-9]+", "_", regex=True)
+            .to_numpy(),
+            "subtype": frame["subtype"].to_numpy() if "subtype" in frame else "",
+            "capacity": capacity.to_numpy(),
+            "pilot": (
+                frame["pilot"].str.lower().isin(_TRUE).to_numpy() if "pilot" in frame else False
+            ),
+            "postcode": pc.where(pc.str.len() > 1, "").to_numpy(),
+            "source": name,
+            "x": x,
+            "y": y,
+            "reason": reason,
+            "row": np.arange(n) + 2,
+        }
+    )
+    return out[out["reason"] == ""], out[out["reason"] != ""]
+
+
+def load_services(paths: Sequence[Path], postcodes: pd.DataFrame, area: BaseGeometry) -> Services:
+    """Read service files, geocode postcodes, and keep what lies in or near the area.
+
+    Parameters
+    ----------
+    paths
+        Service CSVs; several files and types at once.
+    postcodes
+        Postcode lookup from :func:`needsmap.sources.load_postcodes`.
+    area
+        The area's outline in EPSG:27700; services more than 5 km outside are unplaced.
+    """
+    placed, unplaced = [], []
+    for path in paths:
+        ok, bad = _read_one(Path(path), postcodes)
+        placed.append(ok)
+        unplaced.append(bad)
+    frame = pd.concat(placed, ignore_index=True)
+    gone = pd.concat(unplaced, ignore_index=True)
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]), crs=BNG)
+    far = points.distance(area).to_numpy() > NEAR_AREA_M
+    if far.any():
+        away = frame.loc[far].assign(reason=f"more than {NEAR_AREA_M // 1000} km outside the area")
+        gone = pd.concat([gone, away], ignore_index=True)
+        points = points.loc[~far]
+    dup = points["service_id"].duplicated(keep=False)
+    if dup.any():
+        rows = points.loc[dup, ["source", "row", "service_id"]].head(3).to_dict("records")
+        msg = f"service_id repeats across or within files ({rows}); give each service its own id"
+        raise InputError(msg)
+    points = points[[*SERVICE_COLUMNS, "geometry"]].reset_index(drop=True)
+    gone = gone[["source", "row", "name", "type", "postcode", "reason"]].reset_index(drop=True)
+    return Services(placed=points, unplaced=gone)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from needsmap.config import RunConfig, config_to_dict, load_config
+from needsmap.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "needsmap.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_the_bundled_wirral_case():
+    cfg = RunConfig()
+    assert cfg.area.name == "wirral"
+    assert cfg.caseload is None
+    assert cfg.suppression.threshold == 5
+
+
+def test_paths_relative_to_config_file(tmp_path):
+    cfg = load_config(write(tmp_path, "caseload: my/caseload.csv\nneed_index:\n  method: rank\n"))
+    assert cfg.caseload == tmp_path.resolve() / "my/caseload.csv"
+    assert cfg.need_index.method == "rank"
+    assert config_to_dict(cfg)["need_index"]["method"] == "rank"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("colour: red\n", r"needsmap.yml: colour: unknown key; valid keys here are \['area'"),
+        (
+            "suppression:\n  treshold: 5\n",
+            r"suppression.treshold: unknown key; valid keys here are \['enabled', 'threshold'\]",
+        ),
+        (
+            "need_index:\n  method: average\n",
+            r"need_index.method: 'average' is not valid; choose from \['minmax', 'rank', 'zscore'\]",
+        ),
+        ("suppression:\n  threshold: 0\n", r"suppression.threshold: must be 1 or more"),
+        (
+            "suppression:\n  threshold: five\n",
+            r"suppression.threshold: expected a whole number, got 'five'",
+        ),
+        ("clustering:\n  k: 1\n", r"clustering.k: must be 2 or more"),
+        ("need_index:\n  indicators:\n    imd_score: -1\n", r"weights must be positive numbers"),
+        (
+            "output:\n  static_formats: [png, gif]\n",
+            r"\['gif'\] not valid; choose from \['pdf', 'png', 'svg'\]",
+        ),
+        ("- a\n- b\n", r"expected key: value settings"),
+        ("a: [\n", r"not valid YAML at line"),
+    ],
+)
+def test_bad_config_names_key_and_choices(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))
+
+
+def test_missing_config(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "none.yml")

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from tests.conftest import write_csv
+
+from needsmap.errors import InputError
+from needsmap.sources import load_area, load_caseload, load_services
+from needsmap.sources.boundaries import load_lsoa_boundaries
+from needsmap.sources.postcodes import normalise_postcode
+
+WARDS = pd.Series({"E05000954": "Bebington", "E05000955": "Bidston and St James"})
+HEADER = "ward_code,period,children_in_need,child_protection_plans,looked_after_children\n"
+
+
+def caseload(tmp_path, body, header=HEADER, **kw):
+    return load_caseload(write_csv(tmp_path / "caseload.csv", header + body, **kw), WARDS)
+
+
+def test_caseload_reads_counts_and_latest_period(tmp_path):
+    cl = caseload(
+        tmp_path,
+        "E05000954,2024,10,5,6\nE05000955,2024,20,7,8\n"
+        "E05000954,2025,11,5,6\nE05000955,2025,21,7,9\n",
+    )
+    assert cl.periods == ["2024", "2025"]
+    assert cl.latest.loc["E05000955", "looked_after_children"] == 9
+    assert cl.measures == ("children_in_need", "child_protection_plans", "looked_after_children")
+
+
+def test_caseload_matches_names_and_repairs_codes(tmp_path):
+    path = write_csv(
+        tmp_path / "c.csv", "Ward Code,children_in_need\n e05000954 ,10\nBidston & St. James,12\n"
+    )
+    with pytest.warns(UserWarning, match="trimmed spaces or fixed case in 1 ward code"):
+        cl = load_caseload(path, WARDS)
+    assert sorted(cl.latest.index) == ["E05000954", "E05000955"]
+    assert any("matched 1 ward name" in n for n in cl.notes)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "E05000954,2025,10,5,6\nE05000999,2025,1,1,1\n",
+            r"caseload.csv: column 'ward_code' has 1 ward\(s\) not in this area \(\['E05000999'\]\) at row 3",
+        ),
+        (
+            "E05000954,2025,10,5,6\nE05000954,2025,10,5,6\nE05000955,2025,1,1,1\n",
+            r"appear more than once in the same period at rows 2, 3",
+        ),
+        (
+            "E05000954,2025,10,-5,6\nE05000955,2025,1,1,1\n",
+            r"column 'child_protection_plans' has negative values at row 2",
+        ),
+        (
+            "E05000954,2025,10.5,5,6\nE05000955,2025,1,1,1\n",
+            r"column 'children_in_need' must hold whole counts; fractions at row 2",
+        ),
+        (
+            "E05000954,2025,n/a,5,6\nE05000955,2025,1,1,1\n",
+            r"column 'children_in_need' has values that are not numbers \('n/a'\) at row 2",
+        ),
+        (
+            "E05000954,2025,,5,6\nE05000955,2025,1,1,1\n",
+            r"column 'children_in_need' is blank at row 2",
+        ),
+        (
+            "E05000954,2025,10,5,6\n",
+            r"period 2025 has no row for 1 ward\(s\), e.g. \['E05000955 Bidston and St James'\]",
+        ),
+        ("", r"header but no data rows"),
+    ],
+)
+def test_caseload_errors_name_file_column_and_rows(tmp_path, body, message):
+    with pytest.raises(InputError, match=message):
+        caseload(tmp_path, body)
+
+
+def test_caseload_accepts_thousands_separators(tmp_path):
+    cl = caseload(tmp_path, 'E05000954,2025,"1,234",5,6\nE05000955,2025,1,0,0\n')
+    assert cl.latest.loc["E05000954", "children_in_need"] == 1234
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"the caseload file is empty"),
+        ("ward_code;children_in_need\nE05000954;3\n", r"It looks ';'-separated"),
+        ("ward,period\nE05000954,2025\n", r"no caseload columns; expected one or more of"),
+        ("area,children_in_need\nE05000954,2\n", r"no ward column; add 'ward_code'"),
+    ],
+)
+def test_caseload_file_shape_errors(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        load_caseload(write_csv(tmp_path / "caseload.csv", text), WARDS)
+
+
+def test_caseload_missing_file(tmp_path):
+    with pytest.raises(InputError, match="caseload file not found"):
+        load_caseload(tmp_path / "nope.csv", WARDS)
+
+
+def test_caseload_reads_bom_and_windows_1252(tmp_path):
+    text = "ward_name,children_in_need,note\nBebington,3,caf\u00e9\nBidston and St James,4,\n"
+    cl = load_caseload(write_csv(tmp_path / "bom.csv", "\ufeff" + text), WARDS)
+    assert cl.latest["children_in_need"].sum() == 7
+    with pytest.warns(UserWarning, match="read as Windows-1252"):
+        cl = load_caseload(write_csv(tmp_path / "w.csv", text, encoding="cp1252"), WARDS)
+    assert cl.latest["children_in_need"].sum() == 7
+
+
+def test_normalise_postcode():
+    s = normalise_postcode(pd.Series(["ch41 0aa", "CH410AA", " CH41  0AA "]))
+    assert s.tolist() == ["CH41 0AA"] * 3
+
+
+def test_services_placed_by_postcode_coords_and_unplaced_listed(tmp_path):
+    postcodes = pd.DataFrame(
+        {"easting": [330221.0], "northing": [389698.0], "lsoa_code": [""]},
+        index=pd.Index(["CH41 0AA"], name="postcode"),
+    )
+    area = box(320000, 380000, 340000, 395000)
+    path = write_csv(
+        tmp_path / "hubs.csv",
+        "name,type,postcode,lon,lat,capacity\n"
+        "Hub A,Family hub,ch410aa,,,30\n"
+        "Hub B,Family hub,,-3.05,53.40,\n"
+        "Hub C,Family hub,CH99 9ZZ,,,\n"
+        "Hub D,Family hub,NOT A PC,,,\n"
+        "Hub E,Family hub,,,,\n"
+        "Hub F,Family hub,,-1.0,52.0,\n",
+    )
+    svc = load_services([path], postcodes, area)
+    assert svc.placed["name"].tolist() == ["Hub A", "Hub B"]
+    assert svc.placed["type"].unique().tolist() == ["family_hub"]
+    assert svc.placed.crs == "EPSG:27700"
+    assert svc.placed.loc[0, "capacity"] == 30
+    reasons = dict(zip(svc.unplaced["name"], svc.unplaced["reason"], strict=True))
+    assert reasons == {
+        "Hub C": "postcode not in the postcode file",
+        "Hub D": "postcode malformed",
+        "Hub E": "no coordinates or postcode",
+        "Hub F": "more than 5 km outside the area",
+    }
+
+
+def test_services_without_location_columns(tmp_path):
+    path = write_csv(tmp_path / "s.csv", "name,type\nA,school\n")
+    with pytest.raises(InputError, match=r"s.csv: no location columns; add 'postcode'"):
+        load_services([path], pd.DataFrame(), box(0, 0, 1, 1))
+
+
+def test_services_swapped_lon_lat(tmp_path):
+    path = write_csv(tmp_path / "s.csv", "name,type,lon,lat\nA,school,53.4,-3.05\n")
+    with pytest.raises(InputError, match=r"columns 'lon' and 'lat' look swapped at row 2"):
+        load_services([path], pd.DataFrame(), box(0, 0, 1, 1))
+
+
+def test_boundaries_without_crs(tmp_path, grid_lsoa):
+    path = tmp_path / "b.gpkg"
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        grid_lsoa.set_crs(None, allow_override=True).to_file(path)
+    with pytest.raises(InputError, match="no coordinate reference system"):
+        load_lsoa_boundaries(path)
+
+
+def test_geojson_with_projected_coordinates(tmp_path, grid_lsoa):
+    # GeoJSON is read as WGS84; metres in it mean the file was saved wrongly.
+    path = tmp_path / "b.geojson"
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        grid_lsoa.set_crs(None, allow_override=True).to_file(path)
+    with pytest.raises(InputError, match="coordinates are not longitude/latitude"):
+        load_lsoa_boundaries(path)
+
+
+def test_boundaries_missing_column_and_empty_geometry(tmp_path, grid_lsoa):
+    path = tmp_path / "b.gpkg"
+    grid_lsoa.drop(columns="ward_name").to_file(path)
+    with pytest.raises(InputError, match=r"missing column\(s\) \['ward_name'\]"):
+        load_lsoa_boundaries(path)
+    broken = grid_lsoa.copy()
+    broken.loc[2, "geometry"] = None
+    broken.to_file(path)
+    with pytest.raises(InputError, match=r"empty geometry for \['E01000003'\] at row 4"):
+        load_lsoa_boundaries(path)
+
+
+def test_bundled_area_loads(wirral_dir):
+    area = load_area(wirral_dir)
+    assert len(area.lsoa) == 209
+    assert area.lsoa["ward_code"].nunique() == 22
+    assert area.lsoa.crs == "EPSG:27700"
+    assert area.lsoa["children"].sum() == pytest.approx(67431, abs=1)
+    assert area.meta["caseload_synthetic"] is True
+
+
+def test_not_a_bundle(tmp_path):
+    with pytest.raises(InputError, match="not an area bundle"):
+        load_area(tmp_path)
+
+
+def test_bundled_caseload_totals_equal_dfe(wirral_dir, wirral_wards):
+    cl = load_caseload(wirral_dir / "caseload_synthetic.csv", wirral_wards, synthetic=True)
+    totals = cl.latest.sum()
+    assert totals["children_in_need"] == 2707
+    assert totals["child_protection_plans"] == 353
+    assert totals["looked_after_children"] == 681

@@ -1,0 +1,63 @@
+"""Which ward columns become map layers, and how they read: shared by every map.
+
+The interactive and static maps draw a layer for each spec whose column is in the ward
+table, with the same classes, colours and words. Analyses add columns; this registry is
+the one place that says how a column is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    column: str
+    title: str
+    """Legend and layer-control title, in plain words."""
+    kind: Literal["continuous", "categorical"] = "continuous"
+    digits: int = 1
+    """Decimal places in legends and tooltips."""
+    higher: Literal["need", "access", "neutral"] = "need"
+    """What a high value means: darker colours always mean more need."""
+    caseload: bool = False
+    """True if the layer shows caseload (synthetic flag, suppression hatching apply)."""
+    file_stem: str = ""
+    """Static map file name; defaults to the column."""
+
+    @property
+    def stem(self) -> str:
+        return self.file_stem or self.column
+
+
+LAYERS: tuple[LayerSpec, ...] = (
+    LayerSpec("need_index", "Need index", digits=2),
+    LayerSpec("imd_score", "IMD score (population-weighted)"),
+    LayerSpec("idaci_score", "Child income deprivation (IDACI)", digits=3),
+    LayerSpec(
+        "children_in_need_rate", "Children in need per 10,000 children", digits=0, caseload=True
+    ),
+    LayerSpec(
+        "child_protection_plans_rate",
+        "Child protection plans per 10,000 children",
+        digits=0,
+        caseload=True,
+    ),
+    LayerSpec(
+        "looked_after_children_rate",
+        "Looked-after children per 10,000 children",
+        digits=0,
+        caseload=True,
+    ),
+    LayerSpec("cluster_label", "Clusters of similar wards", kind="categorical"),
+    LayerSpec("locality", "Commissioning localities", kind="categorical"),
+    LayerSpec("hotspot", "Hot spots of need (local Moran's I)", kind="categorical"),
+    LayerSpec("gap_score", "Access gap (high need, low access)", digits=2),
+)
+
+
+def layers_for(columns: object) -> list[LayerSpec]:
+    """The registered layers whose column is present, in registry order."""
+    present = set(columns)  # type: ignore[call-overload]
+    return [spec for spec in LAYERS if spec.column in present]

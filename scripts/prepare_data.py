@@ -24,6 +24,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from needsmap import synthetic as model
+
 BNG = "EPSG:27700"
 DOMAINS_2025 = [
     "IMD",
@@ -299,19 +301,9 @@ def synthetic_caseload(
 ) -> pd.DataFrame:
     """Seeded synthetic ward caseload whose totals equal the LA's published DfE counts.
 
-    Model, per measure m and year t (documented in data/README.md):
-
-        weight_w = children_w * (IDACI_w / IDACI_LA) ** gamma_m * exp(u_wm + v_wmt)
-        counts_t ~ Multinomial(N_mt, weight / sum(weight))
-
-    children_w is the ward's 0-17 population, IDACI_w its child-weighted IDACI score,
-    gamma_m the assumed steepness of the deprivation gradient (1.0 CIN, 1.2 CPP, 1.3 CLA:
-    statutory care rises faster than proportionally with child poverty), u_wm ~ N(0, 0.15)
-    a persistent ward effect and v_wmt ~ N(0, 0.08) a year-to-year one. N_mt is the DfE
-    count for the LA at 31 March of year t.
+    The model is ``needsmap.synthetic`` (documented there and in data/README.md); this
+    builds its inputs: ward children 0-17, child-weighted IDACI, and DfE totals 2021-2025.
     """
-    rng = np.random.default_rng(SEED)
-    gamma = {"children_in_need": 1.0, "child_protection_plans": 1.2, "looked_after_children": 1.3}
     frame = lsoa[["lsoa_code", "ward_code", "ward_name"]].merge(pop, on="lsoa_code")
     frame = frame.merge(dep[["lsoa_code", "idaci_score"]], on="lsoa_code")
     frame["idaci_x_kids"] = frame["idaci_score"] * frame["children_0_15"]
@@ -319,36 +311,13 @@ def synthetic_caseload(
         ["children", "children_0_15", "idaci_x_kids"]
     ].sum()
     wards["idaci"] = wards["idaci_x_kids"] / wards["children_0_15"]
-    idaci_la = wards["idaci_x_kids"].sum() / wards["children_0_15"].sum()
-    rows = []
+    totals = {}
     for measure, dfe_measure in CASELOAD_MEASURES.items():
-        totals = la_rows[la_rows["measure"] == dfe_measure].set_index("year")["number"]
-        years = [y for y in range(2021, 2026) if y in totals.index and pd.notna(totals[y])]
-        u = rng.normal(0, 0.15, len(wards))
-        for year in years:
-            v = rng.normal(0, 0.08, len(wards))
-            w = wards["children"] * (wards["idaci"] / idaci_la) ** gamma[measure] * np.exp(u + v)
-            counts = rng.multinomial(int(totals[year]), (w / w.sum()).to_numpy())
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "ward_code": wards["ward_code"],
-                        "ward_name": wards["ward_name"],
-                        "period": f"{year}-03-31",
-                        "measure": measure,
-                        "count": counts,
-                    }
-                )
-            )
-    long = pd.concat(rows)
-    wide = long.pivot_table(
-        index=["ward_code", "ward_name", "period"], columns="measure", values="count"
-    ).reset_index()
-    wide.columns.name = None
-    wide = wide[["ward_code", "ward_name", "period", *CASELOAD_MEASURES]]
-    for m in CASELOAD_MEASURES:
-        wide[m] = wide[m].astype(int)
-    return wide.sort_values(["period", "ward_code"], ignore_index=True)
+        rows = la_rows[la_rows["measure"] == dfe_measure].set_index("year")["number"]
+        totals[measure] = {
+            int(y): int(rows[y]) for y in range(2021, 2026) if y in rows.index and pd.notna(rows[y])
+        }
+    return model.synthetic_caseload(wards, totals, seed=SEED)
 
 
 def prepare_england(raw: Path, out: Path) -> None:

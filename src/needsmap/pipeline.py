@@ -73,11 +73,16 @@ class Results:
 
 @contextlib.contextmanager
 def step(name: str) -> Iterator[None]:
-    """Log a step's name and, when it takes more than a second, its duration."""
+    """Log a step's name and, when it takes more than a second, its duration.
+
+    Every step also logs a DEBUG record carrying ``step`` and ``seconds`` attributes,
+    which the benchmark collects.
+    """
     start = time.perf_counter()
     log.info("%s…", name)
     yield
     took = time.perf_counter() - start
+    log.debug("%s: %.3f s", name, took, extra={"step": name, "seconds": took})
     if took > 1:
         log.info("%s took %.1f s", name, took)
 

@@ -42,7 +42,7 @@ DFE_MEASURES = {
 }
 
 
-def _tessellate(lsoa: pd.DataFrame, rng: np.random.Generator) -> gpd.GeoSeries:
+def _tessellate(lsoa: pd.DataFrame, rng: np.random.Generator) -> tuple[gpd.GeoSeries, np.ndarray]:
     wards = lsoa[["lad_code", "ward_code"]].drop_duplicates().sort_values(["lad_code", "ward_code"])
     side = int(np.ceil(np.sqrt(len(wards))))
     pos = np.arange(len(wards))

@@ -153,8 +153,8 @@ class Travel:
     """Cost from each demand point to sites: straight-line metres, or minutes from a matrix.
 
     ``times`` (columns ``lsoa_code, service_id, minutes``) replaces straight-line distance
-    when given; its sites are matched by ``service_id`` and pairs not listed are out of
-    reach.
+    when given; sites are matched by their ``service_id`` (or ``site_id``) and pairs not
+    listed are out of reach.
     """
 
     demand: gpd.GeoDataFrame
@@ -167,7 +167,8 @@ class Travel:
     def _matrix_rows(self, sites: pd.DataFrame) -> tuple[NDArray[np.intp], ...]:
         assert self.times is not None
         origin = self.demand.index.get_indexer(self.times["lsoa_code"])
-        site = pd.Index(sites["service_id"]).get_indexer(self.times["service_id"])
+        ids = sites["service_id"] if "service_id" in sites.columns else sites["site_id"]
+        site = pd.Index(ids).get_indexer(self.times["service_id"])
         keep = (origin >= 0) & (site >= 0)
         return origin[keep], site[keep], np.flatnonzero(keep)
 

@@ -63,6 +63,16 @@ def test_exact_finds_the_known_best_pair():
     assert (sol.objective, sol.greedy_objective) == (7.0, 5.5)
 
 
+def test_explicit_zeros_do_not_count_as_cover():
+    stored = sparse.csr_array(
+        (np.array([0.0, 1.0]), (np.array([0, 1]), np.array([0, 1]))), shape=(2, 2)
+    )
+    weights = np.array([5.0, 1.0])
+    assert greedy_cover(stored, weights, 1) == [1]
+    assert exact_cover(stored, weights, 1)[0] == [1]
+    assert stored.data.tolist() == [0.0, 1.0]
+
+
 def test_greedy_only_when_asked():
     sol = choose_sites(COVER, WEIGHTS, 2, method="greedy")
     assert (sol.method, sol.chosen, sol.objective) == ("greedy", [0, 1], 5.5)

@@ -84,6 +84,11 @@ def need_weights(
     return np.asarray(demand["children"].astype(float) * w, dtype=np.float64)
 
 
+def _binary(cover: sparse.sparray, fmt: str) -> sparse.sparray:
+    """A 0/1 copy of ``cover`` (explicitly stored zeros dropped; the input is untouched)."""
+    return sparse.csr_array(cover != 0, dtype=float).asformat(fmt)
+
+
 def _rows_of(cover: sparse.csc_array, j: int) -> NDArray[np.int32]:
     return cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
 
@@ -94,8 +99,7 @@ def greedy_cover(cover: sparse.sparray, weights: NDArray[np.float64], p: int) ->
     Each step adds the candidate covering the most still-uncovered weight (ties: the
     lowest column); stops early when no candidate adds anything.
     """
-    csc = sparse.csc_array(cover)
-    csc.data = np.ones_like(csc.data)
+    csc = _binary(cover, "csc")
     remaining = np.asarray(weights, dtype=float).copy()
     chosen: list[int] = []
     for _ in range(min(p, csc.shape[1])):
@@ -124,8 +128,7 @@ def exact_cover(
         Chosen columns (None if the solver found no solution), whether optimality was
         proven, and the solver's message.
     """
-    csr = sparse.csr_array(cover)
-    csr.data = np.ones_like(csr.data)
+    csr = _binary(cover, "csr")
     w = np.asarray(weights, dtype=float)
     rows = np.flatnonzero((w > 0) & (np.asarray(csr.sum(axis=1)).ravel() > 0))
     a = csr[rows]

@@ -82,6 +82,45 @@ class OutputConfig:
 
 
 @dataclass(frozen=True)
+class AccessConfig:
+    """How reach to services is measured (see needsmap.access)."""
+
+    catchment_m: float = 1600.0
+    """Straight-line distance families can reasonably reach: 1,600 m is about a mile,
+    some 20 minutes' walk with a pushchair. Used for the share of children within reach,
+    both floating catchments and the siting."""
+    travel_times: Path | None = None
+    """Optional CSV ``lsoa_code, service_id, minutes``; when given, minutes replace
+    straight-line metres for reach, floating catchments and siting."""
+    catchment_minutes: float = 15.0
+    """The catchment when ``travel_times`` is given."""
+    types: tuple[str, ...] = ()
+    """Service types to measure (e.g. school, gp_practice); empty = every type present."""
+
+
+@dataclass(frozen=True)
+class SitingConfig:
+    """Where new pilots or hubs would reach the most unmet need (see needsmap.siting)."""
+
+    sites: int = 5
+    """How many new sites to choose; 0 switches siting off."""
+    candidates: tuple[str, ...] = ("school",)
+    """Service types offered as candidate sites, or ``lsoa`` for LSOA centres. Schools by
+    default: the two successful pilots were school-based."""
+    existing: tuple[str, ...] = ("family_hub", "childrens_centre", "pilot")
+    """Service types that are existing provision, fixed in place; any service marked
+    ``pilot = yes`` is existing provision too, whatever its type."""
+    pilot_wards: tuple[str, ...] = ()
+    """Wards (codes or names) already served by a pilot: their children count as covered."""
+    need_weight_max: float = 2.0
+    """A child in the most needy ward counts this many times a child in the least needy."""
+    method: Literal["auto", "exact", "greedy"] = "auto"
+    """auto: exact integer programme, greedy if it fails; exact: fail instead; greedy only."""
+    time_limit_s: float = 20.0
+    """Time limit for the exact solver; the best solution found by then is used."""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     area: Path = field(default_factory=lambda: bundled_data_dir() / "wirral")
     """A bundle folder: bundle.json plus the files listed in data/README.md."""
@@ -93,6 +132,8 @@ class RunConfig:
     need_index: NeedIndexConfig = field(default_factory=NeedIndexConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    siting: SitingConfig = field(default_factory=SitingConfig)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -127,6 +168,27 @@ def _check(cfg: RunConfig) -> None:
     fmts = set(cfg.output.static_formats) - {"png", "svg", "pdf"}
     if fmts:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"
+        raise ConfigError(msg)
+    _check_access(cfg.access, cfg.siting)
+
+
+def _check_access(a: AccessConfig, s: SitingConfig) -> None:
+    for key, value in (
+        ("access.catchment_m", a.catchment_m),
+        ("access.catchment_minutes", a.catchment_minutes),
+        ("siting.time_limit_s", s.time_limit_s),
+    ):
+        if not value > 0:
+            msg = f"{key}: must be a positive number (got {value})"
+            raise ConfigError(msg)
+    if s.sites < 0:
+        msg = f"siting.sites: must be 0 (no siting) or more (got {s.sites})"
+        raise ConfigError(msg)
+    if s.sites and not s.candidates:
+        msg = "siting.candidates: give at least one service type (e.g. school) or 'lsoa'"
+        raise ConfigError(msg)
+    if not s.need_weight_max >= 1:
+        msg = f"siting.need_weight_max: must be 1 or more (got {s.need_weight_max})"
         raise ConfigError(msg)
 
 

@@ -21,15 +21,18 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap import __version__
+from needsmap.access import Access, gap_score, measure_access
 from needsmap.clusters import Clustering, cluster_wards
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.disclosure import Disclosure, apply_suppression
 from needsmap.geography import ward_polygons
 from needsmap.indicators import caseload_rates, need_index, need_rank, ward_deprivation
 from needsmap.maps import interactive, static, style
+from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
+from needsmap.sources.travel_times import load_travel_times
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,12 @@ class Results:
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    access: Access | None = None
+    """Demand points and access by LSOA and ward (see needsmap.access)."""
+    siting: Siting | None = None
+    """Recommended new sites and the coverage scenario (None when siting.sites is 0)."""
+    sites: gpd.GeoDataFrame | None = None
+    """Recommended sites in order (EPSG:27700), for the maps."""
 
     @property
     def published(self) -> gpd.GeoDataFrame:
@@ -121,6 +130,44 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Reading services"):
         outline = geoms.union_all()
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+    with step("Access to services, gaps and where new sites would reach most need"):
+        ac, sc = cfg.access, cfg.siting
+        catchment, times, access_notes = ac.catchment_m, None, []
+        if ac.travel_times is not None:
+            tt = load_travel_times(
+                ac.travel_times, pd.Index(area.lsoa["lsoa_code"]), services.placed["service_id"]
+            )
+            catchment, times, access_notes = ac.catchment_minutes, tt.times, tt.notes
+        access = measure_access(
+            area.lsoa,
+            area.postcodes,
+            services.placed,
+            geoms,
+            catchment=catchment,
+            types=ac.types,
+            travel_times=times,
+        )
+        table = table.join(access.wards)
+        table["gap_score"] = gap_score(table["need_index"], table["access_index"])
+        siting = None
+        if sc.sites:
+            siting = site_pilots(
+                access.demand,
+                services.placed,
+                table["need_index"],
+                travel=access.travel,
+                catchment=catchment,
+                sites=sc.sites,
+                candidates=sc.candidates,
+                existing=sc.existing,
+                pilot_wards=sc.pilot_wards,
+                need_weight_max=sc.need_weight_max,
+                method=sc.method,
+                time_limit=sc.time_limit_s,
+            )
+            table = table.join(siting.wards)
+            access_notes += [*siting.notes, siting.summary]
+        access_notes = [*access_notes, *access.notes]
     wards = gpd.GeoDataFrame(table, geometry=geoms.geometry, crs=geoms.crs)
     wards.index.name = "ward_code"
     disclosure = apply_suppression(
@@ -129,7 +176,7 @@ def analyse(cfg: RunConfig) -> Results:
         threshold=cfg.suppression.threshold,
         enabled=cfg.suppression.enabled,
     )
-    notes = list(caseload.notes)
+    notes = list(caseload.notes) + access_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -144,6 +191,9 @@ def analyse(cfg: RunConfig) -> Results:
         clustering=clustering,
         notes=notes,
         seconds=time.perf_counter() - start,
+        access=access,
+        siting=siting,
+        sites=siting.sites if siting is not None else None,
     )
 
 
@@ -206,6 +256,17 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         path = folder / "services_unplaced.csv"
         results.services.unplaced.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
+
+    if results.siting is not None:
+        for name, frame, index in (
+            ("recommended_sites.csv", results.siting.table, False),
+            ("siting_scenario.csv", results.siting.scenario, True),
+        ):
+            out = frame.copy()
+            if results.disclosure.stamp:
+                out.insert(0, "status", results.disclosure.stamp)
+            out.to_csv(folder / name, index=index, lineterminator="\n")
+            written.append(folder / name)
 
     classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")

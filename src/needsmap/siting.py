@@ -1,0 +1,518 @@
+"""Where new pilots or family hubs would reach the most unmet need: maximal covering.
+
+The question: with existing provision fixed, which ``p`` candidate sites cover the most
+need-weighted children within the catchment? (also in README.md, *Where to put new
+pilots*)
+
+- **Demand**: the LSOA demand points of :mod:`needsmap.access`. A point is *covered* when
+  a site is within the catchment (straight-line metres, or minutes with a travel-time
+  matrix). Its weight is its children times a need weight: each ward's ``need_index`` is
+  rescaled so a child in the least needy ward counts 1 and a child in the most needy
+  ward counts ``need_weight_max`` (2 by default). "Need covered" is in these
+  need-weighted children; it is never a caseload count.
+- **Existing provision** (fixed, already covering its catchment): services of the
+  ``existing`` types (family hubs, children's centres, pilots), any service marked
+  ``pilot = yes``, and whole wards named in ``pilot_wards``. Existing sites are not
+  candidates.
+- **Candidates**: services of the chosen types (schools by default) or LSOA centres.
+- **Exact**: the maximal covering location problem as an integer programme, maximise
+  ``sum_i w_i y_i`` subject to ``y_i <= sum_{j covers i} x_j``, ``sum_j x_j <= p``,
+  ``x`` binary, ``0 <= y <= 1``, solved by HiGHS through ``scipy.optimize.milp`` under a
+  time limit. **Greedy** (always computed, and the fallback): repeatedly add the site
+  with the largest uncovered weight. The report says which was used.
+- **Order**: the chosen sites are listed greedily by marginal need covered, so each
+  row's marginal children and need add up to the total gain. Sites that add nothing are
+  dropped (with a note), so fewer than ``p`` may be listed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy import optimize, sparse
+
+from needsmap.access import BNG, Travel, type_key
+from needsmap.errors import ConfigError, InputError
+from needsmap.geography import match_wards
+
+log = logging.getLogger(__name__)
+
+Method = Literal["auto", "exact", "greedy"]
+SITE_COLUMNS = [
+    "site_id",
+    "name",
+    "type",
+    "order",
+    "children_covered",
+    "need_covered",
+    "wards_served",
+    "geometry",
+]
+
+
+def need_weights(
+    demand: pd.DataFrame, need: pd.Series, *, max_weight: float = 2.0
+) -> NDArray[np.float64]:
+    """Children at each demand point times their ward's need weight (1 to ``max_weight``).
+
+    Parameters
+    ----------
+    demand
+        One row per demand point with ``ward_code`` and ``children``.
+    need
+        Need index by ward code (higher = more need).
+    max_weight
+        Weight of a child in the most needy ward; the least needy counts 1.
+    """
+    x = need.astype(float)
+    span = x.max() - x.min()
+    scaled = (x - x.min()) / span if span > 0 else x * 0.0
+    per_child = 1.0 + (max_weight - 1.0) * scaled
+    w = demand["ward_code"].map(per_child)
+    if w.isna().any():
+        missing = sorted(set(demand.loc[w.isna(), "ward_code"]))
+        msg = f"need_weights: no need index for ward(s) {missing[:3]}"
+        raise InputError(msg)
+    return np.asarray(demand["children"].astype(float) * w, dtype=np.float64)
+
+
+def _binary(cover: sparse.sparray, fmt: str) -> sparse.sparray:
+    """A 0/1 copy of ``cover`` (explicitly stored zeros dropped; the input is untouched)."""
+    return sparse.csr_array(cover != 0, dtype=float).asformat(fmt)
+
+
+def _rows_of(cover: sparse.csc_array, j: int) -> NDArray[np.int32]:
+    return cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
+
+
+def greedy_cover(cover: sparse.sparray, weights: NDArray[np.float64], p: int) -> list[int]:
+    """Up to ``p`` columns of ``cover`` (demand x candidate, 1 = covered), chosen greedily.
+
+    Each step adds the candidate covering the most still-uncovered weight (ties: the
+    lowest column); stops early when no candidate adds anything.
+    """
+    csc = _binary(cover, "csc")
+    remaining = np.asarray(weights, dtype=float).copy()
+    chosen: list[int] = []
+    for _ in range(min(p, csc.shape[1])):
+        gain = csc.T @ remaining
+        gain[chosen] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        chosen.append(j)
+        remaining[_rows_of(csc, j)] = 0.0
+    return chosen
+
+
+def exact_cover(
+    cover: sparse.sparray,
+    weights: NDArray[np.float64],
+    p: int,
+    *,
+    time_limit: float = 20.0,
+) -> tuple[list[int] | None, bool, str]:
+    """Maximal covering by integer programming (HiGHS via ``scipy.optimize.milp``).
+
+    Returns
+    -------
+    tuple
+        Chosen columns (None if the solver found no solution), whether optimality was
+        proven, and the solver's message.
+    """
+    csr = _binary(cover, "csr")
+    w = np.asarray(weights, dtype=float)
+    rows = np.flatnonzero((w > 0) & (np.asarray(csr.sum(axis=1)).ravel() > 0))
+    a = csr[rows]
+    n, m = a.shape
+    if n == 0 or p == 0:
+        return [], True, "nothing left to cover"
+    c = np.concatenate([np.zeros(m), -w[rows]])
+    link = sparse.hstack([-a, sparse.eye_array(n)], format="csr")
+    budget = sparse.csr_array(np.concatenate([np.ones(m), np.zeros(n)])[None, :])
+    res = optimize.milp(
+        c,
+        constraints=[
+            optimize.LinearConstraint(link, -np.inf, 0.0),
+            optimize.LinearConstraint(budget, 0.0, float(p)),
+        ],
+        integrality=np.concatenate([np.ones(m), np.zeros(n)]),
+        bounds=optimize.Bounds(0.0, 1.0),
+        options={"time_limit": float(time_limit), "mip_rel_gap": 0.0, "disp": False},
+    )
+    if res.x is None:
+        return None, False, str(res.message)
+    chosen = [int(j) for j in np.flatnonzero(res.x[:m] > 0.5)]
+    return chosen, res.status == 0, str(res.message)
+
+
+def covered_weight(
+    cover: sparse.sparray, weights: NDArray[np.float64], chosen: Sequence[int]
+) -> float:
+    """Total weight of demand points covered by at least one of ``chosen``."""
+    if not len(chosen):
+        return 0.0
+    hit = np.asarray(sparse.csc_array(cover)[:, list(chosen)].sum(axis=1)).ravel() > 0
+    return float(np.asarray(weights, dtype=float)[hit].sum())
+
+
+@dataclass
+class Solution:
+    chosen: list[int]
+    """Candidate columns in the order chosen (greedy by marginal need)."""
+    method: Literal["exact", "greedy"]
+    status: str
+    """In words: optimal, best found by the time limit, or why greedy was used."""
+    objective: float
+    greedy_objective: float
+    seconds: float
+
+
+def choose_sites(
+    cover: sparse.sparray,
+    weights: NDArray[np.float64],
+    p: int,
+    *,
+    method: Method = "auto",
+    time_limit: float = 20.0,
+) -> Solution:
+    """Choose up to ``p`` candidates maximising the weight covered.
+
+    Parameters
+    ----------
+    cover
+        Demand x candidate, non-zero where the candidate covers the demand point.
+    weights
+        Weight of each demand point still to cover (0 where already covered).
+    p
+        How many sites to choose.
+    method
+        "auto": exact, greedy if the solver fails; "exact": raise instead; "greedy".
+    time_limit
+        Seconds for the exact solver; its best solution by then is used if it beats greedy.
+    """
+    start = time.perf_counter()
+    w = np.asarray(weights, dtype=float)
+    greedy = greedy_cover(cover, w, p)
+    greedy_value = covered_weight(cover, w, greedy)
+    chosen, used, status = greedy, "greedy", "greedy (chosen in settings)"
+    if method in ("auto", "exact"):
+        exact, optimal, message = exact_cover(cover, w, p, time_limit=time_limit)
+        if exact is None:
+            if method == "exact":
+                msg = (
+                    f"siting.method: the exact solver found no solution ({message}); "
+                    "raise siting.time_limit_s or use method: auto to fall back to greedy"
+                )
+                raise ConfigError(msg)
+            status = f"greedy: the exact solver found no solution ({message})"
+            log.warning("siting: %s", status)
+        else:
+            value = covered_weight(cover, w, exact)
+            if optimal or value >= greedy_value:
+                chosen, used = exact, "exact"
+                status = (
+                    "exact: optimal (HiGHS integer programme)"
+                    if optimal
+                    else f"exact: best found within the {time_limit:g} s time limit, "
+                    "not proven optimal"
+                )
+            else:
+                status = (
+                    f"greedy: the exact solver stopped at the {time_limit:g} s time limit "
+                    "with a worse solution"
+                )
+    ordered = order_by_marginal(cover, w, chosen)
+    return Solution(
+        chosen=ordered,
+        method=used,  # type: ignore[arg-type]
+        status=status,
+        objective=covered_weight(cover, w, ordered),
+        greedy_objective=greedy_value,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def order_by_marginal(
+    cover: sparse.sparray, weights: NDArray[np.float64], chosen: Sequence[int]
+) -> list[int]:
+    """``chosen`` re-ordered greedily by marginal weight; members adding nothing dropped."""
+    if not len(chosen):
+        return []
+    sub = sparse.csc_array(cover)[:, list(chosen)]
+    picked = greedy_cover(sub, weights, len(chosen))
+    return [int(chosen[k]) for k in picked]
+
+
+@dataclass
+class Siting:
+    sites: gpd.GeoDataFrame
+    """Chosen sites in order (EPSG:27700): SITE_COLUMNS."""
+    table: pd.DataFrame
+    """recommended_sites.csv: the sites with coordinates and running coverage."""
+    scenario: pd.DataFrame
+    """Coverage now and with the new sites: one row per ward, then 'All wards'."""
+    wards: pd.DataFrame
+    """Ward columns share_covered_now and share_covered_after, indexed by ward_code."""
+    solution: Solution
+    candidates: int
+    existing: int
+    catchment: float
+    unit: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        s = self.scenario.loc["All wards"]
+        return (
+            f"siting: {len(self.sites)} new site(s) chosen from {self.candidates} candidates "
+            f"by {self.solution.status}; children within {self.catchment:g} {self.unit} of "
+            f"provision: {s['share_covered_now']:.1%} now, {s['share_covered_after']:.1%} after"
+        )
+
+
+def _candidates(
+    services: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, kinds: Sequence[str], fixed: pd.Series
+) -> gpd.GeoDataFrame:
+    present = sorted(services["type"].unique())
+    by_key = {type_key(t): t for t in present}
+    wanted = [k for k in kinds if type_key(k) != "lsoa"]
+    unknown = [k for k in wanted if type_key(k) not in by_key]
+    if unknown:
+        msg = (
+            f"siting.candidates: {unknown} not among the service types; choose from "
+            f"{[*present, 'lsoa']}"
+        )
+        raise ConfigError(msg)
+    types = {by_key[type_key(k)] for k in wanted}
+    pick = services.loc[services["type"].isin(types) & ~fixed]
+    frames = [
+        gpd.GeoDataFrame(
+            {
+                "site_id": pick["service_id"].to_numpy(),
+                "name": pick["name"].to_numpy(),
+                "type": pick["type"].to_numpy(),
+            },
+            geometry=pick.geometry.to_numpy(),
+            crs=BNG,
+        )
+    ]
+    if any(type_key(k) == "lsoa" for k in kinds):
+        frames.append(
+            gpd.GeoDataFrame(
+                {
+                    "site_id": demand.index.to_numpy(),
+                    "name": demand["lsoa_name"].to_numpy(),
+                    "type": "lsoa_centre",
+                },
+                geometry=demand.geometry.to_numpy(),
+                crs=BNG,
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
+
+
+def site_pilots(
+    demand: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    need: pd.Series,
+    *,
+    travel: Travel,
+    catchment: float,
+    sites: int = 5,
+    candidates: Sequence[str] = ("school",),
+    existing: Sequence[str] = ("family_hub", "childrens_centre", "pilot"),
+    pilot_wards: Sequence[str] = (),
+    need_weight_max: float = 2.0,
+    method: Method = "auto",
+    time_limit: float = 20.0,
+) -> Siting:
+    """Choose new sites that reach the most need-weighted children not yet covered.
+
+    Parameters
+    ----------
+    demand
+        LSOA demand points from :func:`needsmap.access.demand_points` (``ward_code``,
+        ``ward_name``, ``children``, ``lsoa_name``), indexed by ``lsoa_code``.
+    services
+        Placed services (``service_id``, ``name``, ``type``, ``pilot``, geometry).
+    need
+        Need index by ward code.
+    travel
+        How cost is measured (straight line or a travel-time matrix) from ``demand``.
+    catchment
+        Reach of a site, in the travel cost's unit (metres or minutes).
+    sites
+        How many new sites to choose.
+    candidates
+        Service types offered as sites, or "lsoa" for LSOA centres.
+    existing
+        Service types that are existing provision; ``pilot = yes`` services are too.
+    pilot_wards
+        Ward codes or names whose children are already served by a pilot.
+    need_weight_max
+        Weight of a child in the most needy ward (the least needy counts 1).
+    method, time_limit
+        See :func:`choose_sites`.
+
+    Returns
+    -------
+    Siting
+        The sites, the table for recommended_sites.csv and the before/after scenario.
+    """
+    notes: list[str] = []
+    if travel.times is not None and any(type_key(k) == "lsoa" for k in candidates):
+        msg = (
+            "siting.candidates: 'lsoa' centres have no travel times; with "
+            "access.travel_times choose service types as candidates"
+        )
+        raise ConfigError(msg)
+    existing_keys = {type_key(k) for k in existing}
+    fixed = services["type"].map(type_key).isin(existing_keys) | services["pilot"].astype(bool)
+    cands = _candidates(services, demand, candidates, fixed)
+    if cands.empty:
+        msg = (
+            f"siting.candidates: no candidate sites of type(s) {list(candidates)} "
+            "(existing provision and pilots are not candidates)"
+        )
+        raise ConfigError(msg)
+    children = demand["children"].to_numpy(dtype=float)
+    weights = need_weights(demand, need, max_weight=need_weight_max)
+    provision = services.loc[fixed]
+    covered_now = np.asarray(travel.within(provision, catchment).matrix().sum(axis=1)).ravel() > 0
+    if pilot_wards:
+        names = demand.groupby("ward_code")["ward_name"].first()
+        match = match_wards(pd.Series(list(pilot_wards)), names)
+        if match.unmatched:
+            msg = (
+                f"siting.pilot_wards: {match.unmatched} not wards of this area; use codes "
+                f"or names such as {names.index[0]} or {names.iloc[0]}"
+            )
+            raise ConfigError(msg)
+        covered_now |= demand["ward_code"].isin(set(match.codes)).to_numpy()
+    cover = travel.within(cands, catchment).matrix()
+    remaining = np.where(covered_now, 0.0, weights)
+    solution = choose_sites(cover, remaining, sites, method=method, time_limit=time_limit)
+    if len(solution.chosen) < sites:
+        notes.append(
+            f"siting: only {len(solution.chosen)} of {sites} site(s) add coverage; "
+            "the others would reach no child not already covered"
+        )
+    csc = sparse.csc_array(cover)
+    covered_after = covered_now.copy()
+    rows = []
+    for order, j in enumerate(solution.chosen, start=1):
+        hit = _rows_of(csc, j)
+        new = hit[~covered_after[hit]]
+        covered_after[new] = True
+        served = (
+            pd.Series(children[new], index=demand["ward_name"].to_numpy()[new])
+            .groupby(level=0)
+            .sum()
+            .sort_values(ascending=False, kind="stable")
+        )
+        rows.append(
+            {
+                "site_id": cands.at[j, "site_id"],
+                "name": cands.at[j, "name"],
+                "type": cands.at[j, "type"],
+                "order": order,
+                "children_covered": round(float(children[new].sum())),
+                "need_covered": round(float(weights[new].sum()), 1),
+                "wards_served": "; ".join(served.index[served > 0]),
+                "geometry": cands.geometry.iloc[j],
+            }
+        )
+    chosen_sites = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=SITE_COLUMNS), geometry="geometry", crs=BNG
+    )
+    scenario = _scenario(demand, children, weights, covered_now, covered_after)
+    table = _sites_table(chosen_sites, scenario, solution)
+    log.info(
+        "siting: %s in %.2f s (greedy reaches %.1f%% of it)",
+        solution.status,
+        solution.seconds,
+        100 * solution.greedy_objective / solution.objective if solution.objective else 100,
+    )
+    return Siting(
+        sites=chosen_sites,
+        table=table,
+        scenario=scenario,
+        wards=scenario.drop(index="All wards")[["share_covered_now", "share_covered_after"]],
+        solution=solution,
+        candidates=len(cands),
+        existing=int(fixed.sum()),
+        catchment=catchment,
+        unit=travel.unit,
+        notes=notes,
+    )
+
+
+def _scenario(
+    demand: pd.DataFrame,
+    children: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    now: NDArray[np.bool_],
+    after: NDArray[np.bool_],
+) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "ward_code": demand["ward_code"].to_numpy(),
+            "ward_name": demand["ward_name"].to_numpy(),
+            "children": children,
+            "children_covered_now": children * now,
+            "children_covered_after": children * after,
+            "need": weights,
+            "need_covered_now": weights * now,
+            "need_covered_after": weights * after,
+        }
+    )
+    sums = ["children", "children_covered_now", "children_covered_after"]
+    sums += ["need", "need_covered_now", "need_covered_after"]
+    wards = frame.groupby("ward_code").agg(
+        ward_name=("ward_name", "first"), **{c: (c, "sum") for c in sums}
+    )
+    total = pd.DataFrame(frame[sums].sum()).T.assign(ward_name="All wards")
+    total.index = pd.Index(["All wards"])
+    out = pd.concat([wards, total])
+    out.index.name = "ward_code"
+    den = out["children"].where(out["children"] > 0)
+    need_den = out["need"].where(out["need"] > 0)
+    out["share_covered_now"] = (out["children_covered_now"] / den).round(3)
+    out["share_covered_after"] = (out["children_covered_after"] / den).round(3)
+    out["need_share_covered_now"] = (out["need_covered_now"] / need_den).round(3)
+    out["need_share_covered_after"] = (out["need_covered_after"] / need_den).round(3)
+    for c in ("children", "children_covered_now", "children_covered_after"):
+        out[c] = out[c].round(0).astype("int64")
+    for c in ("need", "need_covered_now", "need_covered_after"):
+        out[c] = out[c].round(1)
+    return out
+
+
+def _sites_table(
+    sites: gpd.GeoDataFrame, scenario: pd.DataFrame, solution: Solution
+) -> pd.DataFrame:
+    table = pd.DataFrame(sites.drop(columns="geometry"))
+    table = table[
+        ["order", "site_id", "name", "type", "children_covered", "need_covered", "wards_served"]
+    ]
+    base = scenario.loc["All wards"]
+    table["share_covered_cumulative"] = (
+        (base["children_covered_now"] + table["children_covered"].cumsum()) / base["children"]
+    ).round(3)
+    table["easting"] = sites.geometry.x.round(0).astype("int64").to_numpy()
+    table["northing"] = sites.geometry.y.round(0).astype("int64").to_numpy()
+    lonlat = sites.geometry.to_crs("EPSG:4326")
+    table["lon"] = lonlat.x.round(6).to_numpy()
+    table["lat"] = lonlat.y.round(6).to_numpy()
+    table["chosen_by"] = solution.status
+    return table.reset_index(drop=True)

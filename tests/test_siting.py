@@ -1,0 +1,405 @@
+"""Siting: maximal covering with known answers, existing provision, fallbacks, Wirral."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+from needsmap import siting
+from needsmap.access import Travel
+from needsmap.config import config_from_dict
+from needsmap.errors import ConfigError
+from needsmap.siting import (
+    SITE_COLUMNS,
+    choose_sites,
+    covered_weight,
+    exact_cover,
+    greedy_cover,
+    need_weights,
+    site_pilots,
+)
+
+BNG = "EPSG:27700"
+
+# Six demand points, three candidates. X covers 1-4 (weight 4); Y covers 1, 2, 5 and
+# Z covers 3, 4, 6 (3.5 each). For two sites greedy takes X first and ends at 5.5;
+# the best pair is Y + Z, which covers everything: 7.
+COVER = sparse.csr_array(
+    np.array(
+        [
+            [1, 1, 0],
+            [1, 1, 0],
+            [1, 0, 1],
+            [1, 0, 1],
+            [0, 1, 0],
+            [0, 0, 1],
+        ]
+    )
+)
+WEIGHTS = np.array([1, 1, 1, 1, 1.5, 1.5])
+
+
+def test_greedy_is_myopic_on_the_known_instance():
+    assert greedy_cover(COVER, WEIGHTS, 2) == [0, 1]
+    assert covered_weight(COVER, WEIGHTS, [0, 1]) == 5.5
+
+
+def test_exact_finds_the_known_best_pair():
+    chosen, optimal, _ = exact_cover(COVER, WEIGHTS, 2)
+    assert sorted(chosen) == [1, 2] and optimal
+    sol = choose_sites(COVER, WEIGHTS, 2)
+    assert sol.method == "exact" and sol.status.startswith("exact: optimal")
+    assert sol.chosen == [1, 2]  # ordered by marginal weight (3.5 each; tie -> first)
+    assert (sol.objective, sol.greedy_objective) == (7.0, 5.5)
+
+
+def test_explicit_zeros_do_not_count_as_cover():
+    stored = sparse.csr_array(
+        (np.array([0.0, 1.0]), (np.array([0, 1]), np.array([0, 1]))), shape=(2, 2)
+    )
+    weights = np.array([5.0, 1.0])
+    assert greedy_cover(stored, weights, 1) == [1]
+    assert exact_cover(stored, weights, 1)[0] == [1]
+    assert stored.data.tolist() == [0.0, 1.0]
+
+
+def test_greedy_only_when_asked():
+    sol = choose_sites(COVER, WEIGHTS, 2, method="greedy")
+    assert (sol.method, sol.chosen, sol.objective) == ("greedy", [0, 1], 5.5)
+
+
+def test_solver_failure_falls_back_to_greedy(monkeypatch):
+    failed = SimpleNamespace(x=None, status=4, message="solver broke")
+    monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: failed)
+    sol = choose_sites(COVER, WEIGHTS, 2)
+    assert sol.method == "greedy"
+    assert sol.status == "greedy: the exact solver found no solution (solver broke)"
+    with pytest.raises(
+        ConfigError,
+        match=r"siting.method: the exact solver found no solution \(solver broke\); raise siting.time_limit_s or use method: auto",
+    ):
+        choose_sites(COVER, WEIGHTS, 2, method="exact")
+
+
+def test_time_limit_keeps_best_found_or_greedy(monkeypatch):
+    best_found = SimpleNamespace(x=np.r_[0, 1, 1, np.ones(6)], status=1, message="time limit")
+    monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: best_found)
+    sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
+    assert sol.method == "exact"
+    assert sol.status == "exact: best found within the 3 s time limit, not proven optimal"
+    worse = SimpleNamespace(x=np.r_[0, 0, 1, np.ones(6)], status=1, message="time limit")
+    monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: worse)
+    sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
+    assert (sol.method, sol.objective) == ("greedy", 5.5)
+    assert "stopped at the 3 s time limit with a worse solution" in sol.status
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(1, 8).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.booleans(), min_size=5, max_size=5), min_size=n, max_size=n),
+            st.lists(st.integers(0, 20), min_size=n, max_size=n),
+            st.integers(1, 3),
+        )
+    )
+)
+def test_exact_equals_brute_force_and_beats_greedy(case):
+    rows, w, p = case
+    cover = sparse.csr_array(np.array(rows, dtype=float))
+    weights = np.array(w, dtype=float)
+    best = max(
+        covered_weight(cover, weights, combo)
+        for k in range(p + 1)
+        for combo in itertools.combinations(range(5), k)
+    )
+    sol = choose_sites(cover, weights, p)
+    assert sol.objective == pytest.approx(best)
+    assert sol.objective >= sol.greedy_objective - 1e-9
+    assert len(sol.chosen) <= p and len(set(sol.chosen)) == len(sol.chosen)
+
+
+# --- site_pilots on a line of three neighbourhoods ---------------------------------
+# East (x=0, 100 children) and Middle (x=3000, 80) in ward W1; West (x=6000, 60) in W2,
+# the needier ward. Schools at each, plus S4 at x=1500, within 1600 m of East and Middle.
+
+
+@pytest.fixture
+def line():
+    demand = gpd.GeoDataFrame(
+        {
+            "lsoa_name": ["East", "Middle", "West"],
+            "ward_code": ["W1", "W1", "W2"],
+            "ward_name": ["One", "One", "Two"],
+            "children": [100.0, 80.0, 60.0],
+        },
+        geometry=gpd.points_from_xy([0, 3000, 6000], [0, 0, 0]),
+        crs=BNG,
+        index=pd.Index(["L1", "L2", "L3"], name="lsoa_code"),
+    )
+    services = gpd.GeoDataFrame(
+        {
+            "service_id": ["S1", "S2", "S3", "S4", "G1"],
+            "name": ["East School", "Middle School", "West School", "Bridge School", "GP"],
+            "type": ["school"] * 4 + ["gp_practice"],
+            "capacity": np.nan,
+            "pilot": False,
+        },
+        geometry=gpd.points_from_xy([0, 3000, 6000, 1500, 6000], [0, 0, 0, 0, 0]),
+        crs=BNG,
+    )
+    need = pd.Series({"W1": 0.0, "W2": 1.0})
+    return demand, services, need
+
+
+def run_line(line, **kw):
+    demand, services, need = kw.pop("frames", line)
+    return site_pilots(demand, services, need, travel=Travel(demand), catchment=1600, **kw)
+
+
+def test_need_weights_scale_children_by_ward_need(line):
+    demand, _, need = line
+    assert need_weights(demand, need).tolist() == [100, 80, 120]
+    assert need_weights(demand, need, max_weight=4).tolist() == [100, 80, 240]
+    assert need_weights(demand, need * 0).tolist() == [100, 80, 60]
+
+
+def test_best_single_site_is_known(line):
+    got = run_line(line, sites=1)
+    row = got.sites.iloc[0]
+    assert (row["site_id"], row["children_covered"], row["need_covered"]) == ("S4", 180, 180.0)
+    assert row["wards_served"] == "One"
+    # when a needy child counts 4 times, West (60 x 4 = 240) beats East + Middle (180)
+    got = run_line(line, sites=1, need_weight_max=4)
+    assert got.sites["site_id"].tolist() == ["S3"]
+
+
+def test_two_sites_cover_everyone_then_stop(line):
+    got = run_line(line, sites=3)
+    assert got.sites["site_id"].tolist() == ["S4", "S3"]
+    assert got.sites["order"].tolist() == [1, 2]
+    assert got.sites["children_covered"].tolist() == [180, 60]
+    assert got.notes == [
+        "siting: only 2 of 3 site(s) add coverage; the others would reach no child not already covered"
+    ]
+    total = got.scenario.loc["All wards"]
+    assert (total["children_covered_now"], total["children_covered_after"]) == (0, 240)
+    assert got.table["share_covered_cumulative"].tolist() == [0.75, 1.0]
+
+
+def test_sites_frame_follows_the_contract(line):
+    got = run_line(line, sites=2)
+    assert list(got.sites.columns) == SITE_COLUMNS
+    assert got.sites.crs == BNG
+    assert got.table.columns[:7].tolist() == [
+        "order",
+        "site_id",
+        "name",
+        "type",
+        "children_covered",
+        "need_covered",
+        "wards_served",
+    ]
+    assert got.table.loc[0, ["easting", "northing"]].tolist() == [1500, 0]
+
+
+def test_existing_pilot_is_fixed_and_not_a_candidate(line):
+    demand, services, need = line
+    services = services.copy()
+    services.loc[services["service_id"] == "S4", "pilot"] = True
+    got = run_line(line, frames=(demand, services, need), sites=1)
+    assert got.sites["site_id"].tolist() == ["S3"]
+    assert got.existing == 1 and got.candidates == 3
+    assert got.wards.loc["W1"].tolist() == [1.0, 1.0]
+    assert got.scenario.loc["All wards", "share_covered_now"] == 0.75
+    assert services["pilot"].sum() == 1  # caller's frame untouched
+
+
+def test_existing_types_are_provision(line):
+    demand, services, need = line
+    hub = services.iloc[[2]].assign(service_id="H1", type="children_s_centre", name="Hub")
+    frames = (demand, pd.concat([services, hub], ignore_index=True), need)
+    got = run_line(line, frames=frames, sites=1, existing=("Children's centre",))
+    assert got.scenario.loc["W2", "share_covered_now"] == 1.0
+    assert got.sites["site_id"].tolist() == ["S4"]
+
+
+def test_pilot_wards_count_as_covered(line):
+    got = run_line(line, sites=1, pilot_wards=("two",), need_weight_max=4)
+    assert got.sites["site_id"].tolist() == ["S4"]
+    assert got.wards.loc["W2", "share_covered_now"] == 1.0
+
+
+def test_lsoa_centres_as_candidates(line):
+    got = run_line(line, sites=1, candidates=("lsoa",), need_weight_max=4)
+    assert got.sites.iloc[0][["site_id", "name", "type"]].tolist() == ["L3", "West", "lsoa_centre"]
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (
+            {"candidates": ("hub",)},
+            r"siting.candidates: \['hub'\] not among the service types; choose from \['gp_practice', 'school', 'lsoa'\]",
+        ),
+        (
+            {"candidates": ("school",), "existing": ("school",)},
+            r"siting.candidates: no candidate sites of type\(s\) \['school'\]",
+        ),
+        (
+            {"pilot_wards": ("Nowhere",)},
+            r"siting.pilot_wards: \['Nowhere'\] not wards of this area; use codes or names such as W1 or One",
+        ),
+    ],
+)
+def test_siting_errors(line, kw, message):
+    with pytest.raises(ConfigError, match=message):
+        run_line(line, sites=1, **kw)
+
+
+def test_lsoa_candidates_need_straight_line(line):
+    demand, services, need = line
+    times = pd.DataFrame({"lsoa_code": ["L1"], "service_id": ["S1"], "minutes": [1.0]})
+    with pytest.raises(ConfigError, match="'lsoa' centres have no travel times"):
+        site_pilots(
+            demand, services, need, travel=Travel(demand, times), catchment=10, candidates=("lsoa",)
+        )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"access": {"catchment_m": 0}}, r"access.catchment_m: must be a positive number \(got 0"),
+        ({"siting": {"sites": -1}}, r"siting.sites: must be 0 \(no siting\) or more"),
+        ({"siting": {"candidates": []}}, r"siting.candidates: give at least one service type"),
+        ({"siting": {"need_weight_max": 0.5}}, r"siting.need_weight_max: must be 1 or more"),
+        (
+            {"siting": {"method": "best"}},
+            r"siting.method: 'best' is not valid; choose from \['auto', 'exact', 'greedy'\]",
+        ),
+        ({"siting": {"time_limit_s": -2}}, r"siting.time_limit_s: must be a positive number"),
+    ],
+)
+def test_config_errors(data, message):
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(data)
+
+
+# --- Wirral, end to end -------------------------------------------------------------
+
+ACCESS_COLUMNS = [
+    f"{m}_{t}{s}"
+    for t in ("school", "gp_practice", "library")
+    for m, s in (
+        ("dist", "_m"),
+        ("share_within", ""),
+        ("per_1000_children", ""),
+        ("access_2sfca", ""),
+        ("access_e2sfca", ""),
+    )
+]
+
+
+def test_wards_csv_carries_access_and_gap(bundled_run):
+    folder = bundled_run.written[0].parent
+    wards = pd.read_csv(folder / "wards.csv")
+    cols = ["access_index", "gap_score", "share_covered_now", "share_covered_after"]
+    for col in [*ACCESS_COLUMNS, *cols]:
+        assert col in wards.columns, col
+        assert wards[col].notna().all(), col
+    assert wards["gap_score"].sum() == pytest.approx(0, abs=0.01)  # difference of z-scores
+    assert wards["share_within_school"].between(0, 1).all()
+    # access falls and the gap rises with need: the neediest ward has a positive gap
+    assert wards.sort_values("need_index").iloc[-1]["gap_score"] > 0
+
+
+def test_recommended_sites_written(bundled_run):
+    folder = bundled_run.written[0].parent
+    sites = pd.read_csv(folder / "recommended_sites.csv")
+    assert sites["order"].tolist() == [1, 2, 3, 4, 5]
+    assert (sites["type"] == "school").all()
+    assert sites["chosen_by"].str.startswith("exact: optimal").all()
+    assert sites["wards_served"].str.len().gt(0).all()
+    scenario = pd.read_csv(folder / "siting_scenario.csv", index_col="ward_code")
+    total = scenario.loc["All wards"]
+    gained = total["children_covered_after"] - total["children_covered_now"]
+    assert sites["children_covered"].sum() == pytest.approx(gained, abs=5)
+    assert total["children"] == 67431
+    record = json.loads((folder / "run.json").read_text())
+    assert any(n.startswith("siting: 5 new site(s) chosen from") for n in record["notes"])
+    assert {"recommended_sites.csv", "siting_scenario.csv"} <= set(record["outputs"])
+
+
+def test_results_sites_for_the_map(bundled_run):
+    sites = bundled_run.sites
+    assert list(sites.columns) == SITE_COLUMNS
+    assert sites.crs.to_epsg() == 27700
+    assert len(sites) == 5
+    assert sites.geometry.within(bundled_run.wards.union_all().buffer(100)).all()
+
+
+def test_siting_all_lsoas_by_all_candidates_is_fast(bundled_run):
+    """The benchmark's case: 209 LSOAs x every service and LSOA centre (~400 candidates)."""
+    acc = bundled_run.access
+    services = bundled_run.services.placed
+    need = bundled_run.wards["need_index"]
+    start = time.perf_counter()
+    got = site_pilots(
+        acc.demand,
+        services,
+        need,
+        travel=acc.travel,
+        catchment=1600,
+        sites=10,
+        candidates=("school", "gp_practice", "library", "lsoa"),
+    )
+    took = time.perf_counter() - start
+    assert got.candidates == len(services) + 209
+    assert got.solution.method == "exact" and got.solution.status.startswith("exact: optimal")
+    assert took < 10, took
+
+
+def test_user_pilots_and_travel_times(tmp_path, wirral_dir):
+    """A council's own hubs and pilot school, and a travel-time matrix, through analyse()."""
+    from needsmap.config import AccessConfig, RunConfig, SitingConfig
+    from needsmap.pipeline import analyse
+    from needsmap.sources import load_area
+
+    hubs = tmp_path / "hubs.csv"
+    hubs.write_text(
+        "service_id,name,type,postcode,pilot\n"
+        "HUB1,Birkenhead Family Hub,Family hub,CH41 0AA,\n"
+        "PIL1,Pilot at a school,School,CH44 0AA,yes\n"
+    )
+    area = load_area(wirral_dir)
+    ids = pd.read_csv(wirral_dir / "services.csv")["service_id"].tolist() + ["HUB1", "PIL1"]
+    rows = []
+    rng = np.random.default_rng(3)
+    for code in area.lsoa["lsoa_code"]:
+        for sid in rng.choice(ids, 40, replace=False):
+            rows.append((code, sid, round(float(rng.uniform(1, 30)), 1)))
+    times = tmp_path / "times.csv"
+    pd.DataFrame(rows, columns=["lsoa_code", "service_id", "minutes"]).to_csv(times, index=False)
+    cfg = RunConfig(
+        services=(hubs,),
+        access=AccessConfig(travel_times=times, catchment_minutes=10),
+        siting=SitingConfig(sites=3, pilot_wards=("Bidston & St. James",)),
+    )
+    res = analyse(cfg)
+    assert res.access.unit == "min"
+    assert "time_school_min" in res.wards.columns
+    assert res.siting.existing == 2
+    assert "PIL1" not in set(res.sites["site_id"])
+    assert res.wards.loc["E05000955", "share_covered_now"] == 1.0
+    assert any("not among the placed services" in n for n in res.notes)  # the 2 unplaced
+    assert res.wards["access_2sfca_family_hub"].notna().all()

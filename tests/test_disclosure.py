@@ -85,9 +85,7 @@ def test_change_is_withheld_where_either_period_is_hidden():
     t = table([20, 3, 12, 9, 40])
     t["m_rate_change"] = [1.0, 2.0, 3.0, 4.0, 5.0]
     earlier = pd.DataFrame({"m@2021": [2, 10, 12, 8, 0]}, index=t.index)
-    d = apply_suppression(
-        t, ["m"], hidden=earlier, derived={"m_rate_change": ("m", "m@2021")}
-    )
+    d = apply_suppression(t, ["m"], hidden=earlier, derived={"m_rate_change": ("m", "m@2021")})
     # latest: 3 is primary, 9 withheld (no zero). 2021: 2 is primary, the zero hides it.
     assert d.table["m"].tolist() == [20, F5, 12, WITHHELD, 40]
     assert d.hidden_counts["m@2021"].tolist() == [True, False, False, False, True]

@@ -255,3 +255,12 @@ def test_deprivation_change_conserves_old_lsoa_totals(old):
     assert out["lsoas_most_deprived_20pc_2019"].sum() == pytest.approx(
         sum(1 for d in deciles.values() if d <= 2)
     )
+
+
+def test_split_across_the_area_boundary_keeps_only_its_share(grid_lsoa):
+    lookup, iod2019 = _old_editions()
+    # E was also split, into LSOA 5 here and one in a neighbouring area
+    lookup = pd.concat([lookup, pd.DataFrame({"lsoa11_code": ["E"], "lsoa_code": ["E01999999"]})])
+    out = deprivation_change(grid_lsoa, iod2019, lookup)
+    assert out.loc["E05000001", "lsoas_2019"] == 3.0
+    assert out["lsoas_2019"].sum() == 4.5

@@ -116,7 +116,11 @@ def deprivation_change(
     _require(iod2019, ("lsoa11_code", "imd_decile"), IOD2019_FILE)
     _require(lookup, ("lsoa11_code", "lsoa_code"), LOOKUP_FILE)
     codes = pd.Index(lsoa["lsoa_code"])
-    links = lookup[lookup["lsoa_code"].isin(codes)][["lsoa11_code", "lsoa_code"]]
+    links = lookup[["lsoa11_code", "lsoa_code"]].drop_duplicates()
+    # A 2011 LSOA split into n 2021 LSOAs counts 1/n towards each (counted over the whole
+    # lookup, so a part that now lies in another area keeps its share there).
+    parts = links.groupby("lsoa11_code")["lsoa_code"].transform("size")
+    links = links.assign(lsoas_2019=1.0 / parts)[links["lsoa_code"].isin(codes)]
     orphans = codes.difference(pd.Index(links["lsoa_code"]))
     if len(orphans):
         msg = (
@@ -134,8 +138,6 @@ def deprivation_change(
         raise InputError(msg)
     idaci = "idaci_decile" in old.columns and "idaci_decile" in lsoa.columns
     frame = links.copy()
-    # A 2011 LSOA split into n 2021 LSOAs counts 1/n towards each.
-    frame["lsoas_2019"] = 1.0 / frame.groupby("lsoa11_code")["lsoa_code"].transform("size")
     decile = old["imd_decile"].reindex(frame["lsoa11_code"]).to_numpy()
     frame["lsoas_most_deprived_10pc_2019"] = frame["lsoas_2019"] * (decile <= 1)
     frame["lsoas_most_deprived_20pc_2019"] = frame["lsoas_2019"] * (decile <= 2)
@@ -148,8 +150,7 @@ def deprivation_change(
         lsoa.set_index("lsoa_code")["ward_code"].reindex(frame["lsoa_code"]).to_numpy()
     )
     out = aggregate(frame, sums=tuple(sums))
-    now = lsoa.groupby("ward_code")
-    n = now.size()
+    n = lsoa.groupby("ward_code").size()
     for pc, top in (("10pc", 1), ("20pc", 2)):
         share_2019 = out[f"lsoas_most_deprived_{pc}_2019"] / out["lsoas_2019"]
         share_2025 = (lsoa["imd_decile"] <= top).groupby(lsoa["ward_code"]).sum() / n

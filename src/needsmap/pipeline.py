@@ -242,7 +242,8 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
 
     if len(results.services.unplaced):
         path = folder / "services_unplaced.csv"
-        results.services.unplaced.to_csv(path, index=False, lineterminator="\n")
+        unplaced = stamped(results.services.unplaced, results.disclosure)
+        unplaced.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
 
     with step("Need tables"):

@@ -106,7 +106,7 @@ class NeedIndexConfig:
 
     Deprivation and caseload carry half the weight each. Caseload indicators are the
     ``_rate_index`` columns: the published rate, or for a suppressed ward the published
-    stand-in (see ``needsmap.disclosure``), so the index never uses a hidden count and
+    stand-in (see ``indicators.index_rates``), so the index never uses a hidden count and
     can be recomputed from ``wards.csv``.
     """
 

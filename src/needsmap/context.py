@@ -129,4 +129,7 @@ def la_benchmark(dfe: pd.DataFrame, *, trend_years: int = 5) -> pd.DataFrame:
                 ),
             }
         )
-    return pd.DataFrame(rows).set_index("measure")
+    out = pd.DataFrame(rows).set_index("measure")
+    out["la_number"] = out["la_number"].round().astype("Int64")
+    out["neighbours"] = out["neighbours"].astype(int)
+    return out

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from needsmap.config import RunConfig, config_to_dict, load_config
+from needsmap.config import Indicator, RunConfig, config_to_dict, load_config
 from needsmap.errors import ConfigError
 
 
@@ -63,3 +63,61 @@ def test_bad_config_names_key_and_choices(tmp_path, text, message):
 def test_missing_config(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "none.yml")
+
+
+def test_indicators_accept_weight_or_weight_and_direction(tmp_path):
+    cfg = load_config(
+        write(
+            tmp_path,
+            "need_index:\n  indicators:\n    imd_score: 2\n"
+            "    idaci_score: {weight: 1, direction: lower}\n",
+        )
+    )
+    assert cfg.need_index.specs == (
+        Indicator("imd_score", 2.0, "higher"),
+        Indicator("idaci_score", 1.0, "lower"),
+    )
+
+
+def test_default_weights_sum_to_one_and_use_published_rates():
+    specs = RunConfig().need_index.specs
+    assert sum(i.weight for i in specs) == pytest.approx(1)
+    assert all(i.direction == "higher" for i in specs)
+    assert [i.column for i in specs if "rate" in i.column] == [
+        "children_in_need_rate_index",
+        "child_protection_plans_rate_index",
+        "looked_after_children_rate_index",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "need_index:\n  indicators:\n    imd_score: {weight: 1, direction: up}\n",
+            r"need_index.indicators.imd_score: direction 'up' is not valid; choose from \['higher', 'lower'\]",
+        ),
+        (
+            "need_index:\n  indicators:\n    imd_score: {wieght: 1}\n",
+            r"need_index.indicators.imd_score: unknown key 'wieght'; valid keys are \['direction', 'weight'\]",
+        ),
+        (
+            "need_index:\n  indicators:\n    imd_score: {direction: lower}\n",
+            r"need_index.indicators.imd_score: give a weight",
+        ),
+        (
+            "need_index:\n  indicators:\n    imd_score: {weight: 0}\n",
+            r"need_index.indicators.imd_score: weights must be positive numbers \(got 0\)",
+        ),
+        ("need_index:\n  indicators: {}\n", r"give at least one indicator with a weight"),
+        (
+            "need_index:\n  indicators:\n    children_in_need_rate: 1\n",
+            r"use \['children_in_need_rate_index'\] instead of \['children_in_need_rate'\]",
+        ),
+        ("need_index:\n  sensitivity: 1.5\n", r"need_index.sensitivity: must be between 0 and 1"),
+        ("need_index:\n  seed: x\n", r"need_index.seed: expected a whole number, got 'x'"),
+    ],
+)
+def test_bad_need_index_settings(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, text))

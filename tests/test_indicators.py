@@ -6,8 +6,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from needsmap.errors import ConfigError
-from needsmap.indicators import caseload_rates, need_index, need_rank, poisson_interval
+from needsmap.config import Indicator
+from needsmap.errors import ConfigError, InputError
+from needsmap.geography import aggregate
+from needsmap.indicators import (
+    DOMAIN_SCORES,
+    caseload_change,
+    caseload_rates,
+    change_links,
+    deprivation_change,
+    first_period_counts,
+    index_rates,
+    need_index,
+    need_rank,
+    poisson_interval,
+    standardise,
+    ward_deprivation,
+)
 
 
 def test_exact_poisson_interval_known_values():
@@ -65,3 +80,187 @@ def test_need_index_row_order_and_weight_scale_invariant(values, scale, rnd):
     pd.testing.assert_series_equal(base, shuffled.loc[base.index], check_exact=False)
     scaled = need_index(wards, {"a": 2 * scale, "b": scale})
     assert need_rank(scaled).tolist() == need_rank(base).tolist()
+
+
+def test_direction_lower_flips_an_indicator_worked_by_hand():
+    wards = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [30.0, 10.0, 20.0]}, index=["X", "Y", "Z"])
+    lower = need_index(wards, {"a": {"weight": 1, "direction": "lower"}})
+    assert lower.tolist() == pytest.approx([1.2247, 0.0, -1.2247], abs=1e-4)
+    # a higher (z = -1.2247, 0, 1.2247) x3; b lower (z = -1.2247, 1.2247, 0) x1; / 4
+    mixed = need_index(wards, {"a": 3, "b": {"weight": 1, "direction": "lower"}})
+    assert mixed.tolist() == pytest.approx([-1.2247, 0.3062, 0.9186], abs=1e-4)
+    # the same with Indicator objects
+    specs = [Indicator("a", 3.0), Indicator("b", 1.0, "lower")]
+    pd.testing.assert_series_equal(need_index(wards, specs), mixed)
+    # minmax and rank honour direction too
+    assert need_index(
+        wards, {"b": {"weight": 1, "direction": "lower"}}, method="minmax"
+    ).tolist() == [
+        0.0,
+        1.0,
+        0.5,
+    ]
+    assert standardise(wards["b"], "rank", direction="lower").tolist() == [0.0, 1.0, 0.5]
+
+
+def test_need_index_refuses_missing_values():
+    wards = pd.DataFrame({"a": [1.0, np.nan, 3.0]}, index=["X", "Y", "Z"])
+    with pytest.raises(
+        InputError, match=r"indicator 'a' has no usable value for 1 ward\(s\), e.g. \['Y'\]"
+    ):
+        need_index(wards, {"a": 1})
+
+
+def test_index_rates_use_a_pooled_stand_in_for_suppressed_wards():
+    counts = pd.DataFrame({"m": [3, 1, 40, 0]}, index=["A", "B", "C", "D"])
+    children = pd.Series({"A": 1000, "B": 500, "C": 2000, "D": 1000})
+    hidden = pd.DataFrame({"m": [True, True, False, False]}, index=counts.index)
+    out = index_rates(counts, children, hidden, threshold=5)
+    # A and B share (3 + 1) / (1000 + 500) * 10,000 = 26.7; the rest are their own rates.
+    assert out["m_rate_index"].tolist() == [26.7, 26.7, 200.0, 0.0]
+    assert out["m_rate_standin"].tolist() == [True, True, False, False]
+    # One hidden ward alone: the threshold midpoint (2 children) over its children.
+    one = pd.DataFrame({"m": [True, False, False, False]}, index=counts.index)
+    assert index_rates(counts, children, one, threshold=5)["m_rate_index"].tolist()[0] == 20.0
+
+
+def test_caseload_change_between_first_and_latest_period():
+    idx = pd.MultiIndex.from_product(
+        [["2021", "2023", "2025"], ["A", "B"]], names=["period", "ward_code"]
+    )
+    counts = pd.DataFrame({"m": [10, 5, 99, 99, 20, 3]}, index=idx)
+    children = pd.Series({"A": 1000, "B": 500})
+    out = caseload_change(counts, children)
+    # A: (20 - 10) / 1000 * 10,000 = 100; B: (3 - 5) / 500 * 10,000 = -40
+    assert out["m_rate_change"].tolist() == [100.0, -40.0]
+    earlier = first_period_counts(counts)
+    assert earlier["m@2021"].tolist() == [10, 5]
+    assert change_links(["m"], earlier) == {"m_rate_change": ("m", "m@2021")}
+    single = counts.xs("2025", level="period", drop_level=False)
+    assert caseload_change(single, children).columns.tolist() == []
+    assert change_links(["m"], first_period_counts(single)) == {}
+
+
+def _old_editions():
+    # 2011 LSOAs A..E; D was split into 2021 LSOAs 4 (ward W1) and 6 (ward W2).
+    lookup = pd.DataFrame(
+        {
+            "lsoa11_code": ["A", "B", "C", "D", "D", "E"],
+            "lsoa_code": [
+                "E01000001",
+                "E01000002",
+                "E01000003",
+                "E01000004",
+                "E01000006",
+                "E01000005",
+            ],
+        }
+    )
+    iod2019 = pd.DataFrame(
+        {
+            "lsoa11_code": list("ABCDE"),
+            "imd_decile": [1, 2, 3, 1, 5],
+            "idaci_decile": [2, 2, 9, 9, 1],
+        }
+    )
+    return lookup, iod2019
+
+
+def test_deprivation_change_relative_to_england_worked_by_hand(grid_lsoa):
+    lookup, iod2019 = _old_editions()
+    lsoa = grid_lsoa.assign(idaci_decile=[1, 3, 2, 2, 5, 1])
+    out = deprivation_change(lsoa, iod2019, lookup)
+    w1, w2 = "E05000001", "E05000002"
+    # W1 holds A, B, E and half of D: 3.5 old LSOAs; most deprived 10%: A + D/2 = 1.5;
+    # 20%: A + B + D/2 = 2.5. In IoD2025 its LSOAs 1, 2, 4, 5 have deciles 5, 2, 4, 1.
+    assert out.loc[w1, "lsoas_2019"] == 3.5
+    assert out.loc[w1, "lsoas_most_deprived_10pc_2019"] == 1.5
+    assert out.loc[w1, "lsoas_most_deprived_20pc_2019"] == 2.5
+    assert out.loc[w1, "share_most_deprived_10pc_change"] == pytest.approx(1 / 4 - 1.5 / 3.5)
+    assert out.loc[w1, "share_most_deprived_20pc_change"] == pytest.approx(2 / 4 - 2.5 / 3.5)
+    # W2 holds C and half of D: 1.5; 10% and 20%: D/2. IoD2025 deciles 1 and 6.
+    assert out.loc[w2, "share_most_deprived_10pc_2019"] == pytest.approx(1 / 3)
+    assert out.loc[w2, "share_most_deprived_20pc_change"] == pytest.approx(1 / 2 - 1 / 3)
+    # IDACI: W1 2019 = A, B, E (3 of 3.5); 2025 = LSOAs 1, 4 (2 of 4)
+    assert out.loc[w1, "idaci_share_most_deprived_20pc_change"] == pytest.approx(2 / 4 - 3 / 3.5)
+    # totals are conserved: five 2011 LSOAs, two in England's most deprived 10%
+    assert out["lsoas_2019"].sum() == 5
+    assert out["lsoas_most_deprived_10pc_2019"].sum() == 2
+
+
+def test_deprivation_change_errors_name_the_file(grid_lsoa):
+    lookup, iod2019 = _old_editions()
+    with pytest.raises(
+        InputError,
+        match=r"lsoa11_to_lsoa21.csv: no 2011 LSOA for 1 2021 LSOA\(s\), e.g. \['E01000005'\]",
+    ):
+        deprivation_change(grid_lsoa, iod2019, lookup[lookup["lsoa11_code"] != "E"])
+    with pytest.raises(
+        InputError,
+        match=r"deprivation_iod2019_lsoa11.csv: no row for 1 2011 LSOA\(s\) named in lsoa11_to_lsoa21.csv, e.g. \['C'\]",
+    ):
+        deprivation_change(grid_lsoa, iod2019[iod2019["lsoa11_code"] != "C"], lookup)
+    with pytest.raises(
+        InputError, match=r"deprivation_iod2019_lsoa11.csv: missing column\(s\) \['imd_decile'\]"
+    ):
+        deprivation_change(grid_lsoa, iod2019.drop(columns="imd_decile"), lookup)
+
+
+def test_ward_deprivation_counts_idaci_most_deprived(grid_lsoa):
+    grid_lsoa = grid_lsoa.assign(**{c: 1.0 for c in (*DOMAIN_SCORES, "idaopi_score")})
+    out = ward_deprivation(grid_lsoa.assign(idaci_decile=[1, 3, 2, 2, 5, 1]))
+    assert out["idaci_lsoas_most_deprived_20pc"].tolist() == [2, 2]
+    assert out["idaci_share_most_deprived_20pc"].tolist() == [0.5, 1.0]
+    # without IDACI deciles the columns are simply absent
+    assert "idaci_share_most_deprived_20pc" not in ward_deprivation(grid_lsoa).columns
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 5000), st.integers(1, 10)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_aggregation_conserves_totals(rows):
+    lsoa = pd.DataFrame(rows, columns=["ward", "children", "imd_decile"])
+    lsoa["ward_code"] = "W" + lsoa["ward"].astype(str)
+    out = aggregate(lsoa, sums=("children",))
+    assert out["children"].sum() == lsoa["children"].sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3), st.integers(0, 2), st.integers(1, 10)), min_size=1, max_size=15
+    )
+)
+def test_deprivation_change_conserves_old_lsoa_totals(old):
+    # each 2011 LSOA splits into 1-3 new LSOAs, each in one of three wards
+    links, deciles, wards = [], {}, {}
+    for i, (parts, ward, decile) in enumerate(old):
+        deciles[f"L{i}"] = decile
+        for j in range(parts):
+            code = f"N{i}_{j}"
+            links.append((f"L{i}", code))
+            wards[code] = f"W{(ward + j) % 3}"
+    lookup = pd.DataFrame(links, columns=["lsoa11_code", "lsoa_code"])
+    iod2019 = pd.DataFrame({"lsoa11_code": list(deciles), "imd_decile": list(deciles.values())})
+    lsoa = pd.DataFrame(
+        {"lsoa_code": list(wards), "ward_code": list(wards.values()), "imd_decile": 5}
+    )
+    out = deprivation_change(lsoa, iod2019, lookup)
+    assert out["lsoas_2019"].sum() == pytest.approx(len(old))
+    assert out["lsoas_most_deprived_20pc_2019"].sum() == pytest.approx(
+        sum(1 for d in deciles.values() if d <= 2)
+    )
+
+
+def test_split_across_the_area_boundary_keeps_only_its_share(grid_lsoa):
+    lookup, iod2019 = _old_editions()
+    # E was also split, into LSOA 5 here and one in a neighbouring area
+    lookup = pd.concat([lookup, pd.DataFrame({"lsoa11_code": ["E"], "lsoa_code": ["E01999999"]})])
+    out = deprivation_change(grid_lsoa, iod2019, lookup)
+    assert out.loc["E05000001", "lsoas_2019"] == 3.0
+    assert out["lsoas_2019"].sum() == 4.5

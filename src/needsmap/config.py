@@ -40,22 +40,102 @@ class SuppressionConfig:
     """Counts from 1 to threshold - 1 are suppressed ("fewer than 5")."""
 
 
+Direction = Literal["higher", "lower"]
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One need-index indicator: a ward column, its weight and which way is more need."""
+
+    column: str
+    weight: float
+    direction: Direction = "higher"
+    """"higher": a higher value means more need; "lower": a lower value does."""
+
+
+def parse_indicators(spec: Mapping[str, Any]) -> tuple[Indicator, ...]:
+    """Read ``need_index.indicators``: column -> weight, or -> {weight, direction}.
+
+    ``{"imd_score": 0.2}`` and ``{"imd_score": {"weight": 0.2, "direction": "higher"}}``
+    mean the same. Raises ConfigError naming the indicator and what to write instead.
+    """
+    if not spec:
+        msg = "need_index.indicators: give at least one indicator with a weight"
+        raise ConfigError(msg)
+    out = []
+    for column, value in spec.items():
+        key = f"need_index.indicators.{column}"
+        if isinstance(value, Mapping):
+            unknown = sorted(set(value) - {"weight", "direction"})
+            if unknown:
+                msg = f"{key}: unknown key {unknown[0]!r}; valid keys are ['direction', 'weight']"
+                raise ConfigError(msg)
+            if "weight" not in value:
+                msg = f"{key}: give a weight, e.g. {{weight: 0.2, direction: higher}}"
+                raise ConfigError(msg)
+            weight, direction = value["weight"], value.get("direction", "higher")
+        else:
+            weight, direction = value, "higher"
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            msg = f"{key}: weights must be positive numbers (got {weight!r})"
+            raise ConfigError(msg)
+        if direction not in DIRECTIONS:
+            msg = f"{key}: direction {direction!r} is not valid; choose from {sorted(DIRECTIONS)}"
+            raise ConfigError(msg)
+        out.append(Indicator(str(column), float(weight), direction))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class NeedIndexConfig:
+    """How wards are combined into one need score, and how sure the ranking is.
+
+    Default weights (they sum to 1; any positive numbers work, they are normalised):
+
+    - ``idaci_score`` 0.30: child poverty is the strongest area-level predictor of
+      children's social care involvement, and it counts every child, including those no
+      service knows yet.
+    - ``imd_score`` 0.20: the wider pressures on families (work, health, crime, housing)
+      beyond income; lower than IDACI because the two overlap.
+    - ``children_in_need_rate_index`` 0.20: demand the council already sees, and the
+      largest, steadiest caseload measure.
+    - ``child_protection_plans_rate_index`` 0.15 and ``looked_after_children_rate_index``
+      0.15: the most acute need, weighted less because ward counts are small and noisy,
+      and looked-after counts also reflect past placement decisions.
+
+    Deprivation and caseload carry half the weight each. Caseload indicators are the
+    ``_rate_index`` columns: the published rate, or for a suppressed ward the published
+    stand-in (see ``indicators.index_rates``), so the index never uses a hidden count and
+    can be recomputed from ``wards.csv``.
+    """
+
     method: Literal["zscore", "rank", "minmax"] = "zscore"
-    indicators: Mapping[str, float] = field(
+    indicators: Mapping[str, float | Mapping[str, Any]] = field(
         default_factory=lambda: {
             "idaci_score": 0.30,
             "imd_score": 0.20,
-            "children_in_need_rate": 0.20,
-            "child_protection_plans_rate": 0.15,
-            "looked_after_children_rate": 0.15,
+            "children_in_need_rate_index": 0.20,
+            "child_protection_plans_rate_index": 0.15,
+            "looked_after_children_rate_index": 0.15,
         }
     )
+    """Column -> weight, or column -> {weight: 0.2, direction: higher|lower}."""
     top_n: int = 5
     draws: int = 1000
     weight_spread: float = 0.5
     """Monte Carlo weights are drawn uniformly within +/- this share of each weight."""
+    seed: int = 20251127
+    """Random seed for the Monte Carlo: the same inputs always give the same intervals."""
+    count_uncertainty: bool = True
+    """Also draw each ward's caseload counts from their Poisson uncertainty."""
+    sensitivity: float = 0.5
+    """The weight-sensitivity table moves each weight by +/- this share, one at a time."""
+
+    @property
+    def specs(self) -> tuple[Indicator, ...]:
+        """The indicators as (column, weight, direction)."""
+        return parse_indicators(self.indicators)
 
 
 @dataclass(frozen=True)
@@ -145,18 +225,24 @@ def _check(cfg: RunConfig) -> None:
         msg = f"suppression.threshold: must be 1 or more (got {s.threshold})"
         raise ConfigError(msg)
     ni = cfg.need_index
-    if not ni.indicators:
-        msg = "need_index.indicators: give at least one indicator with a weight"
-        raise ConfigError(msg)
-    bad = {k: w for k, w in ni.indicators.items() if not isinstance(w, int | float) or w <= 0}
-    if bad:
-        msg = f"need_index.indicators: weights must be positive numbers (got {bad})"
+    specs = ni.specs
+    hidden = [f"{m}_rate" for m in CASELOAD_MEASURES]
+    raw = [i.column for i in specs if i.column in hidden]
+    if raw:
+        msg = (
+            f"need_index.indicators: use {[f'{c}_index' for c in raw]} instead of {raw}: the "
+            "_rate_index columns hold a published stand-in for suppressed wards, so the index "
+            "never rests on a hidden count and can be recomputed from wards.csv"
+        )
         raise ConfigError(msg)
     if ni.draws < 1 or ni.top_n < 1:
         msg = "need_index.draws and need_index.top_n must be 1 or more"
         raise ConfigError(msg)
     if not 0 <= ni.weight_spread < 1:
         msg = f"need_index.weight_spread: must be in [0, 1) (got {ni.weight_spread})"
+        raise ConfigError(msg)
+    if not 0 < ni.sensitivity < 1:
+        msg = f"need_index.sensitivity: must be between 0 and 1, e.g. 0.5 (got {ni.sensitivity})"
         raise ConfigError(msg)
     c = cfg.clustering
     if c.k is not None and c.k < 2:

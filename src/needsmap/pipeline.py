@@ -24,10 +24,22 @@ from needsmap import __version__
 from needsmap.access import Access, gap_score, measure_access
 from needsmap.clusters import Clustering, cluster_wards
 from needsmap.config import RunConfig, config_to_dict
-from needsmap.disclosure import Disclosure, apply_suppression
+from needsmap.context import la_benchmark
+from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.geography import ward_polygons
-from needsmap.indicators import caseload_rates, need_index, need_rank, ward_deprivation
+from needsmap.indicators import (
+    caseload_change,
+    caseload_rates,
+    change_links,
+    deprivation_change,
+    first_period_counts,
+    index_rates,
+    need_index,
+    need_rank,
+    ward_deprivation,
+)
 from needsmap.maps import interactive, static, style
+from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
@@ -73,6 +85,10 @@ class Results:
     """Recommended new sites and the coverage scenario (None when siting.sites is 0)."""
     sites: gpd.GeoDataFrame | None = None
     """Recommended sites in order (EPSG:27700), for the maps."""
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Which wards enter or leave the top ``top_n`` when one weight moves (issue 3)."""
+    benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
 
     @property
     def published(self) -> gpd.GeoDataFrame:
@@ -112,10 +128,33 @@ def analyse(cfg: RunConfig) -> Results:
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
         table = table.join(caseload_rates(latest, table["children"]))
-    with step("Need index"):
-        ni = cfg.need_index
-        table["need_index"] = need_index(table, ni.indicators, method=ni.method)
+    with step("Need index and ranking uncertainty"):
+        ni, sup = cfg.need_index, cfg.suppression
+        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        table = table.join(caseload_change(caseload.counts, table["children"]))
+        earlier = first_period_counts(caseload.counts)
+        # The same cells apply_suppression hides below: the index uses only what is published.
+        hidden = suppression_mask(latest.join(earlier), sup.threshold) & sup.enabled
+        table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
+        table["need_index"] = need_index(table, ni.specs, method=ni.method)
         table["need_rank"] = need_rank(table["need_index"])
+        redraw = [f"{m}_rate_index" for m in caseload.measures] if ni.count_uncertainty else []
+        table = table.join(
+            rank_uncertainty(
+                table,
+                ni.specs,
+                method=ni.method,
+                draws=ni.draws,
+                weight_spread=ni.weight_spread,
+                top_n=ni.top_n,
+                count_rates=redraw,
+                seed=ni.seed,
+            )
+        )
+        sensitivity = weight_sensitivity(
+            table, ni.specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
+        )
+        benchmark = la_benchmark(area.dfe)
     with step("Clustering wards"):
         cl = cfg.clustering
         clustering = cluster_wards(
@@ -175,6 +214,8 @@ def analyse(cfg: RunConfig) -> Results:
         caseload.measures,
         threshold=cfg.suppression.threshold,
         enabled=cfg.suppression.enabled,
+        hidden=earlier,
+        derived=change_links(caseload.measures, earlier),
     )
     notes = list(caseload.notes) + access_notes
     if len(services.unplaced):
@@ -194,6 +235,8 @@ def analyse(cfg: RunConfig) -> Results:
         access=access,
         siting=siting,
         sites=siting.sites if siting is not None else None,
+        sensitivity=sensitivity,
+        benchmark=benchmark,
     )
 
 
@@ -254,7 +297,8 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
 
     if len(results.services.unplaced):
         path = folder / "services_unplaced.csv"
-        results.services.unplaced.to_csv(path, index=False, lineterminator="\n")
+        unplaced = stamped(results.services.unplaced, results.disclosure)
+        unplaced.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
 
     if results.siting is not None:
@@ -262,11 +306,19 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             ("recommended_sites.csv", results.siting.table, False),
             ("siting_scenario.csv", results.siting.scenario, True),
         ):
-            out = frame.copy()
-            if results.disclosure.stamp:
-                out.insert(0, "status", results.disclosure.stamp)
-            out.to_csv(folder / name, index=index, lineterminator="\n")
+            stamped(frame, results.disclosure).to_csv(
+                folder / name, index=index, lineterminator="\n"
+            )
             written.append(folder / name)
+    with step("Need tables"):
+        for name, frame, index in (
+            ("sensitivity.csv", results.sensitivity, False),
+            ("la_benchmark.csv", results.benchmark, True),
+        ):
+            if len(frame):
+                path = folder / name
+                stamped(frame, results.disclosure).to_csv(path, index=index, lineterminator="\n")
+                written.append(path)
 
     classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")

@@ -33,6 +33,7 @@ class LayerSpec:
 
 LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("need_index", "Need index", digits=2),
+    LayerSpec("p_top5", "Chance of being among the 5 wards of most need", digits=2),
     LayerSpec("imd_score", "IMD score (population-weighted)"),
     LayerSpec("idaci_score", "Child income deprivation (IDACI)", digits=3),
     LayerSpec(

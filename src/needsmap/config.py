@@ -7,6 +7,7 @@ in a config file are read relative to that file's folder.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -72,6 +73,15 @@ class ClusteringConfig:
     k_min: int = 2
     k_max: int = 8
     seed: int = 42
+    bootstrap: int = 100
+    """Bootstrap resamples for cluster stability; 0 skips it."""
+    localities: int | None = 4
+    """Contiguous commissioning localities to form (Queen contiguity); null for none."""
+    islands: Literal["nearest", "error"] = "nearest"
+    """Wards sharing no boundary: link to the nearest ward (with a note), or stop."""
+    hotspot_alpha: float = 0.05
+    """Significance level for local Moran's I hot spots."""
+    hotspot_permutations: int = 999
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,22 @@ def _check(cfg: RunConfig) -> None:
         raise ConfigError(msg)
     if not 2 <= c.k_min <= c.k_max:
         msg = f"clustering.k_min/k_max: need 2 <= k_min <= k_max (got {c.k_min}, {c.k_max})"
+        raise ConfigError(msg)
+    if c.bootstrap < 0:
+        msg = f"clustering.bootstrap: must be 0 (skip) or more resamples (got {c.bootstrap})"
+        raise ConfigError(msg)
+    if c.localities is not None and c.localities < 1:
+        msg = f"clustering.localities: must be 1 or more, or null for none (got {c.localities})"
+        raise ConfigError(msg)
+    if not 0 < c.hotspot_alpha < 1:
+        msg = f"clustering.hotspot_alpha: must be in (0, 1), e.g. 0.05 (got {c.hotspot_alpha})"
+        raise ConfigError(msg)
+    least = math.ceil(1 / c.hotspot_alpha - 1 - 1e-9)
+    if c.hotspot_permutations < least:
+        msg = (
+            f"clustering.hotspot_permutations: {c.hotspot_permutations} cannot give a p-value "
+            f"at or below hotspot_alpha {c.hotspot_alpha}; use at least {least} (999 is usual)"
+        )
         raise ConfigError(msg)
     fmts = set(cfg.output.static_formats) - {"png", "svg", "pdf"}
     if fmts:

@@ -21,12 +21,14 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap import __version__
-from needsmap.clusters import Clustering, cluster_wards
+from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.disclosure import Disclosure, apply_suppression
 from needsmap.geography import ward_polygons
+from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import caseload_rates, need_index, need_rank, ward_deprivation
-from needsmap.maps import interactive, static, style
+from needsmap.localities import contiguous_localities, ward_neighbours
+from needsmap.maps import cluster_chart, interactive, static, style
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
@@ -64,6 +66,22 @@ class Results:
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    hotspots: HotSpots | None = None
+
+    @property
+    def cluster_table(self) -> pd.DataFrame:
+        """The rows of clusters.csv: cluster and locality profiles, safe to publish
+        (caseload totals withheld where they could reveal a suppressed ward), and the
+        k-selection table."""
+        d = self.disclosure
+        return clusters_table(
+            self.wards,
+            self.clustering,
+            localities=self.wards.get("locality"),
+            measures=self.caseload.measures,
+            suppressed=d.suppressed if d.enabled else None,
+            threshold=d.threshold,
+        )
 
     @property
     def published(self) -> gpd.GeoDataFrame:
@@ -102,17 +120,33 @@ def analyse(cfg: RunConfig) -> Results:
         ni = cfg.need_index
         table["need_index"] = need_index(table, ni.indicators, method=ni.method)
         table["need_rank"] = need_rank(table["need_index"])
-    with step("Clustering wards"):
+    with step("Clusters, localities and hot spots"):
         cl = cfg.clustering
         clustering = cluster_wards(
             table,
             cl.features,
             table["need_index"],
+            method=cl.method,
             k=cl.k,
             k_range=(cl.k_min, cl.k_max),
             seed=cl.seed,
+            resamples=cl.bootstrap,
         )
-        table["cluster"] = clustering.labels
+        table = table.join(clustering.columns())
+        neighbours = ward_neighbours(geoms, islands=cl.islands)
+        if cl.localities is not None:
+            table["locality"] = contiguous_localities(
+                table, cl.features, table["need_index"], k=cl.localities, neighbours=neighbours
+            )
+        hotspots = need_hotspots(
+            table["need_index"],
+            neighbours,
+            alpha=cl.hotspot_alpha,
+            permutations=cl.hotspot_permutations,
+            seed=cl.seed,
+        )
+        table = table.join(hotspots.table)
+        group_notes = [*neighbours.notes, *hotspots.notes]
     with step("Reading services"):
         outline = geoms.union_all()
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
@@ -124,7 +158,7 @@ def analyse(cfg: RunConfig) -> Results:
         threshold=cfg.suppression.threshold,
         enabled=cfg.suppression.enabled,
     )
-    notes = list(caseload.notes)
+    notes = list(caseload.notes) + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -138,6 +172,7 @@ def analyse(cfg: RunConfig) -> Results:
         services=services,
         clustering=clustering,
         notes=notes,
+        hotspots=hotspots,
         seconds=time.perf_counter() - start,
     )
 
@@ -201,6 +236,23 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         path = folder / "services_unplaced.csv"
         results.services.unplaced.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
+
+    with step("Cluster profiles"):
+        path = folder / "clusters.csv"
+        table = results.cluster_table
+        if results.disclosure.stamp:
+            table.insert(0, "status", results.disclosure.stamp)
+        table.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+        how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
+        fig = cluster_chart.k_selection_figure(
+            results.clustering.scores,
+            chosen=results.clustering.k,
+            note=f"{cfg.clustering.method} on {len(results.wards)} wards; k: {how}",
+        )
+        written += static.save_figure(
+            fig, folder / "maps" / "cluster_k_selection", cfg.output.static_formats, cfg.output.dpi
+        )
 
     classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")

@@ -19,7 +19,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.cluster import AgglomerativeClustering, KMeans
+from scipy.cluster.hierarchy import cut_tree, linkage
+from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 from sklearn.mixture import GaussianMixture
@@ -131,8 +132,7 @@ def _fit(x: np.ndarray, k: int, method: Method, seed: int, *, n_init: int = N_IN
         km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x)
         return _Fit(np.asarray(km.labels_), km.predict)
     if method == "agglomerative":
-        labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x)
-        return _Fit(np.asarray(labels), _nearest_centre(x, labels))
+        return _fit_range(x, [k], method, seed)[k]
     if method == "gmm":
         # Diagonal covariances: a full covariance per group needs far more wards than
         # features, which a council's 20-odd wards do not have.
@@ -142,6 +142,22 @@ def _fit(x: np.ndarray, k: int, method: Method, seed: int, *, n_init: int = N_IN
         return _Fit(np.asarray(gm.predict(x)), gm.predict)
     msg = f"clustering.method: {method!r} is not valid; choose from {list(METHODS)}"
     raise ConfigError(msg)
+
+
+def _fit_range(
+    x: np.ndarray, ks: Sequence[int], method: Method, seed: int, *, n_init: int = N_INIT
+) -> dict[int, _Fit]:
+    """One fit per k. Ward's agglomerative tree does not depend on k, so it is built
+    once (SciPy's Ward linkage, which scikit-learn's AgglomerativeClustering also uses
+    when unconstrained) and cut at each k: at thousands of wards this is the slow part."""
+    if method != "agglomerative":
+        return {k: _fit(x, k, method, seed, n_init=n_init) for k in ks}
+    cuts = cut_tree(linkage(x, method="ward"), n_clusters=list(ks))
+    fits = {}
+    for j, k in enumerate(ks):
+        labels = np.asarray(cuts[:, j])
+        fits[k] = _Fit(labels, _nearest_centre(x, labels))
+    return fits
 
 
 def _scores(x: np.ndarray, labels: np.ndarray, seed: int) -> tuple[float, float]:
@@ -214,13 +230,14 @@ def bootstrap_stability(
         clustering and the resampled ones (1 = identical every time).
     """
     n, k = len(x), len(np.unique(labels))
+    rows = np.unique(x, axis=0, return_inverse=True)[1].ravel()  # identical wards share an id
     rng = np.random.default_rng(seed)
     stays = np.zeros(n)
     aris = []
     with single_thread():
         for _ in range(resamples):
             idx = rng.integers(0, n, n)
-            while _distinct(x[idx]) < k:  # k groups need k distinct wards in the sample
+            while len(np.unique(rows[idx])) < k:  # k groups need k distinct wards
                 idx = rng.integers(0, n, n)
             fit_seed = int(rng.integers(2**31 - 1))
             with warnings.catch_warnings():
@@ -277,18 +294,21 @@ DISTANCE_WORDS = (
 NAME_LEVELS = ("high", "fairly high", "average", "fairly low", "low")
 STATUTORY = ("children_in_need", "child_protection_plans", "looked_after_children")
 SERVICE_PATTERNS = (
-    (r"dist_(.+)_m", "distance to the nearest {}", "distance", 1),
-    (r"access_e?2sfca_(.+)", "access to {}s", "distance", -1),
-    (r"share_within_(.+)", "share of children near a {}", "distance", -1),
-    (r"per_1000_children_(.+)", "{}s per 1,000 children", "distance", -1),
+    (r"dist_(.+)_m", "distance to the nearest {one}", "distance", 1),
+    (r"access_e?2sfca_(.+)", "access to {many}", "distance", -1),
+    (r"share_within_(.+)", "share of children near a {one}", "distance", -1),
+    (r"per_1000_children_(.+)", "{many} per 1,000 children", "distance", -1),
 )
 
 
-def _service_words(kind: str) -> str:
+def _service_words(kind: str) -> tuple[str, str]:
+    """Singular and plural of a service type: "GP practice", "libraries"."""
     from needsmap.maps.style import service_label
 
     label = service_label(kind)
-    return label if label[:2].isupper() else label[0].lower() + label[1:]
+    one = label if label[:2].isupper() else label[0].lower() + label[1:]
+    many = one[:-1] + "ies" if re.search(r"[^aeiou]y$", one) else one + "s"
+    return one, many
 
 
 def feature_words(column: str) -> str:
@@ -299,7 +319,8 @@ def feature_words(column: str) -> str:
     for pattern, words, _, _ in SERVICE_PATTERNS:
         m = re.fullmatch(pattern, column)
         if m:
-            return words.format(_service_words(m.group(1)))
+            one, many = _service_words(m.group(1))
+            return words.format(one=one, many=many)
     return column.replace("_", " ")
 
 
@@ -488,10 +509,10 @@ def cluster_wards(
             f"({distinct} with distinct features); use at most {min(n - 1, distinct)}"
         )
         raise ConfigError(msg)
-    rows, fits = [], {}
+    rows = []
     with single_thread():
+        fits = _fit_range(x, ks, method, seed)
         for kk in ks:
-            fits[kk] = _fit(x, kk, method, seed)
             sil, ch = _scores(x, fits[kk].labels, seed)
             rows.append({"k": kk, "silhouette": sil, "calinski_harabasz": ch})
     scores = pd.DataFrame(rows).set_index("k")

@@ -114,7 +114,9 @@ def need_hotspots(
         overall = esda.Moran(y.to_numpy(), neighbours.weights(), transformation="r", permutations=0)
     p = np.asarray(local.p_sim, dtype=float)
     labels = pd.Series(np.asarray(local.q), index=y.index).map(QUADRANTS)
-    labels[p > alpha] = NOT_SIGNIFICANT
+    # A ward exactly at the mean has I = 0 in every permutation, which esda counts as
+    # extreme (p = 1/(permutations+1)); it is evidence of nothing.
+    labels[(p > alpha) | (np.abs(np.asarray(local.z)) < 1e-12)] = NOT_SIGNIFICANT
     table = pd.DataFrame(
         {"local_moran_i": np.asarray(local.Is, dtype=float), "local_moran_p": p, "hotspot": labels},
         index=y.index,

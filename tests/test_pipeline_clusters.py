@@ -52,6 +52,8 @@ def test_clusters_csv_profiles_and_k_selection(bundled_run):
     ks = table[table["section"] == "k_selection"]
     assert ks["k"].tolist() == [str(k) for k in range(2, 9)]
     assert ks["chosen"].tolist().count("True") == 1
+    ari = pd.to_numeric(ks["bootstrap_ari"])
+    assert ari.notna().sum() == 1 and 0 < ari.max() <= 1
     clusters = table[table["section"] == "cluster"]
     assert clusters["description"].str.contains("than average").all()
     assert clusters["ward_names"].str.contains("Bidston and St James").any()

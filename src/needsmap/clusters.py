@@ -554,8 +554,9 @@ def cluster_wards(
 HIDDEN_TOTAL = "not shown: would reveal a suppressed ward"
 
 
-def _whole(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else value
+def _whole(value: float | np.floating) -> float | int:
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
 def publishable_totals(
@@ -590,15 +591,20 @@ def publishable_totals(
         Per group, the total (a number) or the reason it is withheld (text).
     """
     totals = counts.astype(float).groupby(groups).sum()
-    out = pd.Series([_whole(t) for t in totals], index=totals.index, dtype=object)
     if suppressed is None:
-        return out
-    hits = suppressed.reindex(counts.index).astype(bool).groupby(groups).sum()
-    split = (hits > 0) & (hits < suppressed.sum())
-    out[split.reindex(totals.index).to_numpy()] = HIDDEN_TOTAL
-    small = ((totals >= 1) & (totals < threshold)).to_numpy()
-    out[small & ~split.reindex(totals.index).to_numpy()] = f"fewer than {threshold}"
-    return out
+        return pd.Series([_whole(t) for t in totals], index=totals.index, dtype=object)
+    mask = suppressed.reindex(counts.index).fillna(False).astype(bool)
+    hits = mask.groupby(groups).sum().reindex(totals.index).to_numpy()
+    everywhere = int(mask.sum())
+    values: list[object] = []
+    for total, hit in zip(totals.to_numpy(), hits, strict=True):
+        if 0 < hit < everywhere:
+            values.append(HIDDEN_TOTAL)
+        elif 1 <= total < threshold:
+            values.append(f"fewer than {threshold}")
+        else:
+            values.append(_whole(total))
+    return pd.Series(values, index=totals.index, dtype=object)
 
 
 def group_profiles(
@@ -670,7 +676,8 @@ def clusters_table(
     plain-English profile (``description``), mean stability and the standardised
     feature means (``mean_z_<feature>``); "locality" rows the same profile for each
     contiguous locality; "k_selection" rows one k each with its silhouette and
-    Calinski-Harabasz score and whether it was chosen.
+    Calinski-Harabasz score, whether it was chosen and, for the chosen k, the mean
+    adjusted Rand index of its bootstrap refits (``bootstrap_ari``).
 
     Standardised means of caseload features are left out while any ward's count of
     that measure is suppressed: with the published rates they could be solved for the
@@ -700,10 +707,11 @@ def clusters_table(
     ks.insert(0, "section", "k_selection")
     ks["silhouette"] = ks["silhouette"].round(4)
     ks["calinski_harabasz"] = ks["calinski_harabasz"].round(2)
+    ks["bootstrap_ari"] = np.where(ks["chosen"], round(clustering.ari, 3), np.nan)
     table = pd.concat([*(p.reset_index() for p in parts), ks], ignore_index=True)
     for col in ("group", "k", "wards", "children", "population"):
         if col in table.columns:
             table[col] = table[col].astype("Int64")
     first = ["section", "group", "label", "description", "k", "silhouette"]
-    first += ["calinski_harabasz", "chosen"]
+    first += ["calinski_harabasz", "chosen", "bootstrap_ari"]
     return table[[c for c in first if c in table.columns] + [c for c in table if c not in first]]

@@ -328,7 +328,7 @@ def feature_theme(column: str) -> tuple[str, int]:
     """The theme a feature belongs to for short names, and +1 or -1: its direction."""
     if column.startswith(STATUTORY):
         return "statutory", 1
-    if column.endswith("_score") and column != "gap_score" or column.startswith("share_most"):
+    if (column.endswith("_score") and column != "gap_score") or column.startswith("share_most"):
         return "deprivation", 1
     if column == "access_index":
         return "distance", -1
@@ -408,6 +408,8 @@ def short_name(number: int, means: pd.Series) -> str:
 
 @dataclass
 class Clustering:
+    """Groups of similar wards, how k was chosen, what each group is like, how stable."""
+
     labels: pd.Series
     """Cluster number per ward, 1 = highest mean need."""
     k: int

@@ -92,7 +92,8 @@ def need_hotspots(
     notes: list[str] = []
     if y.isna().any() or n < 3 or y.std(ddof=0) == 0:
         notes.append(
-            f"hot spots: not computed ({values.name} missing, constant or fewer than 3 wards)"
+            f"hot spots: not computed ({values.name or 'values'} missing, the same in every "
+            "ward, or fewer than 3 wards)"
         )
         table = pd.DataFrame(
             {"local_moran_i": np.nan, "local_moran_p": np.nan, "hotspot": NOT_SIGNIFICANT},

@@ -87,9 +87,8 @@ def test_run_json_records_inputs_and_versions(bundled_run):
 def test_reruns_give_identical_csv(bundled_run, tmp_path):
     again = run(RunConfig(), out=tmp_path / "again")
     first = bundled_run.written[0].parent
-    assert (first / "wards.csv").read_bytes() == (
-        again.written[0].parent / "wards.csv"
-    ).read_bytes()
+    for name in ("wards.csv", "clusters.csv"):
+        assert (first / name).read_bytes() == (again.written[0].parent / name).read_bytes()
 
 
 def test_failed_run_leaves_existing_output_untouched(tmp_path):

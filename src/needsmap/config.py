@@ -7,6 +7,7 @@ in a config file are read relative to that file's folder.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -144,14 +145,24 @@ class ClusteringConfig:
     features: tuple[str, ...] = (
         "idaci_score",
         "imd_score",
-        "children_in_need_rate",
-        "child_protection_plans_rate",
-        "looked_after_children_rate",
+        "children_in_need_rate_index",
+        "child_protection_plans_rate_index",
+        "looked_after_children_rate_index",
     )
+    """Standardised ward columns to group on; caseload as _rate_index (never a hidden rate)."""
     k: int | None = None
     k_min: int = 2
     k_max: int = 8
     seed: int = 42
+    bootstrap: int = 100
+    """Bootstrap resamples for cluster stability; 0 skips it."""
+    localities: int | None = 4
+    """Contiguous commissioning localities to form (Queen contiguity); null for none."""
+    islands: Literal["nearest", "error"] = "nearest"
+    """Wards sharing no boundary: link to the nearest ward (with a note), or stop."""
+    hotspot_alpha: float = 0.05
+    """Significance level for local Moran's I hot spots."""
+    hotspot_permutations: int = 999
 
 
 @dataclass(frozen=True)
@@ -235,6 +246,13 @@ def _check(cfg: RunConfig) -> None:
             "never rests on a hidden count and can be recomputed from wards.csv"
         )
         raise ConfigError(msg)
+    raw = [c for c in cfg.clustering.features if c in hidden]
+    if raw:
+        msg = (
+            f"clustering.features: use {[f'{c}_index' for c in raw]} instead of {raw}: "
+            "clusters are published, so they must not rest on a suppressed ward's rate"
+        )
+        raise ConfigError(msg)
     if ni.draws < 1 or ni.top_n < 1:
         msg = "need_index.draws and need_index.top_n must be 1 or more"
         raise ConfigError(msg)
@@ -250,6 +268,22 @@ def _check(cfg: RunConfig) -> None:
         raise ConfigError(msg)
     if not 2 <= c.k_min <= c.k_max:
         msg = f"clustering.k_min/k_max: need 2 <= k_min <= k_max (got {c.k_min}, {c.k_max})"
+        raise ConfigError(msg)
+    if c.bootstrap < 0:
+        msg = f"clustering.bootstrap: must be 0 (skip) or more resamples (got {c.bootstrap})"
+        raise ConfigError(msg)
+    if c.localities is not None and c.localities < 1:
+        msg = f"clustering.localities: must be 1 or more, or null for none (got {c.localities})"
+        raise ConfigError(msg)
+    if not 0 < c.hotspot_alpha < 1:
+        msg = f"clustering.hotspot_alpha: must be in (0, 1), e.g. 0.05 (got {c.hotspot_alpha})"
+        raise ConfigError(msg)
+    least = math.ceil(1 / c.hotspot_alpha - 1 - 1e-9)
+    if c.hotspot_permutations < least:
+        msg = (
+            f"clustering.hotspot_permutations: {c.hotspot_permutations} cannot give a p-value "
+            f"at or below hotspot_alpha {c.hotspot_alpha}; use at least {least} (999 is usual)"
+        )
         raise ConfigError(msg)
     fmts = set(cfg.output.static_formats) - {"png", "svg", "pdf"}
     if fmts:

@@ -22,11 +22,12 @@ import pandas as pd
 
 from needsmap import __version__
 from needsmap.access import Access, gap_score, measure_access
-from needsmap.clusters import Clustering, cluster_wards
+from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.geography import ward_polygons
+from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
     caseload_rates,
@@ -38,7 +39,8 @@ from needsmap.indicators import (
     need_rank,
     ward_deprivation,
 )
-from needsmap.maps import interactive, static, style
+from needsmap.localities import contiguous_localities, ward_neighbours
+from needsmap.maps import cluster_chart, interactive, static, style
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
@@ -89,6 +91,22 @@ class Results:
     """Which wards enter or leave the top ``top_n`` when one weight moves (issue 3)."""
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
+    hotspots: HotSpots | None = None
+
+    @property
+    def cluster_table(self) -> pd.DataFrame:
+        """The rows of clusters.csv: cluster and locality profiles, safe to publish
+        (caseload totals withheld where they could reveal a suppressed ward), and the
+        k-selection table."""
+        d = self.disclosure
+        return clusters_table(
+            self.wards,
+            self.clustering,
+            localities=self.wards.get("locality"),
+            measures=self.caseload.measures,
+            suppressed=d.suppressed if d.enabled else None,
+            threshold=d.threshold,
+        )
 
     @property
     def published(self) -> gpd.GeoDataFrame:
@@ -155,17 +173,33 @@ def analyse(cfg: RunConfig) -> Results:
             table, ni.specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
         )
         benchmark = la_benchmark(area.dfe)
-    with step("Clustering wards"):
+    with step("Clusters, localities and hot spots"):
         cl = cfg.clustering
         clustering = cluster_wards(
             table,
             cl.features,
             table["need_index"],
+            method=cl.method,
             k=cl.k,
             k_range=(cl.k_min, cl.k_max),
             seed=cl.seed,
+            resamples=cl.bootstrap,
         )
-        table["cluster"] = clustering.labels
+        table = table.join(clustering.columns())
+        neighbours = ward_neighbours(geoms, islands=cl.islands)
+        if cl.localities is not None:
+            table["locality"] = contiguous_localities(
+                table, cl.features, table["need_index"], k=cl.localities, neighbours=neighbours
+            )
+        hotspots = need_hotspots(
+            table["need_index"],
+            neighbours,
+            alpha=cl.hotspot_alpha,
+            permutations=cl.hotspot_permutations,
+            seed=cl.seed,
+        )
+        table = table.join(hotspots.table)
+        group_notes = [*neighbours.notes, *hotspots.notes]
     with step("Reading services"):
         outline = geoms.union_all()
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
@@ -217,7 +251,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + access_notes
+    notes = list(caseload.notes) + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -231,6 +265,7 @@ def analyse(cfg: RunConfig) -> Results:
         services=services,
         clustering=clustering,
         notes=notes,
+        hotspots=hotspots,
         seconds=time.perf_counter() - start,
         access=access,
         siting=siting,
@@ -319,6 +354,21 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
                 path = folder / name
                 stamped(frame, results.disclosure).to_csv(path, index=index, lineterminator="\n")
                 written.append(path)
+    with step("Cluster profiles"):
+        path = folder / "clusters.csv"
+        stamped(results.cluster_table, results.disclosure).to_csv(
+            path, index=False, lineterminator="\n"
+        )
+        written.append(path)
+        how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
+        fig = cluster_chart.k_selection_figure(
+            results.clustering.scores,
+            chosen=results.clustering.k,
+            note=f"{cfg.clustering.method} on {len(results.wards)} wards; k: {how}",
+        )
+        written += static.save_figure(
+            fig, folder / "maps" / "cluster_k_selection", cfg.output.static_formats, cfg.output.dpi
+        )
 
     classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")

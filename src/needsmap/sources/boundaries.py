@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from needsmap.errors import InputError
+from needsmap.errors import InputError, RepairWarning
 from needsmap.sources._table import README_HINT, describe_rows
 
 BNG = "EPSG:27700"
@@ -29,8 +29,21 @@ def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
     try:
         lsoa = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        msg = f"{path.name}: cannot be read as a geographic file ({exc}); use GeoJSON or GeoPackage"
+        reason = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
+        msg = (
+            f"{path.name}: cannot be read as a geographic file ({reason}); "
+            "use GeoJSON or GeoPackage"
+        )
         raise InputError(msg) from None
+    if not isinstance(lsoa, gpd.GeoDataFrame):
+        msg = (
+            f"{path.name}: has no geometry; give LSOA polygons as GeoJSON or GeoPackage "
+            "(or a CSV with a WKT column and a known CRS)"
+        )
+        raise InputError(msg)
+    if lsoa.empty:
+        msg = f"{path.name}: has no features; it needs one polygon per 2021 LSOA"
+        raise InputError(msg)
     missing = [c for c in REQUIRED if c not in lsoa.columns]
     if missing:
         msg = (
@@ -70,6 +83,15 @@ def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
             f"at {describe_rows(np.flatnonzero(empty))}; every LSOA needs its polygon"
         )
         raise InputError(msg)
+    kinds = lsoa.geometry.geom_type
+    wrong = ~kinds.isin(["Polygon", "MultiPolygon"])
+    if wrong.any():
+        msg = (
+            f"{path.name}: geometry must be polygons, found {sorted(set(kinds[wrong]))} for "
+            f"{lsoa.loc[wrong, 'lsoa_code'].head(3).tolist()} at "
+            f"{describe_rows(np.flatnonzero(wrong))}; give each LSOA its boundary polygon"
+        )
+        raise InputError(msg)
     minx, miny, maxx, maxy = lsoa.total_bounds
     if lsoa.crs.is_geographic and (min(minx, miny) < -180 or max(maxx, maxy) > 180):
         msg = (
@@ -84,7 +106,10 @@ def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
         warnings.warn(
             f"{path.name}: repaired {int(invalid.sum())} invalid polygon(s) "
             f"({lsoa.loc[invalid, 'lsoa_code'].head(5).tolist()}) with make_valid",
+            RepairWarning,
             stacklevel=2,
         )
-        lsoa.loc[invalid, "geometry"] = lsoa.loc[invalid, "geometry"].make_valid()
+        lsoa.loc[invalid, "geometry"] = lsoa.loc[invalid, "geometry"].make_valid(
+            method="structure", keep_collapsed=False
+        )
     return lsoa.sort_values("lsoa_code", ignore_index=True)

@@ -95,12 +95,12 @@ def test_reruns_give_identical_csv(bundled_run, tmp_path):
 def test_failed_run_leaves_existing_output_untouched(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "keep.txt").write_text("previous run")
+    (out / "run.json").write_text("previous run")
     bad = tmp_path / "caseload.csv"
     bad.write_text("ward_code,children_in_need\nE05000954,-1\n")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="negative values"):
         run(RunConfig(caseload=bad), out=out)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert [p.name for p in out.iterdir()] == ["run.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -36,11 +36,15 @@ def test_caseload_matches_names_and_repairs_codes(tmp_path):
     with pytest.warns(RepairWarning) as caught:
         cl = load_caseload(path, WARDS)
     assert sorted(cl.latest.index) == ["E05000954", "E05000955"]
-    assert [str(w.message) for w in caught] == cl.notes == [
-        "c.csv: matched 1 ward name(s) to codes, 1 of them loosely "
-        "('Bidston & St. James' -> E05000955 Bidston and St James)",
-        "c.csv: trimmed spaces or fixed case in 1 ward code(s)",
-    ]
+    assert (
+        [str(w.message) for w in caught]
+        == cl.notes
+        == [
+            "c.csv: matched 1 ward name(s) to codes, 1 of them loosely "
+            "('Bidston & St. James' -> E05000955 Bidston and St James)",
+            "c.csv: trimmed spaces or fixed case in 1 ward code(s)",
+        ]
+    )
 
 
 @pytest.mark.parametrize(

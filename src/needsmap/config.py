@@ -124,6 +124,9 @@ def _check(cfg: RunConfig) -> None:
     if not 2 <= c.k_min <= c.k_max:
         msg = f"clustering.k_min/k_max: need 2 <= k_min <= k_max (got {c.k_min}, {c.k_max})"
         raise ConfigError(msg)
+    if not 50 <= cfg.output.dpi <= 1200:
+        msg = f"output.dpi: must be between 50 and 1200 (got {cfg.output.dpi}); 300 suits print"
+        raise ConfigError(msg)
     fmts = set(cfg.output.static_formats) - {"png", "svg", "pdf"}
     if fmts:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"

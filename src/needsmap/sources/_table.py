@@ -89,6 +89,11 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
 
 
+def _empty(path: Path, what: str, required: Sequence[str]) -> InputError:
+    columns = f"with {list(required)}" if required else "(see data/README.md)"
+    return InputError(f"{path.name}: the {what} file is empty; it needs a header row {columns}")
+
+
 def _parser_error(name: str, exc: Exception, lead: int) -> InputError:
     """Say where the CSV breaks without repeating any of its content."""
     text = str(exc)
@@ -134,8 +139,7 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
     lines = re.split(r"(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)", text)
     lead = next((i for i, line in enumerate(lines) if line.strip(" \t\r\n,;")), None)
     if lead is None:
-        msg = f"{path.name}: the {what} file is empty; it needs a header row with {list(required)}"
-        raise InputError(msg)
+        raise _empty(path, what, required)
     text = "".join(lines[lead:])
     first = lines[lead]
     sep = next((s for s in _SEPARATORS if s in first), None)
@@ -159,8 +163,7 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
     except (pd.errors.ParserError, csv.Error) as exc:
         raise _parser_error(path.name, exc, lead) from None
     except pd.errors.EmptyDataError:
-        msg = f"{path.name}: the {what} file is empty; it needs a header row with {list(required)}"
-        raise InputError(msg) from None
+        raise _empty(path, what, required) from None
     frame.index = frame.index + lead  # blank lines above the header still count as rows
     named = [(normalise_header(c), c) for c in frame.columns]
     keep = [i for i, (n, _) in enumerate(named) if n and not n.startswith("unnamed")]

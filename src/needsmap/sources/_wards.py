@@ -57,13 +57,13 @@ def why_unmatched(value: str, wards: pd.Series) -> str:
             return f"{code} is {row['ward_name']} in {row['lad_name']}, not in this area"
         return f"{code} is not a 2024 ward code (retired by a boundary review, or mistyped)"
     if OLD_ONS_WARD.match(code):
-        return f"{code} looks like a pre-2011 ONS ward code; use the 2024 codes (E05...)"
+        return f"{code} looks like a pre-2011 ONS ward code"
     if CAS_WARD.match(code):
-        return f"{code} is a 2003 census (CAS) ward code; use the 2024 codes (E05...)"
+        return f"{code} is a 2003 census (CAS) ward code"
     if is_total_row(text):
         return f"'{text}' looks like a total row; remove it"
     names = {_key(str(n)): str(n) for n in wards}
     close = difflib.get_close_matches(_key(text), list(names), n=1, cutoff=0.75)
     if close:
-        return f"'{text}': did you mean '{names[close[0]]}'?"
+        return f"'{text}' (did you mean '{names[close[0]]}'?)"
     return f"'{text}' is not a ward code or name of this area"

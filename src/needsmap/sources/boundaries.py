@@ -28,11 +28,10 @@ def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
         raise InputError(msg)
     try:
         lsoa = gpd.read_file(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         msg = (
-            f"{path.name}: cannot be read as a geographic file ({reason}); "
-            "use GeoJSON or GeoPackage"
+            f"{path.name}: cannot be read as a geographic file; save it as GeoJSON or "
+            "GeoPackage (a .geojson must be valid JSON)"
         )
         raise InputError(msg) from None
     if not isinstance(lsoa, gpd.GeoDataFrame):

@@ -20,7 +20,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from needsmap.errors import InputError
-from needsmap.sources._table import first_rows, read_table, rows_where, to_numbers
+from needsmap.sources._table import describe_rows, first_rows, read_table, rows_where, to_numbers
 from needsmap.sources.postcodes import POSTCODE_PATTERN, normalise_postcode
 
 BNG = "EPSG:27700"
@@ -78,8 +78,8 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     if has_bng:
-        e = to_numbers(frame, "easting", path, allow_blank=True).to_numpy()
-        nn = to_numbers(frame, "northing", path, allow_blank=True).to_numpy()
+        e = to_numbers(frame, "easting", path, allow_blank=True, non_negative=False).to_numpy()
+        nn = to_numbers(frame, "northing", path, allow_blank=True, non_negative=False).to_numpy()
         lonlat = (np.abs(e) <= 180) & (np.abs(nn) <= 90)
         if lonlat.any():
             msg = (
@@ -181,11 +181,13 @@ def load_services(paths: Sequence[Path], postcodes: pd.DataFrame, area: BaseGeom
     dup = points["service_id"].duplicated(keep=False)
     if dup.any():
         first = points.loc[dup].iloc[0]
-        where = points.loc[points["service_id"] == first["service_id"], ["source", "row"]]
-        rows = ", ".join(f"{s} row {r}" for s, r in where.itertuples(index=False))
+        same = points[points["service_id"] == first["service_id"]]
+        where = " and ".join(
+            f"{source} {describe_rows(rows - 2)}" for source, rows in same.groupby("source")["row"]
+        )
         msg = (
-            f"{first['source']}: column 'service_id' repeats ({first['service_id']!r} at "
-            f"{rows}; {int(dup.sum())} rows in all); give each service its own id"
+            f"{first['source']}: column 'service_id' repeats {first['service_id']!r} at {where}; "
+            "give each service its own id"
         )
         raise InputError(msg)
     points = points[[*SERVICE_COLUMNS, "geometry"]].reset_index(drop=True)

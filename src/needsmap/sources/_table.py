@@ -94,26 +94,24 @@ def _empty(path: Path, what: str, required: Sequence[str]) -> InputError:
     return InputError(f"{path.name}: the {what} file is empty; it needs a header row {columns}")
 
 
-def _parser_error(name: str, exc: Exception, lead: int) -> InputError:
-    """Say where the CSV breaks without repeating any of its content."""
-    text = str(exc)
-    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-    if fields:
-        want, line, saw = fields.groups()
-        msg = (
-            f"{name}: row {int(line) + lead} has {saw} cells but the header has {want}; a "
-            'value probably holds a comma: put it in quotes ("1,234") or remove the comma'
+def _records(text: str, name: str) -> list[list[str]]:
+    """Split CSV text into records, saying where it breaks without quoting its content."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, skipinitialspace=True)
+    out: list[list[str]] = []
+    try:
+        for record in reader:
+            out.append(record)
+    except csv.Error as exc:
+        problem = (
+            'a quote (") opened there is never closed'
+            if "end of data" in str(exc)
+            else 'text follows a closing quote (")'
+            if "expected after" in str(exc)
+            else "it cannot be split into cells"
         )
-        return InputError(msg)
-    quote = re.search(r"EOF inside string starting at row (\d+)", text)
-    if quote:
-        msg = (
-            f'{name}: a quote (") opened at row {int(quote.group(1)) + 1 + lead} is never closed; '
-            "remove it or close it"
-        )
-        return InputError(msg)
-    msg = f"{name}: cannot be read as CSV; check its quotes and commas, or save it again from Excel"
-    return InputError(msg)
+        msg = f"{name}: cannot be read as CSV at row {len(out) + 1}: {problem}; fix that row"
+        raise InputError(msg) from None
+    return out
 
 
 def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFrame:
@@ -136,39 +134,38 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
         msg = f"{path.name}: {what} must be a CSV file; in Excel use Save As > CSV UTF-8"
         raise InputError(msg)
     text = _decode(path)
-    lines = re.split(r"(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)", text)
-    lead = next((i for i, line in enumerate(lines) if line.strip(" \t\r\n,;")), None)
+    records = _records(text, path.name)
+    lead = next((i for i, r in enumerate(records) if any(c.strip(" \t,;") for c in r)), None)
     if lead is None:
         raise _empty(path, what, required)
-    text = "".join(lines[lead:])
-    first = lines[lead]
-    sep = next((s for s in _SEPARATORS if s in first), None)
-    if "," not in first and (sep or len(required) > 1):
+    header = records[lead]
+    if len(header) == 1 and (len(required) > 1 or any(s in header[0] for s in _SEPARATORS)):
+        sep = next((s for s in _SEPARATORS if s in header[0]), None)
         hint = f" It looks {_SEPARATORS[sep]}-separated;" if sep else ""
         msg = (
             f"{path.name}: the header has no commas.{hint} save it as comma-separated CSV "
             f"with columns {list(required) or 'as in data/README.md'}"
         )
         raise InputError(msg)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=False,
-            quoting=csv.QUOTE_MINIMAL,
-            engine="c",
-        )
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise _parser_error(path.name, exc, lead) from None
-    except pd.errors.EmptyDataError:
-        raise _empty(path, what, required) from None
-    frame.index = frame.index + lead  # blank lines above the header still count as rows
-    named = [(normalise_header(c), c) for c in frame.columns]
-    keep = [i for i, (n, _) in enumerate(named) if n and not n.startswith("unnamed")]
-    frame = frame.iloc[:, keep]
-    frame.columns = [named[i][0] for i in keep]
+    width = len(header)
+    rows = []
+    for k, record in enumerate(records[lead + 1 :], start=lead + 2):
+        if len(record) > width:
+            if any(c.strip() for c in record[width:]):
+                msg = (
+                    f"{path.name}: row {k} has {len(record)} cells but the header has {width}; "
+                    'a value probably holds a comma: put it in quotes ("1,234") or remove '
+                    "the comma"
+                )
+                raise InputError(msg)
+            record = record[:width]  # Excel's trailing empty cells
+        rows.append(record + [""] * (width - len(record)))
+    # Label = file row - 2 (the header of a file without blank lines above it is row 1).
+    index = pd.RangeIndex(lead, lead + len(rows))
+    named = [normalise_header(c) for c in header]
+    keep = [i for i, n in enumerate(named) if n and not n.startswith("unnamed")]
+    frame = pd.DataFrame({i: [r[i].strip() for r in rows] for i in keep}, index=index, dtype=str)
+    frame.columns = pd.Index([named[i] for i in keep])
     seen: dict[str, int] = {}
     for pos, col in enumerate(frame.columns):
         if col in seen:
@@ -185,9 +182,7 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
             + README_HINT
         )
         raise InputError(msg)
-    for col in frame.columns:
-        frame[col] = frame[col].str.strip()
-    blank = (frame == "").all(axis=1)
+    blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, index=index)
     frame = frame.loc[~blank]
     if frame.empty:
         msg = f"{path.name}: the {what} file has a header but no data rows"

@@ -152,7 +152,7 @@ def _place(
                 raise InputError(msg)
             pc = normalise_postcode(value)
             valid = pc.str.match(POSTCODE_PATTERN)
-            lsoa = pc.map(postcodes["lsoa_code"]).where(valid)
+            lsoa = pc.map(postcodes["lsoa_code"]).where(valid, "").fillna("").astype(str)
             fill(lsoa.str.upper().map(lsoa_wards), filled & valid, "postcode not in this area")
             reason[ward.isna() & filled & ~valid] = "postcode malformed"
     reason[ward.notna()] = ""

@@ -8,6 +8,7 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pytest
+from tests.guards import block_network
 
 from needsmap.config import RunConfig
 from needsmap.disclosure import small_counts
@@ -84,12 +85,16 @@ def test_run_json_records_inputs_and_versions(bundled_run):
     assert record["config"]["suppression"]["threshold"] == 5
 
 
-def test_reruns_give_identical_csv(bundled_run, tmp_path):
-    again = run(RunConfig(), out=tmp_path / "again")
+def test_reruns_give_identical_csv(bundled_run, tmp_path, monkeypatch):
+    attempts = block_network(monkeypatch)  # and a run never touches the network
+    again = run(RunConfig(), out=tmp_path / "again").written[0].parent
     first = bundled_run.written[0].parent
-    assert (first / "wards.csv").read_bytes() == (
-        again.written[0].parent / "wards.csv"
-    ).read_bytes()
+    same = ["*.csv", "*.gpkg", "maps/*.png"]
+    files = sorted(p.relative_to(first) for pattern in same for p in first.glob(pattern))
+    assert {"wards.csv", "services_unplaced.csv", "wards.gpkg"} <= {p.as_posix() for p in files}
+    for rel in files:
+        assert (first / rel).read_bytes() == (again / rel).read_bytes(), rel
+    assert attempts == []
 
 
 def test_failed_run_leaves_existing_output_untouched(tmp_path):

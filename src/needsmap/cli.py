@@ -31,9 +31,9 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
+    cfg = _config(args)  # before the slow imports: a bad config fails at once
     from needsmap.pipeline import run
 
-    cfg = _config(args)
     results = run(cfg)
     folder = Path(cfg.output.folder)
     for note in results.notes:

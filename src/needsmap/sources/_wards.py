@@ -61,9 +61,9 @@ def why_unmatched(value: str, wards: pd.Series) -> str:
     if CAS_WARD.match(code):
         return f"{code} is a 2003 census (CAS) ward code"
     if is_total_row(text):
-        return f"'{text}' looks like a total row; remove it"
+        return f"{text!r} looks like a total row; remove it"
     names = {_key(str(n)): str(n) for n in wards}
     close = difflib.get_close_matches(_key(text), list(names), n=1, cutoff=0.75)
     if close:
-        return f"'{text}' (did you mean '{names[close[0]]}'?)"
-    return f"'{text}' is not a ward code or name of this area"
+        return f"{text!r} (did you mean {names[close[0]]!r}?)"
+    return f"{text!r} is not a ward code or name of this area"

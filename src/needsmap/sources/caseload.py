@@ -158,7 +158,7 @@ def load_caseload(
     notes, repairs = [], []
     if match.by_name:
         loose = {k: v for k, v in match.by_name.items() if k != wards[v]}
-        shown = ", ".join(f"'{k}' -> {v} {wards[v]}" for k, v in list(loose.items())[:3])
+        shown = ", ".join(f"{k!r} -> {v} {wards[v]}" for k, v in list(loose.items())[:3])
         extra = f", {len(loose)} of them loosely ({shown})" if loose else ""
         notes.append(f"{name}: matched {len(match.by_name)} ward name(s) to codes{extra}")
         if loose:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from shapely.geometry import box
 from needsmap.config import CASELOAD_MEASURES
 from needsmap.errors import InputError, RepairWarning
 from needsmap.sources import load_caseload, load_postcodes, load_services
+from needsmap.sources.boundaries import load_lsoa_boundaries
 
 WARDS = pd.Series(
     {
@@ -236,6 +238,40 @@ def test_junk_services_give_input_error_only(data: bytes) -> None:
 def test_junk_postcodes_give_input_error_only(data: bytes) -> None:
     path = _write(data)
     _only_input_errors(lambda: load_postcodes(path))
+
+
+GEOMETRY = st.one_of(
+    st.none(),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["Polygon", "MultiPolygon", "Point", "LineString", "Blob"]),
+            "coordinates": st.recursive(
+                st.floats(-1e6, 1e6, allow_nan=False),
+                lambda c: st.lists(c, max_size=5),
+                max_leaves=20,
+            ),
+        }
+    ),
+)
+PROPERTIES = st.dictionaries(
+    st.sampled_from(["lsoa_code", "lsoa_name", "ward_code", "ward_name", "other"]),
+    st.one_of(st.text(max_size=10), st.integers(), st.none(), st.sampled_from(["E01000001"])),
+)
+GEOJSON = st.lists(st.tuples(PROPERTIES, GEOMETRY), max_size=4).map(
+    lambda features: json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features],
+        }
+    )
+)
+
+
+@SETTINGS
+@given(st.one_of(GEOJSON, st.binary(max_size=200)))
+def test_junk_boundaries_give_input_error_only(data: str | bytes) -> None:
+    path = _write(data, "boundaries.geojson")
+    _only_input_errors(lambda: load_lsoa_boundaries(path))
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pyogrio
+import shapely
 
 from needsmap.errors import InputError, RepairWarning
 from needsmap.sources._table import README_HINT, describe_rows
@@ -27,13 +28,31 @@ def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
         msg = f"{path}: boundary file not found"
         raise InputError(msg)
     try:
-        lsoa = gpd.read_file(path)
+        with warnings.catch_warnings(record=True) as gdal:
+            warnings.simplefilter("always")  # all recorded; sorted out below
+            lsoa = gpd.read_file(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         msg = (
             f"{path.name}: cannot be read as a geographic file; save it as GeoJSON or "
             "GeoPackage (a .geojson must be valid JSON)"
         )
         raise InputError(msg) from None
+    except shapely.errors.ShapelyError as exc:
+        said = " ".join(str(exc).split())[:160]
+        msg = (
+            f"{path.name}: a geometry cannot be built ({said}); a polygon ring needs at least "
+            "4 points, the last equal to the first"
+        )
+        raise InputError(msg) from None
+    broken = [w for w in gdal if issubclass(w.category, RuntimeWarning)]
+    if broken:  # GDAL skipped something it could not read (usually a malformed geometry)
+        said = " ".join(str(broken[0].message).split())[:160]
+        msg = f"{path.name}: part of the file cannot be read ({said}); fix or re-export it"
+        raise InputError(msg)
+    for w in gdal:
+        # Properties of mixed types come back as text, which is how they are read anyway.
+        if not issubclass(w.category, RuntimeWarning) and "as JSON" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not isinstance(lsoa, gpd.GeoDataFrame):
         msg = (
             f"{path.name}: has no geometry; give LSOA polygons as GeoJSON or GeoPackage "
@@ -57,7 +76,8 @@ def load_lsoa_boundaries(path: Path) -> gpd.GeoDataFrame:
         raise InputError(msg)
     lsoa = lsoa[[*REQUIRED, "geometry"]].copy()
     for col in REQUIRED:
-        lsoa[col] = lsoa[col].astype(str).str.strip()
+        text = lsoa[col].astype(object)
+        lsoa[col] = text.where(text.notna(), "").astype(str).str.strip()
     lsoa["lsoa_code"] = lsoa["lsoa_code"].str.upper()
     lsoa["ward_code"] = lsoa["ward_code"].str.upper()
     dup = lsoa["lsoa_code"].duplicated(keep=False)

@@ -205,6 +205,8 @@ def test_record_level_run_offline_leaks_nothing(bundled_run, tmp_path, monkeypat
     ]
     for note in notes:
         assert f"note: {note}" in printed.out
+    inputs = json.loads((out / "run.json").read_text(encoding="utf-8"))["inputs"]
+    assert len(inputs[str(records.resolve())]) == 64  # traced by its hash, never copied
 
     # No output, log, note or printed line holds an id, a child's postcode or a row.
     secrets = ids | postcodes | {"Zo\u00eb Worker", "Zo\\u00eb Worker"}
@@ -282,3 +284,28 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys, caseload, m
     assert len(err.splitlines()) == 1
     assert err.startswith("needsmap: error: caseload.csv: ")
     assert message in err
+
+
+# ------------------------------------------------------------------ user strings in HTML
+
+
+def test_service_names_from_user_files_are_escaped_in_the_map(bundled_run, tmp_path):
+    from needsmap.maps import interactive, style
+    from needsmap.pipeline import map_text
+    from needsmap.sources import load_services
+
+    evil = tmp_path / "hubs.csv"
+    evil.write_text(
+        "name,type,subtype,postcode\n"
+        '"<img src=x onerror=alert(1)>",Family hub,"<script>alert(2)</script>",CH41 0AA\n'
+    )
+    outline = bundled_run.wards.union_all()
+    services = load_services([evil], bundled_run.area.postcodes, outline)
+    classes = style.classify(bundled_run.wards["need_index"])
+    fmap = interactive.build_map(
+        bundled_run.published, services.placed, map_text(bundled_run, "need"), classes
+    )
+    page = fmap.get_root().render()
+    assert "onerror=alert(1)>" not in page
+    assert "<script>alert(2)" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -8,6 +8,7 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pytest
+from tests.guards import block_network
 
 from needsmap.config import RunConfig
 from needsmap.disclosure import small_counts
@@ -84,22 +85,27 @@ def test_run_json_records_inputs_and_versions(bundled_run):
     assert record["config"]["suppression"]["threshold"] == 5
 
 
-def test_reruns_give_identical_csv(bundled_run, tmp_path):
-    again = run(RunConfig(), out=tmp_path / "again")
+def test_reruns_give_identical_csv(bundled_run, tmp_path, monkeypatch):
+    attempts = block_network(monkeypatch)  # and a run never touches the network
+    again = run(RunConfig(), out=tmp_path / "again").written[0].parent
     first = bundled_run.written[0].parent
-    for name in ("wards.csv", "clusters.csv"):
-        assert (first / name).read_bytes() == (again.written[0].parent / name).read_bytes()
+    same = ["*.csv", "*.gpkg", "maps/*.png"]
+    files = sorted(p.relative_to(first) for pattern in same for p in first.glob(pattern))
+    assert {"wards.csv", "services_unplaced.csv", "wards.gpkg"} <= {p.as_posix() for p in files}
+    for rel in files:
+        assert (first / rel).read_bytes() == (again / rel).read_bytes(), rel
+    assert attempts == []
 
 
 def test_failed_run_leaves_existing_output_untouched(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "keep.txt").write_text("previous run")
+    (out / "run.json").write_text("previous run")
     bad = tmp_path / "caseload.csv"
     bad.write_text("ward_code,children_in_need\nE05000954,-1\n")
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="negative values"):
         run(RunConfig(caseload=bad), out=out)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert [p.name for p in out.iterdir()] == ["run.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

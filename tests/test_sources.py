@@ -5,7 +5,7 @@ import pytest
 from shapely.geometry import box
 from tests.conftest import write_csv
 
-from needsmap.errors import InputError
+from needsmap.errors import InputError, RepairWarning
 from needsmap.sources import load_area, load_caseload, load_services
 from needsmap.sources.boundaries import load_lsoa_boundaries
 from needsmap.sources.postcodes import normalise_postcode
@@ -33,10 +33,18 @@ def test_caseload_matches_names_and_repairs_codes(tmp_path):
     path = write_csv(
         tmp_path / "c.csv", "Ward Code,children_in_need\n e05000954 ,10\nBidston & St. James,12\n"
     )
-    with pytest.warns(UserWarning, match="trimmed spaces or fixed case in 1 ward code"):
+    with pytest.warns(RepairWarning) as caught:
         cl = load_caseload(path, WARDS)
     assert sorted(cl.latest.index) == ["E05000954", "E05000955"]
-    assert any("matched 1 ward name" in n for n in cl.notes)
+    assert (
+        [str(w.message) for w in caught]
+        == cl.notes
+        == [
+            "c.csv: matched 1 ward name(s) to codes, 1 of them loosely "
+            "('Bidston & St. James' -> E05000955 Bidston and St James)",
+            "c.csv: trimmed spaces or fixed case in 1 ward code(s)",
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -87,7 +95,7 @@ def test_caseload_accepts_thousands_separators(tmp_path):
     ("text", "message"),
     [
         ("", r"the caseload file is empty"),
-        ("ward_code;children_in_need\nE05000954;3\n", r"It looks ';'-separated"),
+        ("ward_code;children_in_need\nE05000954;3\n", r"It looks semicolon-separated"),
         ("ward,period\nE05000954,2025\n", r"no caseload columns; expected one or more of"),
         ("area,children_in_need\nE05000954,2\n", r"no ward column; add 'ward_code'"),
     ],

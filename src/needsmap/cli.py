@@ -31,9 +31,9 @@ def _config(args: argparse.Namespace) -> RunConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
+    cfg = _config(args)  # before the slow imports: a bad config fails at once
     from needsmap.pipeline import run
 
-    cfg = _config(args)
     results = run(cfg)
     folder = Path(cfg.output.folder)
     for note in results.notes:
@@ -71,13 +71,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
-    warnings.simplefilter("default")
-    logging.captureWarnings(True)
-    try:
-        return int(args.func(args))
-    except NeedsmapError as exc:
-        print(f"needsmap: error: {exc}", file=sys.stderr)
-        return 2
+    # Warnings are held back: a failed run prints its one error line and nothing else;
+    # a run that succeeds shows each warning once, on one line. (Repairs to inputs are
+    # not warnings here: the pipeline turns them into notes.)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            code = int(args.func(args))
+        except NeedsmapError as exc:
+            print(f"needsmap: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            print(f"needsmap: error: {exc.strerror or exc}{where}", file=sys.stderr)
+            return 2
+    for message in dict.fromkeys(_one_line(w.message) for w in caught):
+        log.warning("warning: %s", message)
+    return code
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -285,6 +285,9 @@ def _check(cfg: RunConfig) -> None:
             f"at or below hotspot_alpha {c.hotspot_alpha}; use at least {least} (999 is usual)"
         )
         raise ConfigError(msg)
+    if not 50 <= cfg.output.dpi <= 1200:
+        msg = f"output.dpi: must be between 50 and 1200 (got {cfg.output.dpi}); 300 suits print"
+        raise ConfigError(msg)
     fmts = set(cfg.output.static_formats) - {"png", "svg", "pdf"}
     if fmts:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"

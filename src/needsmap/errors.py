@@ -13,3 +13,10 @@ class InputError(NeedsmapError):
 
 class ConfigError(NeedsmapError):
     """The configuration has an unknown key or a value out of range."""
+
+
+class RepairWarning(UserWarning):
+    """An input was repaired safely (spaces, case, a ward name, an encoding).
+
+    ``needsmap run`` records each one in ``run.json`` notes and prints it as a note.
+    """

@@ -6,10 +6,7 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +36,7 @@ from needsmap.indicators import (
     need_rank,
     ward_deprivation,
 )
+from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, static, style
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
@@ -141,7 +139,13 @@ def analyse(cfg: RunConfig) -> Results:
         table.insert(0, "ward_name", geoms["ward_name"])
     with step("Reading caseload"):
         path = cfg.caseload or area.files["caseload"]
-        caseload = load_caseload(path, geoms["ward_name"], synthetic=cfg.caseload is None)
+        caseload = load_caseload(
+            path,
+            geoms["ward_name"],
+            synthetic=cfg.caseload is None,
+            postcodes=area.postcodes,
+            lsoa_wards=area.lsoa.set_index("lsoa_code")["ward_code"],
+        )
         latest = caseload.latest
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
@@ -327,7 +331,8 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
     for col in gpkg.columns:
         if gpkg[col].dtype == object and col != "geometry":
             gpkg[col] = gpkg[col].astype(str)
-    gpkg.to_file(path, driver="GPKG", layer="wards")
+    with fixed_gpkg_timestamp():  # reruns give byte-identical files
+        gpkg.to_file(path, driver="GPKG", layer="wards")
     written.append(path)
 
     if len(results.services.unplaced):
@@ -394,35 +399,14 @@ def _inputs(results: Results) -> dict[str, str]:
     return {str(p): _sha256(p) for p in files if p.exists()}
 
 
-@contextlib.contextmanager
-def staged(out: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out`` that replaces it only if the block succeeds.
-
-    A failed run leaves an existing output folder exactly as it was.
-    """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; outputs are for sharing
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = out.with_name(f".{out.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
     """Analyse and write every output to ``out`` (default: the config's output folder)."""
     start = time.perf_counter()
     folder = Path(out or cfg.output.folder)
-    results = analyse(cfg)
+    check_output_folder(folder)  # before the work, not after it
+    with collect_repairs() as repairs:
+        results = analyse(cfg)
+    results.notes = list(dict.fromkeys([*repairs, *results.notes]))
     with staged(folder) as tmp:
         written = write_outputs(results, tmp)
         results.seconds = time.perf_counter() - start

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from needsmap.errors import InputError
-from needsmap.sources._table import describe_rows, read_table, to_numbers
+from needsmap.sources._table import read_table, rows_where, to_numbers
 from needsmap.sources.boundaries import load_lsoa_boundaries
 from needsmap.sources.postcodes import load_postcodes
 
@@ -71,8 +70,7 @@ def _lsoa_table(
     dup = frame["lsoa_code"].duplicated(keep=False)
     if dup.any():
         msg = (
-            f"{path.name}: column 'lsoa_code' repeats at {describe_rows(np.flatnonzero(dup))}; "
-            "give each LSOA one row"
+            f"{path.name}: column 'lsoa_code' repeats at {rows_where(dup)}; give each LSOA one row"
         )
         raise InputError(msg)
     missing = lsoa_codes.difference(pd.Index(frame["lsoa_code"]))
@@ -100,7 +98,21 @@ def load_area(folder: Path) -> Area:
         )
         raise InputError(msg)
     files = {k: folder / v for k, v in FILES.items()}
-    meta = json.loads(files["meta"].read_text(encoding="utf-8"))
+    absent = sorted(v for k, v in FILES.items() if k != "caseload" and not files[k].exists())
+    if absent:
+        msg = (
+            f"{folder}: the area bundle lacks {absent}; rebuild it with "
+            "scripts/prepare_data.py (see data/README.md)"
+        )
+        raise InputError(msg)
+    try:
+        meta = json.loads(files["meta"].read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{files['meta']}: not valid JSON ({exc.__class__.__name__}); rebuild the bundle"
+        raise InputError(msg) from None
+    if not isinstance(meta, dict):
+        msg = f"{files['meta']}: expected a JSON object with area_name and attribution"
+        raise InputError(msg)
     lsoa = load_lsoa_boundaries(files["boundaries"])
     codes = pd.Index(lsoa["lsoa_code"])
     dep = _lsoa_table(files["deprivation"], IOD2025_SCORES + IOD2025_RANKS, codes, "deprivation")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from needsmap.sources._table import read_table, to_numbers
+from needsmap.errors import InputError
+from needsmap.sources._table import read_table, rows_where, to_numbers
 
 REQUIRED = ("postcode", "easting", "northing")
 
@@ -34,4 +35,13 @@ def load_postcodes(path: Path) -> pd.DataFrame:
             "lsoa_code": frame.get("lsoa_code", ""),
         }
     )
+    repeated = out.duplicated("postcode", keep=False)
+    clash = repeated & ~out.duplicated(["postcode", "easting", "northing"], keep=False)
+    if clash.any():
+        msg = (
+            f"{Path(path).name}: column 'postcode' repeats with different coordinates "
+            f"({sorted(set(out.loc[clash, 'postcode']))[:3]}) at {rows_where(clash)}; "
+            "keep one row per postcode"
+        )
+        raise InputError(msg)
     return out.drop_duplicates("postcode").set_index("postcode")

@@ -20,7 +20,7 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from needsmap.errors import InputError
-from needsmap.sources._table import describe_rows, read_table, to_numbers
+from needsmap.sources._table import describe_rows, first_rows, read_table, rows_where, to_numbers
 from needsmap.sources.postcodes import POSTCODE_PATTERN, normalise_postcode
 
 BNG = "EPSG:27700"
@@ -47,6 +47,7 @@ class Services:
 
 
 _TRUE = {"yes", "y", "true", "1", "pilot"}
+_FALSE = {"no", "n", "false", "0", ""}
 
 
 def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -63,14 +64,30 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         raise InputError(msg)
     blank_type = frame["type"] == ""
     if blank_type.any():
-        msg = f"{name}: column 'type' is blank at {describe_rows(np.flatnonzero(blank_type))}"
+        msg = f"{name}: column 'type' is blank at {rows_where(blank_type)}"
         raise InputError(msg)
+    if "pilot" in frame.columns:
+        odd = ~frame["pilot"].str.lower().isin(_TRUE | _FALSE)
+        if odd.any():
+            msg = (
+                f"{name}: column 'pilot' must be yes or no (or blank) at {rows_where(odd)}; "
+                f"found {sorted(set(frame.loc[odd, 'pilot']))[:3]}"
+            )
+            raise InputError(msg)
     n = len(frame)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     if has_bng:
-        e = to_numbers(frame, "easting", path, allow_blank=True).to_numpy()
-        nn = to_numbers(frame, "northing", path, allow_blank=True).to_numpy()
+        e = to_numbers(frame, "easting", path, allow_blank=True, non_negative=False).to_numpy()
+        nn = to_numbers(frame, "northing", path, allow_blank=True, non_negative=False).to_numpy()
+        lonlat = (np.abs(e) <= 180) & (np.abs(nn) <= 90)
+        if lonlat.any():
+            msg = (
+                f"{name}: columns 'easting' and 'northing' hold longitude/latitude at "
+                f"{first_rows(lonlat, frame.index)}; put them in columns 'lon' and 'lat', "
+                "or give British National Grid metres"
+            )
+            raise InputError(msg)
         x, y = np.where(np.isnan(x), e, x), np.where(np.isnan(y), nn, y)
     if has_lonlat:
         lon = to_numbers(frame, "lon", path, allow_blank=True, non_negative=False).to_numpy()
@@ -79,7 +96,14 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         if swapped.any():
             msg = (
                 f"{name}: columns 'lon' and 'lat' look swapped at "
-                f"{describe_rows(np.flatnonzero(swapped))}; lon is about -3 in England, lat 50-56"
+                f"{first_rows(swapped, frame.index)}; lon is about -3 in England, lat 50-56"
+            )
+            raise InputError(msg)
+        off = (np.abs(lon) > 180) | (np.abs(lat) > 90)
+        if off.any():
+            msg = (
+                f"{name}: columns 'lon' and 'lat' are not degrees at "
+                f"{first_rows(off, frame.index)}; for metres use columns 'easting' and 'northing'"
             )
             raise InputError(msg)
         pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(BNG)
@@ -122,7 +146,7 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             "x": x,
             "y": y,
             "reason": reason,
-            "row": np.arange(n) + 2,
+            "row": frame.index.to_numpy() + 2,
         }
     )
     return out[out["reason"] == ""], out[out["reason"] != ""]
@@ -153,11 +177,38 @@ def load_services(paths: Sequence[Path], postcodes: pd.DataFrame, area: BaseGeom
         away = frame.loc[far].assign(reason=f"more than {NEAR_AREA_M // 1000} km outside the area")
         gone = pd.concat([gone, away], ignore_index=True)
         points = points.loc[~far]
+    _check_nothing_placed(paths, gone, points)
     dup = points["service_id"].duplicated(keep=False)
     if dup.any():
-        rows = points.loc[dup, ["source", "row", "service_id"]].head(3).to_dict("records")
-        msg = f"service_id repeats across or within files ({rows}); give each service its own id"
+        first = points.loc[dup].iloc[0]
+        same = points[points["service_id"] == first["service_id"]]
+        where = " and ".join(
+            f"{source} {describe_rows(rows - 2)}" for source, rows in same.groupby("source")["row"]
+        )
+        msg = (
+            f"{first['source']}: column 'service_id' repeats {first['service_id']!r} at {where}; "
+            "give each service its own id"
+        )
         raise InputError(msg)
     points = points[[*SERVICE_COLUMNS, "geometry"]].reset_index(drop=True)
     gone = gone[["source", "row", "name", "type", "postcode", "reason"]].reset_index(drop=True)
     return Services(placed=points, unplaced=gone)
+
+
+def _check_nothing_placed(
+    paths: Sequence[Path], gone: pd.DataFrame, points: gpd.GeoDataFrame
+) -> None:
+    """A file none of whose rows can be placed is almost surely the wrong file."""
+    for path in paths:
+        name = Path(path).name
+        if points["source"].eq(name).any():
+            continue
+        mine = gone[gone["source"] == name]
+        if len(mine):
+            why = mine["reason"].value_counts()
+            reasons = ", ".join(f"{n} {r}" for r, n in why.items())
+            msg = (
+                f"{name}: none of its {len(mine)} service(s) could be placed ({reasons}); "
+                "check the location columns and that the file is for this area"
+            )
+            raise InputError(msg)

@@ -211,6 +211,13 @@
       return poly;
     });
     wards.addTo(map);
+    if (!(renderer instanceof L.Canvas)) {
+      polygons.forEach(function (poly, i) {
+        var path = poly.getElement();
+        path.setAttribute("data-ward", data.wards.codes[i]);
+        path.setAttribute("aria-label", names[i]);
+      });
+    }
 
     /* Bottom-left stacks upwards in the order added: scale bar, then the legend. */
     L.control.scale({ position: "bottomleft", imperial: true }).addTo(map);
@@ -221,11 +228,12 @@
       legendBox = box;
     }).addTo(map);
 
-    var baseLayers = {}, overlays = {}, initial = [];
+    var baseLayers = {}, overlays = {}, initial = [], current = null;
     var Theme = L.Layer.extend({
       initialize: function (t) { this.theme = t; },
       onAdd: function () {
         var t = this.theme;
+        current = this;
         polygons.forEach(function (poly, i) {
           var entry = t.legend[t.index[i]];
           poly.setStyle({ fillColor: colour(entry.colour), fillOpacity: base.fillOpacity });
@@ -245,6 +253,7 @@
     });
     var Outlines = L.Layer.extend({
       onAdd: function () {
+        current = null;
         polygons.forEach(function (poly) { poly.setStyle({ fillOpacity: 0 }); });
       },
       onRemove: function () {}
@@ -258,6 +267,11 @@
     var tiles = L.tileLayer(data.tiles.url, { attribution: esc(data.tiles.attribution),
       maxZoom: 19 });
     overlays[esc(data.tiles.title)] = tiles;
+    /* Over a background, wards are more see-through so streets show. */
+    tiles.on("add remove", function (e) {
+      base.fillOpacity = e.type === "add" ? 0.55 : 0.8;
+      if (current) { current.onAdd(); }
+    });
     if (data.tiles.on) { initial.push(tiles); }
 
     /* Services: one clustered layer per type, each with its own shape and colour. */

@@ -66,7 +66,9 @@ def test_no_small_counts_in_any_output(bundled_run):
     assert (wards[list(MEASURES)] == "fewer than 5").any().any(), "expected some suppression"
     page = (folder / "needs_map.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="needsmap-data">(.*?)</script>', page).group(1))
-    caseload = next(s for s in data["profile"]["sections"] if s.get("title", "").startswith("Caseload"))
+    caseload = next(
+        s for s in data["profile"]["sections"] if s.get("title", "").startswith("Caseload")
+    )
     cells = [v for row in caseload["rows"] for v in row["values"]]
     assert len(cells) == 3 * 22 and "fewer than 5" in cells
     # Ward cells read "rate (count)": no count of 1-4 may show.

@@ -132,11 +132,12 @@ def test_wirral_map_works_offline(bundled_run, page):
     text = _hover_tip(page, "path[data-ward='E05000972']")  # Seacombe
     assert "Seacombe" in text and "need rank" in text
     assert "Children in need" in text and "Wirral" in text and "England" in text
+    assert "few children" not in text  # the † footnote only where a rate carries it
+    assert "few children" in _hover_tip(page, "path[data-ward='E05000968']")  # Oxton
     page.mouse.move(5, 400)
     shots = os.environ.get("NEEDSMAP_SCREENSHOTS")
     if shots:
-        page.mouse.move(*_inside(page, "path[data-ward='E05000972']"))
-        page.locator(".leaflet-tooltip .needsmap-profile").wait_for(state="visible")
+        _hover_tip(page, "path[data-ward='E05000972']")
         page.screenshot(path=str(Path(shots) / "needs_map.png"))
         page.mouse.move(5, 400)
 

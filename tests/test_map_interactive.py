@@ -184,12 +184,18 @@ def test_profile_hand_worked():
     assert rows["Need index"][0] == "-1.00"
     assert rows["LSOAs in England's most deprived 10%"][4] == "3 of 4"
     assert rows["Cluster"][4] == "Highest"
+    numbers = interactive.ward_profiles(wards.drop(columns="cluster_label"))
+    assert numbers["sections"][0]["rows"][5] == {
+        "label": "Cluster",
+        "values": [f"{c} of 3 (1 = highest need)" for c in (3, 3, 2, 2, 1, 1)],
+    }
     assert rows["Hot spot"][3] == "High-High"
     assert caseload["head"] == ["Per 10,000 children (number)", "Ward", "Testshire", "England"]
     cin = caseload["rows"][0]
     assert cin["values"][:3] == ["333 (40) †", "250 (60)", "fewer than 5"]
     assert cin["extra"] == ["409", "330"]
-    assert "†" in caseload["note"] and "synthetic" in caseload["note"]
+    assert caseload["dagger"].startswith("† few children")
+    assert "synthetic" in caseload["note"]
     assert caseload["title"] == "Caseload (synthetic)"
     assert distance["rows"][0]["label"] == "School"
     assert distance["rows"][0]["values"] == ["420 m", "640 m", "1.2 km", "300 m", "980 m", "2.2 km"]

@@ -78,6 +78,8 @@ DFE_MEASURES = {
     "looked_after_children_rate": "children_looked_after_at_31_march",
 }
 """Ward rate column -> DfE measure (``dfe_childrens_social_care.csv``)."""
+DAGGER = "†"
+"""Marks a rate whose interval is wider than itself (``_rate_unreliable``)."""
 CASELOAD_ROWS = (
     ("Children in need", "children_in_need"),
     ("Child protection plans", "child_protection_plans"),
@@ -233,7 +235,7 @@ def _caseload_cell(row: pd.Series, measure: str) -> str:
     text = fmt(rate) if count is None else f"{fmt(rate)} ({fmt(count)})"
     unreliable = row.get(f"{measure}_rate_unreliable")
     if isinstance(unreliable, bool | np.bool_) and unreliable:
-        text += " †"
+        text += f" {DAGGER}"
     return text
 
 
@@ -260,7 +262,8 @@ def ward_profiles(
     dict
         ``sub``: one line per ward (code and need rank); ``sections``: tables whose rows
         hold a label and one formatted value per ward (and, for caseload rows, the LA
-        and England rates).
+        and England rates), with a ``note`` and, where some cell carries the dagger, a
+        ``dagger`` footnote shown for those wards only.
     """
     n = len(wards)
     rows = [r for _, r in wards.iterrows()]
@@ -289,7 +292,13 @@ def ward_profiles(
     if "cluster_label" in wards.columns:
         main.append(column("Cluster", "cluster_label"))
     elif "cluster" in wards.columns:
-        main.append(column("Cluster", "cluster"))
+        k = pd.to_numeric(wards["cluster"], errors="coerce").max()
+        main.append(
+            {
+                "label": "Cluster",
+                "values": [f"{fmt(r['cluster'])} of {fmt(k)} (1 = highest need)" for r in rows],
+            }
+        )
     main += [
         column("Locality", "locality"),
         column("Hot spot", "hotspot"),
@@ -316,18 +325,18 @@ def ward_profiles(
         notes = []
         if comparison:
             notes.append(f"{comparison.area} and England: DfE, 31 March{year}.")
-        if any("†" in v for r in caseload for v in r["values"]):
-            notes.append("† few children: the 95% interval is wider than the rate.")
         if synthetic:
             notes.append("Ward caseload is synthetic, not real figures.")
-        sections.append(
-            {
-                "title": "Caseload" + (" (synthetic)" if synthetic else ""),
-                "head": head,
-                "rows": caseload,
-                "note": " ".join(notes),
-            }
-        )
+        section = {
+            "title": "Caseload" + (" (synthetic)" if synthetic else ""),
+            "head": head,
+            "rows": caseload,
+            "note": " ".join(notes),
+        }
+        if any(DAGGER in v for r in caseload for v in r["values"]):
+            # Shown only for wards with a marked cell.
+            section["dagger"] = f"{DAGGER} few children: the 95% interval is wider than the rate."
+        sections.append(section)
 
     distances = [c for c in wards.columns if re.fullmatch(r"dist_[a-z0-9_]+_m", str(c))]
     if distances:

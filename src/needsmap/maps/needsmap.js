@@ -82,6 +82,8 @@
         el("td", "num", row.values[i], tr);
         (row.extra || []).forEach(function (x) { el("td", "num", x, tr); });
       });
+      var marked = section.rows.some(function (row) { return row.values[i].indexOf("†") >= 0; });
+      if (section.dagger && marked) { el("div", "note", section.dagger, box); }
       if (section.note) { el("div", "note", section.note, box); }
     });
     return box;

@@ -41,6 +41,7 @@ def square_wards() -> gpd.GeoDataFrame:
             "need_rank": [6, 5, 4, 3, 2, 1],
             "need_rank_lo": [5, 4, 2, 2, 1, 1],
             "need_rank_hi": [6, 6, 5, 4, 3, 2],
+            "p_top5": [0.0, 0.05, 0.4, 0.625, 0.95, 1.0],
             "cluster": [3, 3, 2, 2, 1, 1],
             "cluster_label": ["Lower need", "Lower need", "Middle", "Middle", "Highest", "Highest"],
             "locality": ["West", "West", "West", "East", "East", "East"],

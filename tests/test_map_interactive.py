@@ -25,9 +25,9 @@ COMPARISON = Comparison(
 
 
 def payload(page: str) -> dict:
-    found = re.search(r'<script type="application/json" id="needsmap-data">(.*?)</script>', page)
-    assert found, "no data element in the page"
-    return json.loads(found.group(1))
+    data = interactive.read_map_data(page)
+    assert data is not None, "no data element in the page"
+    return data
 
 
 def render(tmp_path, **kwargs) -> str:
@@ -182,13 +182,14 @@ def test_profile_hand_worked():
     rows = {r["label"]: r["values"] for r in main["rows"]}
     assert rows["Children (0–17)"][3] == "3,100"
     assert rows["Need index"][0] == "-1.00"
+    chance = main["rows"][2]  # labelled as the p_top5 map layer is
+    assert chance["label"].startswith("Chance of being among")
+    assert chance["values"] == ["0%", "5%", "40%", "62%", "95%", "100%"]
     assert rows["LSOAs in England's most deprived 10%"][4] == "3 of 4"
     assert rows["Cluster"][4] == "Highest"
     numbers = interactive.ward_profiles(wards.drop(columns="cluster_label"))
-    assert numbers["sections"][0]["rows"][5] == {
-        "label": "Cluster",
-        "values": [f"{c} of 3 (1 = highest need)" for c in (3, 3, 2, 2, 1, 1)],
-    }
+    rows = {r["label"]: r["values"] for r in numbers["sections"][0]["rows"]}
+    assert rows["Cluster"] == [f"{c} of 3 (1 = highest need)" for c in (3, 3, 2, 2, 1, 1)]
     assert rows["Hot spot"][3] == "High-High"
     assert caseload["head"] == ["Per 10,000 children (number)", "Ward", "Testshire", "England"]
     cin = caseload["rows"][0]
@@ -222,11 +223,15 @@ def test_theme_lists_withheld_and_missing_wards_separately():
     spec = next(s for s in layers.LAYERS if s.column == "children_in_need_rate")
     t = interactive.theme(spec, wards, synthetic=True)
     labels = [e["label"] for e in t["legend"]]
-    assert labels[-2:] == ["fewer than 5 (withheld)", "No data"]
+    assert labels[-2:] == ["Not shown: fewer than 5", "No data"]
     assert t["index"][2] == len(labels) - 2  # Charlie: withheld
     assert t["index"][1] == len(labels) - 1  # Bravo: no data
     assert t["legend"][-2]["colour"] == style.SUPPRESSED
     assert "synthetic" in t["note"]
+    wards.loc["E05000001", "children_in_need_rate"] = "withheld"  # complementary
+    t = interactive.theme(spec, wards, synthetic=True)
+    assert t["legend"][-2]["label"] == "Not shown: fewer than 5 or withheld"
+    assert t["index"][0] == t["index"][2] == len(t["legend"]) - 2
 
 
 def test_dfe_comparison_hand_worked():

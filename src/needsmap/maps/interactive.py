@@ -209,6 +209,13 @@ def fmt(value: object, digits: int = 0) -> str:
     return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
 
 
+def fmt_percent(share: object) -> str:
+    """A share (0-1) as a whole percentage: ``0.625`` -> ``62%``; text passes through."""
+    if isinstance(share, str) or _missing(share):
+        return fmt(share)
+    return f"{100 * float(share):.0f}%"  # type: ignore[arg-type]
+
+
 def fmt_distance(metres: object) -> str:
     """``640 m`` under a kilometre (to 10 m), else ``1.3 km``."""
     if isinstance(metres, str):
@@ -237,6 +244,15 @@ def _caseload_cell(row: pd.Series, measure: str) -> str:
     if isinstance(unreliable, bool | np.bool_) and unreliable:
         text += f" {DAGGER}"
     return text
+
+
+def _chance_row(wards: pd.DataFrame, rows: list[pd.Series]) -> dict[str, Any] | None:
+    """``p_top5`` as a percentage, labelled as its map layer is."""
+    if "p_top5" not in wards.columns:
+        return None
+    spec = next((s for s in layers.LAYERS if s.column == "p_top5"), None)
+    label = spec.title if spec else "Chance of being among the wards of most need"
+    return {"label": label, "values": [fmt_percent(r["p_top5"]) for r in rows]}
 
 
 def ward_profiles(
@@ -277,6 +293,7 @@ def ward_profiles(
     main = [
         column("Children (0–17)", "children"),
         column("Need index", "need_index", 2),
+        _chance_row(wards, rows),
         column("IMD score (population-weighted)", "imd_score", 1),
         column("Child income deprivation (IDACI)", "idaci_score", 3),
     ]
@@ -342,7 +359,7 @@ def ward_profiles(
     if distances:
         sections.append(
             {
-                "title": "Distance to the nearest service",
+                "title": "Nearest service: average straight-line distance for children",
                 "rows": [
                     {
                         "label": style.service_label(c[len("dist_") : -len("_m")]),
@@ -400,8 +417,8 @@ def theme(
         k = len(classes.colours)
     idx = idx.astype(int)
     if withheld.any():
-        marker = next(str(v) for v in values if isinstance(v, str))
-        legend.append({"colour": style.SUPPRESSED, "label": f"{marker} (withheld)"})
+        markers = sorted({str(v) for v in values if isinstance(v, str)})
+        legend.append({"colour": style.SUPPRESSED, "label": f"Not shown: {' or '.join(markers)}"})
         idx[withheld] = len(legend) - 1
     nodata = (idx < 0) & ~withheld
     if nodata.any():
@@ -640,6 +657,17 @@ def build_map(
     return fmap
 
 
+def read_map_data(page: str) -> dict[str, Any] | None:
+    """The JSON payload of a saved map page (what it draws and says), or None.
+
+    For checks on published files, e.g. that no ward profile shows a small count:
+    ``data["profile"]["sections"][k]["rows"][r]["values"][i]`` is the text shown for
+    ward ``data["wards"]["codes"][i]``.
+    """
+    found = re.search(f'<script type="application/json" id="{DATA_ID}">(.*?)</script>', page)
+    return json.loads(found.group(1)) if found else None  # type: ignore[no-any-return]
+
+
 def save_map(fmap: folium.Map, path: str) -> None:
     """Write the map as one HTML file, checking that it needs nothing from the network.
 
@@ -651,8 +679,8 @@ def save_map(fmap: folium.Map, path: str) -> None:
     if external:  # pragma: no cover - a guard against folium adding CDN links
         msg = f"map would load {external} from the network; embed them in maps/offline.py"
         raise RuntimeError(msg)
-    data = re.search(f'<script type="application/json" id="{DATA_ID}">(.*?)</script>', page)
-    hosts = _tiles_hosts(json.loads(data.group(1))["tiles"]["url"]) if data else []
+    data = read_map_data(page)
+    hosts = _tiles_hosts(data["tiles"]["url"]) if data else []
     policy = html.escape(offline.content_security_policy(page, img_hosts=hosts), quote=False)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     page = page.replace("<head>", "<head>\n" + meta, 1)

@@ -98,6 +98,23 @@ def test_class_breaks_leave_out_withheld_values():
     assert classes.labels[0] == "250 to 317"
 
 
+def test_classes_with_ties_and_with_nothing_to_classify():
+    # Eight wards at 0 and four above: quintile breaks 0, 0, 0, 0.42, 1 collapse to three
+    # distinct classes, each with a colour and a label.
+    values = pd.Series([0.0] * 8 + [0.1, 0.5, 0.9, 1.0])
+    classes = style.classify(values)
+    assert classes.bins == pytest.approx((0.0, 0.42, 1.0))
+    assert classes.labels == ("0.00", "0.00 to 0.42", "0.42 to 1.00")
+    assert len(classes.colours) == 3
+    assert classes.index_of(values).tolist() == [0] * 8 + [1, 2, 2, 2]
+    empty = style.classify(pd.Series(["fewer than 5", np.nan]))
+    assert empty.colours == () and empty.index_of(pd.Series([1.0])).tolist() == [-1]
+    spec = layers.LayerSpec("x", "X")
+    t = interactive.theme(spec, pd.DataFrame({"x": ["fewer than 5", np.nan]}))
+    assert [e["label"] for e in t["legend"]] == ["Not shown: fewer than 5", "No data"]
+    assert t["index"] == [0, 1]
+
+
 # --- geometry ---------------------------------------------------------------------------
 
 
@@ -273,16 +290,11 @@ def test_build_map_says_which_columns_are_missing():
 
 def test_page_has_every_layer_and_marker_set(tmp_path):
     data = payload(render(tmp_path, comparison=COMPARISON))
-    assert [t["key"] for t in data["themes"]] == [
-        "need_index",
-        "imd_score",
-        "idaci_score",
-        "children_in_need_rate",
-        "cluster_label",
-        "locality",
-        "hotspot",
-        "gap_score",
-    ]
+    keys = [t["key"] for t in data["themes"]]
+    assert keys == [s.column for s in layers.layers_for(mf.square_wards().columns)]
+    for key in ("need_index", "children_in_need_rate", "cluster_label", "locality", "hotspot"):
+        assert key in keys
+    assert "gap_score" in keys
     svc = data["services"]
     assert [t["label"] for t in svc["types"]] == [
         "Family hubs",
@@ -312,6 +324,21 @@ def test_user_strings_cannot_become_markup(tmp_path):
     assert mf.XSS in data["services"]["name"]  # kept as text, shown with textContent
     assert data["wards"]["names"][5] == 'Fox & "Co" <b>'
     assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in page
+
+
+def test_profile_table_reads_back_what_the_page_shows(tmp_path):
+    cells = interactive.profile_table(render(tmp_path, comparison=COMPARISON))
+    cin = cells[cells["label"] == "Children in need"].set_index("ward_code")["text"]
+    assert cin.to_dict() == {
+        "E05000001": "333 (40)",
+        "E05000002": "250 (60)",
+        "E05000003": "fewer than 5",
+        "E05000004": "387 (120)",
+        "E05000005": "600 (90)",
+        "E05000006": "737 (70)",
+    }
+    assert set(cells["section"]) >= {"", "Caseload (synthetic)"}
+    assert interactive.profile_table("<html></html>").empty
 
 
 def test_title_banners_are_escaped_and_stamped(tmp_path):

@@ -376,7 +376,7 @@ def ward_profiles(
 
 
 def _legend_note(spec: layers.LayerSpec, k: int, synthetic: bool) -> str:
-    if spec.kind == "categorical":
+    if spec.kind == "categorical" or k == 0:
         note = ""
     else:
         groups = {5: "fifths", 4: "quarters", 3: "thirds"}.get(k, f"{k} groups")
@@ -666,6 +666,29 @@ def read_map_data(page: str) -> dict[str, Any] | None:
     """
     found = re.search(f'<script type="application/json" id="{DATA_ID}">(.*?)</script>', page)
     return json.loads(found.group(1)) if found else None  # type: ignore[no-any-return]
+
+
+def profile_table(page: str) -> pd.DataFrame:
+    """Every ward-profile cell a saved map can show, one row each (for output checks).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``ward_code``, ``section`` (title, "" for the first), ``label`` and
+        ``text`` exactly as the page shows it, e.g. ``"830 (340)"`` (rate and count) or
+        ``"fewer than 5"``. Empty if the page has no needsmap data.
+    """
+    data = read_map_data(page)
+    rows: list[tuple[str, str, str, str]] = []
+    if data is not None:
+        codes = data["wards"]["codes"]
+        for section in data["profile"]["sections"]:
+            for row in section["rows"]:
+                rows += [
+                    (code, section.get("title", ""), row["label"], text)
+                    for code, text in zip(codes, row["values"], strict=True)
+                ]
+    return pd.DataFrame(rows, columns=["ward_code", "section", "label", "text"])
 
 
 def save_map(fmap: folium.Map, path: str) -> None:

@@ -6,6 +6,7 @@ config's ``maps`` section): interactive and static maps read the same classes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -126,6 +127,8 @@ class Classes:
     def index_of(self, values: pd.Series) -> np.ndarray:
         """Class number (0 = lowest) of each value; -1 where it is missing or not a number."""
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        if not self.bins:
+            return np.full(len(x), -1)
         idx = np.searchsorted(np.asarray(self.bins), x, side="left")
         idx = np.clip(idx, 0, len(self.colours) - 1)
         return np.where(np.isnan(x), -1, idx)
@@ -186,13 +189,23 @@ def classify(values: pd.Series, *, k: int = 5, digits: int = 2) -> Classes:
     Quantiles read simply in a board paper ("the fifth of wards with most need").
     """
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if not len(x):  # nothing published to classify: every ward reads "no data"
+        return Classes(bins=(), lower=float("nan"), colours=(), labels=())
     k = max(1, min(k, len(np.unique(x))))
-    scheme = mapclassify.Quantiles(x, k=k)
-    bins = tuple(float(b) for b in scheme.bins)
+    with warnings.catch_warnings():
+        # Ties (many wards at 0) leave fewer distinct quantiles; mapclassify then lowers
+        # k with a warning. The classes below are built from the bins it returns.
+        warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
+        scheme = mapclassify.Quantiles(x, k=k)
+    bins = tuple(float(b) for b in np.unique(scheme.bins))
+    k = len(bins)
     colours = SEQUENTIAL if k == len(SEQUENTIAL) else _spread(k)
     lows = (float(x.min()), *bins[:-1])
     labels = tuple(
-        f"{_fmt(lo, digits)} to {_fmt(hi, digits)}" for lo, hi in zip(lows, bins, strict=True)
+        _fmt(hi, digits)
+        if _fmt(lo, digits) == _fmt(hi, digits)
+        else f"{_fmt(lo, digits)} to {_fmt(hi, digits)}"
+        for lo, hi in zip(lows, bins, strict=True)
     )
     return Classes(bins=bins, lower=float(x.min()), colours=colours, labels=labels)
 

@@ -18,6 +18,7 @@ import pytest
 from needsmap.config import RunConfig, SuppressionConfig, bundled_data_dir
 from needsmap.disclosure import UNSUPPRESSED_STAMP
 from needsmap.indicators import need_index, need_rank
+from needsmap.maps.interactive import profile_table
 from needsmap.pipeline import run
 
 MEASURES = ("children_in_need", "child_protection_plans", "looked_after_children")
@@ -77,36 +78,25 @@ def _scan_json(name: str, value: object, t: int, key: str = "") -> list[str]:
     return []
 
 
-def tooltips(page: str) -> list[str]:
-    """Every ward tooltip in a map page, decoded from the embedded GeoJSON properties."""
-    texts = [page]
-    for props in re.findall(r'"properties":\s*(\{[^{}]*\})', page):
-        texts += [v for v in json.loads(props).values() if isinstance(v, str)]
-    return [
-        tip
-        for text in texts
-        for tip in re.findall(r"<div class='needsmap-tip'>(.*?)</table></div>", text)
-    ]
+def tooltips(page: str) -> pd.DataFrame:
+    """Every ward-profile cell of a map page (ward_code, section, label, text)."""
+    return profile_table(page)
 
 
 def _scan_html(name: str, page: str, small: dict[str, set[str]], t: int) -> list[str]:
     problems = []
-    for tip in tooltips(page):
-        code = re.search(r"<div class='sub'>(E\d{8})", tip)
-        cells = re.findall(r"<tr><td>([^<]*)</td><td class='num'>([^<]*)</td></tr>", tip)
-        current = None
-        for label, value in cells:
-            measure = next((m for m, lab in LABELS.items() if label == lab), None)
-            if measure:
-                current = measure
-                if _numeric(value) and 1 <= float(value.replace(",", "")) < t:
-                    problems.append(f"{name}: tooltip {label} shows {value}")
-            elif "per 10,000" not in label:
-                current = None
-            if current and code and code.group(1) in small[current] and _numeric(value):
-                problems.append(f"{name}: tooltip {label!r} shows {value} for {code.group(1)}")
-    for props in re.findall(r'"properties":\s*(\{[^{}]*\})', page):
-        problems += _scan_json(name, json.loads(props), t)
+    for cell in tooltips(page).itertuples():
+        measure = next((m for m, lab in LABELS.items() if cell.label == lab), None)
+        if measure is None:
+            continue
+        count = re.search(r"\((\d[\d,]*)\)", cell.text)  # cells read "rate (count)"
+        if count and 1 <= int(count.group(1).replace(",", "")) < t:
+            problems.append(f"{name}: tooltip {cell.label} shows {cell.text}")
+        shown = re.sub(r"fewer than \d+|withheld", "", cell.text)  # the markers only
+        if cell.ward_code in small[measure] and re.search(r"\d", shown):
+            problems.append(
+                f"{name}: tooltip {cell.label!r} shows {cell.text} for {cell.ward_code}"
+            )
     return problems
 
 
@@ -147,20 +137,36 @@ def test_scanner_catches_a_leak(tmp_path):
         "ward_code,child_protection_plans,child_protection_plans_rate\n"
         "E05000001,3,12.5\nE05000002,fewer than 5,30.0\n"
     )
-    tip = (
-        "<div class='needsmap-tip'><h3>B</h3><div class='sub'>E05000002 · need rank 1 of 2</div>"
-        "<table><tr><td>Child protection plans</td><td class='num'>fewer than 5</td></tr>"
-        "<tr><td>  per 10,000 children</td><td class='num'>30</td></tr></table></div>"
+    data = {
+        "wards": {"codes": ["E05000001", "E05000002"]},
+        "profile": {
+            "sections": [
+                {
+                    "title": "Caseload",
+                    "rows": [
+                        {
+                            "label": "Child protection plans",
+                            "values": ["12 (3)", "30 (fewer than 5)"],
+                        }
+                    ],
+                }
+            ]
+        },
+    }
+    (tmp_path / "map.html").write_text(
+        f'<script type="application/json" id="needsmap-data">{json.dumps(data)}</script>'
     )
-    props = json.dumps({"properties": {"tip": tip}})
-    (tmp_path / "map.html").write_text(f"<script>var d = {props};</script>")
     (tmp_path / "odd.xlsx").write_bytes(b"")
     small = {m: set() for m in MEASURES} | {"child_protection_plans": {"E05000002"}}
     problems = scan_outputs(tmp_path, small, 5)
     assert "wards.csv: child_protection_plans shows 3.0" in problems
     assert any("shows '30.0' for E05000002" in p for p in problems)
     assert any("no scanner for .xlsx" in p for p in problems)
-    assert "map.html: tooltip '  per 10,000 children' shows 30 for E05000002" in problems
+    assert "map.html: tooltip Child protection plans shows 12 (3)" in problems
+    assert (
+        "map.html: tooltip 'Child protection plans' shows 30 (fewer than 5) for E05000002"
+        in problems
+    )
 
 
 def test_no_small_count_in_any_file_of_the_bundled_run(bundled_run):
@@ -170,8 +176,9 @@ def test_no_small_count_in_any_file_of_the_bundled_run(bundled_run):
     assert scan_outputs(folder, small, 5) == []
     # the scanner really reads the map: one tooltip per ward, with the caseload rows
     tips = tooltips((folder / "needs_map.html").read_text(encoding="utf-8"))
-    assert len(tips) == 22
-    assert sum("Child protection plans</td><td class='num'>fewer than 5" in t for t in tips) == 4
+    assert tips["ward_code"].nunique() == 22
+    cpp = tips[tips["label"] == "Child protection plans"]
+    assert (cpp["text"] == "fewer than 5").sum() == 4
 
 
 @pytest.fixture(scope="module")

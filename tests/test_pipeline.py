@@ -66,9 +66,16 @@ def test_no_small_counts_in_any_output(bundled_run):
         assert not small_counts(wards[m], 5).any(), m
     assert (wards[list(MEASURES)] == "fewer than 5").any().any(), "expected some suppression"
     page = (folder / "needs_map.html").read_text(encoding="utf-8")
-    for label in ("Children in need", "Child protection plans", "Looked-after children"):
-        for value in re.findall(re.escape(label) + r"</td><td class='num'>([^<]*)<", page):
-            assert not small_counts(pd.Series([value.replace(",", "")]), 5).any(), (label, value)
+    data = json.loads(re.search(r'id="needsmap-data">(.*?)</script>', page).group(1))
+    caseload = next(
+        s for s in data["profile"]["sections"] if s.get("title", "").startswith("Caseload")
+    )
+    cells = [v for row in caseload["rows"] for v in row["values"]]
+    assert len(cells) == 3 * 22 and "fewer than 5" in cells
+    # Ward cells read "rate (count)": no count of 1-4 may show.
+    counts = [m.group(1) for v in cells if (m := re.search(r"\(([\d,]+)\)", v))]
+    assert len(counts) == len(cells) - cells.count("fewer than 5")
+    assert not small_counts(pd.Series([c.replace(",", "") for c in counts]), 5).any()
 
 
 def test_synthetic_label_everywhere(bundled_run):

@@ -212,6 +212,22 @@ class SitingConfig:
 
 
 @dataclass(frozen=True)
+class InteractiveMapConfig:
+    """The interactive map (needs_map.html)."""
+
+    background: bool = False
+    """Show background tiles when the map opens. They need internet; off, the map shows
+    ward outlines on a neutral background and works anywhere."""
+    tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    """Background tile server (an https URL with {z}, {x} and {y})."""
+    tiles_attribution: str = "© OpenStreetMap contributors"
+    simplify_m: float = 15.0
+    """Ward borders are simplified as a coverage to within this many metres (0: not at all)."""
+    decimals: int = 5
+    """Coordinates are rounded to this many decimal places of a degree (5: about 1 m)."""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     area: Path = field(default_factory=lambda: bundled_data_dir() / "wirral")
     """A bundle folder: bundle.json plus the files listed in data/README.md."""
@@ -225,6 +241,7 @@ class RunConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
     siting: SitingConfig = field(default_factory=SitingConfig)
+    interactive_map: InteractiveMapConfig = field(default_factory=InteractiveMapConfig)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -293,6 +310,7 @@ def _check(cfg: RunConfig) -> None:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"
         raise ConfigError(msg)
     _check_access(cfg.access, cfg.siting)
+    _check_map(cfg.interactive_map)
 
 
 def _check_access(a: AccessConfig, s: SitingConfig) -> None:
@@ -312,6 +330,28 @@ def _check_access(a: AccessConfig, s: SitingConfig) -> None:
         raise ConfigError(msg)
     if not s.need_weight_max >= 1:
         msg = f"siting.need_weight_max: must be 1 or more (got {s.need_weight_max})"
+        raise ConfigError(msg)
+
+
+def _check_map(m: InteractiveMapConfig) -> None:
+    url = m.tiles_url
+    if not url.startswith("https://") or not all(p in url for p in ("{z}", "{x}", "{y}")):
+        msg = (
+            f"interactive_map.tiles_url: {url!r} is not a tile URL; give an https address "
+            "with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        )
+        raise ConfigError(msg)
+    if not 0 <= m.simplify_m <= 500:
+        msg = (
+            f"interactive_map.simplify_m: must be from 0 to 500 metres (got {m.simplify_m}); "
+            "15 keeps ward borders true at street zoom"
+        )
+        raise ConfigError(msg)
+    if not 3 <= m.decimals <= 7:
+        msg = (
+            f"interactive_map.decimals: must be from 3 to 7 (got {m.decimals}); "
+            "5 places of a degree is about 1 m"
+        )
         raise ConfigError(msg)
 
 

@@ -378,7 +378,19 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
     classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")
     with step("Interactive map"):
-        fmap = interactive.build_map(published, results.services.placed, text, classes)
+        im = cfg.interactive_map
+        fmap = interactive.build_map(
+            published,
+            results.services.placed,
+            text,
+            sites=results.sites,
+            comparison=interactive.comparison(results.benchmark, area=results.area.name),
+            background=im.background,
+            tiles_url=im.tiles_url,
+            tiles_attribution=im.tiles_attribution,
+            simplify_m=im.simplify_m,
+            decimals=im.decimals,
+        )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
         written.append(path)

@@ -1,11 +1,32 @@
-"""The interactive map: one self-contained HTML file commissioners can open anywhere."""
+"""The interactive map: one self-contained HTML file commissioners can open anywhere.
+
+The page is a folium (Leaflet) map plus needsmap's own script, ``needsmap.js``. Python
+prepares one compact JSON payload and the script draws it:
+
+- ward outlines, simplified as a coverage (shared borders stay shared) and written as
+  delta-encoded integers at 10^-5 degrees (about a metre);
+- for each layer in :data:`needsmap.maps.layers.LAYERS` whose column is present, each
+  ward's class and the legend (the same classes as the static maps);
+- each ward's profile as ready-formatted text (suppressed cells read "fewer than 5");
+- services by type, existing pilots and recommended sites.
+
+Nothing is repeated per feature (no per-ward style or HTML), so the file stays small
+with thousands of wards. Strings reach the page only as JSON and are shown with
+``textContent``: a service called ``<script>alert(1)</script>`` reads as text. The
+saved page carries a Content-Security-Policy that lets only its own scripts run and
+fetches nothing except, when switched on, background tiles.
+"""
 
 from __future__ import annotations
 
 import html
+import json
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import folium
 import geopandas as gpd
@@ -13,14 +34,20 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, Figure, MacroElement
-from folium.plugins import MarkerCluster
 from jinja2 import Template
 
-from needsmap.maps import offline, style
+from needsmap.errors import InputError
+from needsmap.maps import layers, offline, style
 
 WGS84 = "EPSG:4326"
 SIMPLIFY_M = 15.0
 """Coverage simplification tolerance (metres): borders stay shared, invisible at ward zoom."""
+DECIMALS = 5
+"""Coordinates are rounded to 10^-5 degrees: about 1 m, well inside the simplification."""
+TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILES_ATTRIBUTION = "© OpenStreetMap contributors"
+DATA_ID = "needsmap-data"
+ONLINE_TITLE = "Background map (needs internet)"
 
 
 @dataclass(frozen=True)
@@ -34,90 +61,489 @@ class MapText:
     attribution: Sequence[str]
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Local-authority and England rates per 10,000 children, shown in ward profiles."""
+
+    year: int
+    area: str
+    """The local authority's name, as the profile's column heading."""
+    rates: Mapping[str, tuple[float | None, float | None]]
+    """Ward rate column (e.g. ``children_in_need_rate``) -> (LA rate, England rate)."""
+
+
+DAGGER = "†"
+"""Marks a rate whose interval is wider than itself (``_rate_unreliable``)."""
+CASELOAD_ROWS = (
+    ("Children in need", "children_in_need"),
+    ("Child protection plans", "child_protection_plans"),
+    ("Looked-after children", "looked_after_children"),
+)
+
+
+def comparison(benchmark: pd.DataFrame, *, area: str) -> Comparison | None:
+    """LA and England rates per 10,000 children for the ward profiles.
+
+    Parameters
+    ----------
+    benchmark
+        :func:`needsmap.context.la_benchmark`'s table: ``caseload_measure``, ``year``,
+        ``la_rate`` and ``england_rate`` per DfE measure.
+    area
+        The local authority's name, for the profile heading.
+
+    Returns
+    -------
+    Comparison or None
+        None when no caseload measure has a local-authority rate.
+    """
+    rows = benchmark.dropna(subset=["caseload_measure", "la_rate"])
+    if rows.empty:
+        return None
+
+    def value(x: object) -> float | None:
+        return None if x is None or pd.isna(x) else float(x)  # type: ignore[call-overload,arg-type]
+
+    rates = {
+        f"{r.caseload_measure}_rate": (value(r.la_rate), value(r.england_rate))
+        for r in rows.itertuples()
+    }
+    return Comparison(year=int(rows["year"].max()), area=area, rates=rates)
+
+
+# --- geometry -------------------------------------------------------------------------
+
+
 def simplify_coverage(geoms: gpd.GeoSeries, tolerance: float = SIMPLIFY_M) -> gpd.GeoSeries:
-    """Simplify polygons that tile an area together, so shared borders stay shared."""
+    """Simplify polygons that tile an area together, so shared borders stay shared.
+
+    ``tolerance`` is in the units of the CRS (metres in British National Grid); 0
+    returns the polygons unchanged.
+    """
+    if tolerance <= 0:
+        return geoms.copy()
     simplified = shapely.coverage_simplify(geoms.to_numpy(), tolerance)
     return gpd.GeoSeries(simplified, index=geoms.index, crs=geoms.crs)
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def encode_rings(geom: Any, *, decimals: int = DECIMALS) -> list[list[list[int]]]:
+    """A (Multi)Polygon in lon/lat as polygons -> rings -> flat delta-encoded integers.
+
+    Each ring is ``[lat0, lon0, dlat1, dlon1, ...]`` in units of 10^-decimals degrees
+    (latitude first, as Leaflet wants), without the closing point. Neighbouring wards
+    share vertices, and rounding the same vertex gives the same integers, so shared
+    borders stay shared. Rings that collapse to fewer than 3 points are dropped.
+    """
+    scale = 10**decimals
+    polygons = list(geom.geoms) if hasattr(geom, "geoms") else [geom]
+    out = []
+    for poly in polygons:
+        rings = []
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.rint(np.asarray(ring.coords)[:-1, :2] * scale).astype(np.int64)
+            keep = np.ones(len(xy), dtype=bool)
+            keep[1:] = np.any(xy[1:] != xy[:-1], axis=1)
+            xy = xy[keep]
+            if len(xy) > 1 and (xy[0] == xy[-1]).all():
+                xy = xy[:-1]
+            if len(xy) < 3:
+                continue
+            latlon = xy[:, ::-1]
+            deltas = np.vstack([latlon[:1], np.diff(latlon, axis=0)])
+            rings.append(deltas.ravel().tolist())
+        if rings:
+            out.append(rings)
+    return out
 
 
-def _fmt(value: object, digits: int = 0) -> str:
+def decode_rings(encoded: list[list[list[int]]], *, decimals: int = DECIMALS) -> Any:
+    """Inverse of :func:`encode_rings` (for tests and checks): a shapely MultiPolygon."""
+    scale = 10**decimals
+    polygons = []
+    for rings in encoded:
+        coords = []
+        for ring in rings:
+            latlon = np.cumsum(np.asarray(ring, dtype=np.int64).reshape(-1, 2), axis=0) / scale
+            coords.append(latlon[:, ::-1])
+        polygons.append(shapely.Polygon(coords[0], coords[1:]))
+    return shapely.MultiPolygon(polygons)
+
+
+# --- formatting (plain text: the page shows it with textContent) -----------------------
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def fmt(value: object, digits: int = 0) -> str:
+    """A number as a board paper prints it (``3,521``; ``-0.14``); text passes through."""
     if isinstance(value, str):
-        return _esc(value)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return value
+    if _missing(value):
         return "n/a"
     return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
 
 
-def ward_tooltip(row: pd.Series, rows: Sequence[tuple[str, str, int]], n_wards: int) -> str:
-    """HTML for one ward's tooltip; every value is escaped."""
-    lines = [
-        f"<h3>{_esc(row['ward_name'])}</h3>",
-        f"<div class='sub'>{_esc(row.name)} · need rank {int(row['need_rank'])} of {n_wards}</div>",
-        "<table>",
+def fmt_percent(share: object) -> str:
+    """A share (0-1) as a whole percentage: ``0.625`` -> ``62%``; text passes through."""
+    if isinstance(share, str) or _missing(share):
+        return fmt(share)
+    return f"{100 * float(share):.0f}%"  # type: ignore[arg-type]
+
+
+def fmt_distance(metres: object) -> str:
+    """``640 m`` under a kilometre (to 10 m), else ``1.3 km``."""
+    if isinstance(metres, str):
+        return metres
+    if _missing(metres):
+        return "n/a"
+    tens = round(float(metres), -1)  # type: ignore[arg-type]
+    return f"{tens:.0f} m" if tens < 1000 else f"{tens / 1000:,.1f} km"
+
+
+def _rank_text(row: pd.Series, n_wards: int) -> str:
+    rank = row["need_rank"]
+    text = f"need rank {fmt(rank)} of {n_wards}"
+    lo, hi = row.get("need_rank_lo"), row.get("need_rank_hi")
+    if not _missing(lo) and not _missing(hi):
+        text += f" (90% interval {fmt(lo)}–{fmt(hi)})"
+    return text
+
+
+def _caseload_cell(row: pd.Series, measure: str) -> str:
+    rate, count = row.get(f"{measure}_rate"), row.get(measure)
+    if isinstance(rate, str) or isinstance(count, str):
+        return rate if isinstance(rate, str) else str(count)
+    text = fmt(rate) if count is None else f"{fmt(rate)} ({fmt(count)})"
+    unreliable = row.get(f"{measure}_rate_unreliable")
+    if isinstance(unreliable, bool | np.bool_) and unreliable:
+        text += f" {DAGGER}"
+    return text
+
+
+def _chance_row(wards: pd.DataFrame, rows: list[pd.Series]) -> dict[str, Any] | None:
+    """``p_top5`` as a percentage, labelled as its map layer is."""
+    if "p_top5" not in wards.columns:
+        return None
+    spec = next((s for s in layers.LAYERS if s.column == "p_top5"), None)
+    label = spec.title if spec else "Chance of being among the wards of most need"
+    return {"label": label, "values": [fmt_percent(r["p_top5"]) for r in rows]}
+
+
+def ward_profiles(
+    wards: pd.DataFrame,
+    *,
+    comparison: Comparison | None = None,
+    synthetic: bool = False,
+) -> dict[str, Any]:
+    """Every ward's profile as text, column-wise: what the tooltip and popup show.
+
+    Parameters
+    ----------
+    wards
+        Published ward table (suppression applied), indexed by ward code, with
+        ``ward_name`` and ``need_rank``; other columns are shown when present.
+    comparison
+        LA and England rates for the caseload rows.
+    synthetic
+        The caseload is synthetic: the caseload section says so.
+
+    Returns
+    -------
+    dict
+        ``sub``: one line per ward (code and need rank); ``sections``: tables whose rows
+        hold a label and one formatted value per ward (and, for caseload rows, the LA
+        and England rates), with a ``note`` and, where some cell carries the dagger, a
+        ``dagger`` footnote shown for those wards only.
+    """
+    n = len(wards)
+    rows = [r for _, r in wards.iterrows()]
+    sub = [f"{code} · {_rank_text(r, n)}" for code, r in zip(wards.index, rows, strict=True)]
+
+    def column(label: str, col: str, digits: int = 0) -> dict[str, Any] | None:
+        if col not in wards.columns:
+            return None
+        return {"label": label, "values": [fmt(r[col], digits) for r in rows]}
+
+    main = [
+        column("Children (0–17)", "children"),
+        column("Need index", "need_index", 2),
+        _chance_row(wards, rows),
+        column("IMD score (population-weighted)", "imd_score", 1),
+        column("Child income deprivation (IDACI)", "idaci_score", 3),
     ]
-    for label, col, digits in rows:
-        if col in row.index:
-            lines.append(
-                f"<tr><td>{_esc(label)}</td><td class='num'>{_fmt(row[col], digits)}</td></tr>"
-            )
-    lines.append("</table>")
-    return "<div class='needsmap-tip'>" + "".join(lines) + "</div>"
+    if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):
+        main.append(
+            {
+                "label": "LSOAs in England's most deprived 10%",
+                "values": [
+                    f"{fmt(r['lsoas_most_deprived_10pc'])} of {fmt(r['lsoas'])}" for r in rows
+                ],
+            }
+        )
+    if "cluster_label" in wards.columns:
+        main.append(column("Cluster", "cluster_label"))
+    elif "cluster" in wards.columns:
+        k = pd.to_numeric(wards["cluster"], errors="coerce").max()
+        main.append(
+            {
+                "label": "Cluster",
+                "values": [f"{fmt(r['cluster'])} of {fmt(k)} (1 = highest need)" for r in rows],
+            }
+        )
+    main += [
+        column("Locality", "locality"),
+        column("Hot spot", "hotspot"),
+        column("Access gap score", "gap_score", 2),
+    ]
+    sections: list[dict[str, Any]] = [{"rows": [r for r in main if r is not None]}]
+
+    measures = [(label, m) for label, m in CASELOAD_ROWS if f"{m}_rate" in wards.columns]
+    if measures:
+        year = f" {comparison.year}" if comparison else ""
+        head = ["Per 10,000 children (number)", "Ward"]
+        if comparison:
+            head += [comparison.area, "England"]
+        caseload = []
+        for label, m in measures:
+            row: dict[str, Any] = {
+                "label": label,
+                "values": [_caseload_cell(r, m) for r in rows],
+            }
+            if comparison:
+                la, eng = comparison.rates.get(f"{m}_rate", (None, None))
+                row["extra"] = [fmt(la), fmt(eng)]
+            caseload.append(row)
+        notes = []
+        if comparison:
+            notes.append(f"{comparison.area} and England: DfE, 31 March{year}.")
+        if synthetic:
+            notes.append("Ward caseload is synthetic, not real figures.")
+        section = {
+            "title": "Caseload" + (" (synthetic)" if synthetic else ""),
+            "head": head,
+            "rows": caseload,
+            "note": " ".join(notes),
+        }
+        if any(DAGGER in v for r in caseload for v in r["values"]):
+            # Shown only for wards with a marked cell.
+            section["dagger"] = f"{DAGGER} few children: the 95% interval is wider than the rate."
+        sections.append(section)
+
+    distances = [c for c in wards.columns if re.fullmatch(r"dist_[a-z0-9_]+_m", str(c))]
+    if distances:
+        sections.append(
+            {
+                "title": "Nearest service: average straight-line distance for children",
+                "rows": [
+                    {
+                        "label": style.service_label(c[len("dist_") : -len("_m")]),
+                        "values": [fmt_distance(r[c]) for r in rows],
+                    }
+                    for c in distances
+                ],
+            }
+        )
+    return {"sub": sub, "sections": sections}
 
 
-TOOLTIP_ROWS = (
-    ("Need index", "need_index", 2),
-    ("Children (0–17)", "children", 0),
-    ("IMD score (pop-weighted)", "imd_score", 1),
-    ("IDACI score", "idaci_score", 3),
-    ("Children in need", "children_in_need", 0),
-    ("  per 10,000 children", "children_in_need_rate", 0),
-    ("Child protection plans", "child_protection_plans", 0),
-    ("  per 10,000 children", "child_protection_plans_rate", 0),
-    ("Looked-after children", "looked_after_children", 0),
-    ("  per 10,000 children", "looked_after_children_rate", 0),
-    ("Cluster", "cluster", 0),
-)
+# --- layers --------------------------------------------------------------------------
 
 
-class _Call(MacroElement):  # type: ignore[misc]
-    """Calls a needsmap.js function with the map (and a layer) once the page is built."""
+def _legend_note(spec: layers.LayerSpec, k: int, synthetic: bool) -> str:
+    if spec.kind == "categorical" or k == 0:
+        note = ""
+    else:
+        groups = {5: "fifths", 4: "quarters", 3: "thirds"}.get(k, f"{k} groups")
+        darker = "Darker = more need" if spec.higher != "neutral" else "Darker = higher"
+        note = f"{darker}. Classes: {groups} of wards (quantiles)."
+    if spec.caseload and synthetic:
+        note += " Caseload figures are synthetic."
+    return note.strip()
 
-    def __init__(self, call: str, layer: folium.map.Layer | None = None) -> None:
+
+def theme(
+    spec: layers.LayerSpec, wards: pd.DataFrame, *, synthetic: bool = False
+) -> dict[str, Any]:
+    """One ward layer for the page: each ward's legend entry, and the legend.
+
+    ``index[i]`` is the position in ``legend`` of ward i's class. Wards whose value is
+    withheld (text, e.g. "fewer than 5") and wards with no value get their own grey
+    entries, listed only when some ward has them.
+    """
+    values = wards[spec.column]
+    legend: list[dict[str, str]]
+    if spec.kind == "categorical":
+        cats = layers.categories_for(spec, wards)
+        idx = cats.index_of(values)
+        legend = [
+            {"colour": c, "label": name} for c, name in zip(cats.colours, cats.names, strict=True)
+        ]
+        withheld = np.zeros(len(values), dtype=bool)
+        k = len(cats.names)
+    else:
+        classes = layers.classes_for(spec, wards)
+        idx = classes.index_of(values)
+        legend = [
+            {"colour": c, "label": label}
+            for c, label in zip(classes.colours, classes.labels, strict=True)
+        ]
+        withheld = np.array([isinstance(v, str) for v in values])
+        k = len(classes.colours)
+    idx = idx.astype(int)
+    if withheld.any():
+        markers = sorted({str(v) for v in values if isinstance(v, str)})
+        legend.append({"colour": style.SUPPRESSED, "label": f"Not shown: {' or '.join(markers)}"})
+        idx[withheld] = len(legend) - 1
+    nodata = (idx < 0) & ~withheld
+    if nodata.any():
+        legend.append({"colour": style.NO_DATA, "label": "No data"})
+        idx[nodata] = len(legend) - 1
+    return {
+        "key": spec.column,
+        "title": spec.title,
+        "kind": spec.kind,
+        "index": idx.tolist(),
+        "legend": legend,
+        "note": _legend_note(spec, k, synthetic),
+    }
+
+
+def _services(services: gpd.GeoDataFrame, decimals: int) -> dict[str, Any]:
+    if not len(services):
+        return {k: [] for k in ("types", "name", "type", "detail", "lat", "lon", "pilot")}
+    pts = services.to_crs(WGS84)
+    kinds = sorted(str(k) for k in pts["type"].unique())
+    code = {k: i for i, k in enumerate(kinds)}
+    detail = []
+    for _, s in pts.iterrows():
+        words = [style.service_label(str(s["type"]))]
+        sub = s.get("subtype")
+        if isinstance(sub, str) and sub.strip():
+            words.append(sub.strip())
+        detail.append(" · ".join(words))
+    pilot = pts["pilot"].fillna(False).astype(bool) if "pilot" in pts else None
+    return {
+        "types": [
+            {
+                "key": k,
+                "label": style.service_plural(k),
+                "colour": style.service_colour(k),
+                "shape": style.service_shape(k),
+            }
+            for k in kinds
+        ],
+        "name": [str(v) for v in pts["name"]],
+        "type": [code[str(k)] for k in pts["type"]],
+        "detail": detail,
+        "lat": np.round(pts.geometry.y.to_numpy(), decimals).tolist(),
+        "lon": np.round(pts.geometry.x.to_numpy(), decimals).tolist(),
+        "pilot": np.flatnonzero(pilot.to_numpy()).tolist() if pilot is not None else [],
+    }
+
+
+def _sites(sites: gpd.GeoDataFrame, decimals: int) -> list[dict[str, Any]]:
+    pts = sites.to_crs(WGS84)
+    if "order" in pts.columns:
+        pts = pts.sort_values("order", kind="stable")
+    out = []
+    for i, (_, s) in enumerate(pts.iterrows(), start=1):
+        order = int(s["order"]) if "order" in pts.columns and not _missing(s["order"]) else i
+        served = s.get("wards_served")
+        if isinstance(served, list | tuple | np.ndarray):
+            served = ", ".join(str(w) for w in served)
+        lines = [
+            style.service_label(str(s["type"])) if isinstance(s.get("type"), str) else "",
+            f"Children within reach: {fmt(s['children_covered'])}"
+            if "children_covered" in s
+            else "",
+            f"Need covered: {fmt(s['need_covered'], 1)}" if "need_covered" in s else "",
+            f"Wards served: {served}" if isinstance(served, str) and served else "",
+        ]
+        out.append(
+            {
+                "order": order,
+                "name": str(s.get("name", f"Site {order}")),
+                "lat": round(float(s.geometry.y), decimals),
+                "lon": round(float(s.geometry.x), decimals),
+                "lines": [line for line in lines if line],
+            }
+        )
+    return out
+
+
+def _tiles_hosts(url: str) -> list[str]:
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"]
+
+
+def map_data(
+    wards: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    text: MapText,
+    *,
+    sites: gpd.GeoDataFrame | None = None,
+    comparison: Comparison | None = None,
+    background: bool = False,
+    tiles_url: str = TILES_URL,
+    tiles_attribution: str = TILES_ATTRIBUTION,
+    simplify_m: float = SIMPLIFY_M,
+    decimals: int = DECIMALS,
+) -> dict[str, Any]:
+    """Everything the page draws, as one JSON-ready dict (see :func:`build_map`)."""
+    need = ["ward_name", "need_index", "need_rank", "geometry"]
+    missing = [c for c in need if c not in wards.columns]
+    if missing:
+        msg = (
+            f"ward table: missing column(s) {missing} for the interactive map; "
+            "run the need index step first"
+        )
+        raise InputError(msg)
+    if wards.crs is None or not wards.crs.is_projected:
+        msg = "ward table: geometry needs a projected CRS in metres (EPSG:27700) to simplify"
+        raise InputError(msg)
+    shapes = simplify_coverage(wards.geometry, simplify_m).to_crs(WGS84)
+    minx, miny, maxx, maxy = shapes.total_bounds
+    themes = [theme(spec, wards, synthetic=text.synthetic) for spec in layers.layers_for(wards)]
+    return {
+        "decimals": decimals,
+        "wards": {
+            "codes": [str(c) for c in wards.index],
+            "names": [str(n) for n in wards["ward_name"]],
+            "shapes": [encode_rings(g, decimals=decimals) for g in shapes],
+            "bounds": [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]],
+        },
+        "themes": themes,
+        "profile": ward_profiles(wards, comparison=comparison, synthetic=text.synthetic),
+        "services": _services(services, decimals),
+        "pilotColour": style.PILOT_COLOUR,
+        "siteColour": style.SITE_COLOUR,
+        "sites": _sites(sites, decimals) if sites is not None and len(sites) else [],
+        "tiles": {
+            "title": ONLINE_TITLE,
+            "url": tiles_url,
+            "attribution": tiles_attribution,
+            "on": background,
+        },
+        "outline": style.OUTLINE,
+        "attribution": list(text.attribution),
+    }
+
+
+class _Build(MacroElement):  # type: ignore[misc]
+    """Calls ``needsmap.build(map, data)`` once Leaflet has made the map."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self._name = "NeedsmapControl"
-        self.call = call
-        self.layer = layer
+        self._name = "NeedsmapBuild"
+        self._id = "build"
         self._template = Template(
             "{% macro script(this, kwargs) %}"
-            "needsmap.{{ this.call }}({{ this._parent.get_name() }}"
-            "{% if this.layer %}, {{ this.layer.get_name() }}{% endif %});"
+            "needsmap.build({{ this._parent.get_name() }}, "
+            f"JSON.parse(document.getElementById('{DATA_ID}').textContent));"
             "{% endmacro %}"
         )
-
-
-def _legend_html(classes: style.Classes, services: Sequence[str], text: MapText) -> str:
-    rows = "".join(
-        f"<div><i style='background:{c}'></i>{_esc(label)}</div>"
-        for c, label in zip(classes.colours, classes.labels, strict=True)
-    )
-    svc = "".join(
-        f"<div><i class='dot' style='background:{style.service_colour(s)}'></i>"
-        f"{_esc(style.service_label(s))}</div>"
-        for s in services
-    )
-    note = "Higher = more need. Classes: fifths of wards (quantiles)."
-    if text.synthetic:
-        note += " Caseload figures are synthetic."
-    return (
-        "<div class='needsmap-legend' id='needsmap-legend'>"
-        f"<h2>Need index</h2>{rows}"
-        + (f"<h2 style='margin-top:6px'>Services</h2>{svc}" if svc else "")
-        + f"<div class='note'>{_esc(note)}</div></div>"
-    )
 
 
 def _title_html(text: MapText) -> str:
@@ -128,10 +554,10 @@ def _title_html(text: MapText) -> str:
             "Synthetic caseload — illustrative, not real ward figures</span> "
         )
     if text.stamp:
-        banners += f"<span class='needsmap-banner unsuppressed'>{_esc(text.stamp)}</span>"
+        banners += f"<span class='needsmap-banner unsuppressed'>{html.escape(text.stamp)}</span>"
     return (
         "<div class='needsmap-title'>"
-        f"<h1>{_esc(text.title)}</h1><p>{_esc(text.subtitle)}</p>{banners}</div>"
+        f"<h1>{html.escape(text.title)}</h1><p>{html.escape(text.subtitle)}</p>{banners}</div>"
     )
 
 
@@ -139,120 +565,123 @@ def build_map(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     text: MapText,
-    classes: style.Classes,
+    *,
+    sites: gpd.GeoDataFrame | None = None,
+    comparison: Comparison | None = None,
+    background: bool = False,
+    tiles_url: str = TILES_URL,
+    tiles_attribution: str = TILES_ATTRIBUTION,
+    simplify_m: float = SIMPLIFY_M,
+    decimals: int = DECIMALS,
 ) -> folium.Map:
-    """Build the Folium map.
+    """Build the interactive map.
 
     Parameters
     ----------
     wards
-        Published ward table (suppression applied) with geometry, indexed by ward code,
-        with ``ward_name``, ``need_index`` and ``need_rank``.
+        Published ward table (suppression applied) with geometry in EPSG:27700, indexed
+        by ward code, with ``ward_name``, ``need_index`` and ``need_rank``. Every column
+        registered in :mod:`needsmap.maps.layers` becomes a layer; only the need index
+        is on at first.
     services
-        Placed services with ``name``, ``type`` and point geometry.
-    classes
-        Need-index classes, shared with the static maps.
-    """
-    shapes = wards[["ward_name", "geometry"]].copy()
-    shapes["geometry"] = simplify_coverage(shapes.geometry)
-    shapes = shapes.to_crs(WGS84)
-    shapes["geometry"] = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
-    shapes["ward_code"] = shapes.index
-    shapes["fill"] = classes.colour_of(wards["need_index"])
-    shapes["tip"] = [ward_tooltip(row, TOOLTIP_ROWS, len(wards)) for _, row in wards.iterrows()]
-    minx, miny, maxx, maxy = shapes.total_bounds
+        Placed services with ``name``, ``type``, optional ``subtype`` and ``pilot``, and
+        point geometry: one layer per type, and the pilots as their own layer.
+    text
+        Title, subtitle (data vintage), synthetic and unsuppressed banners, attribution.
+    sites
+        Recommended sites (``site_id, name, type, order, children_covered,
+        need_covered, wards_served``), drawn as numbered markers.
+    comparison
+        LA and England rates per 10,000 children for the ward profiles.
+    background
+        Show background tiles at first (they need internet; off by default).
+    tiles_url, tiles_attribution
+        The background tile server, when a council has its own.
+    simplify_m, decimals
+        Coverage simplification tolerance (metres) and coordinate rounding (decimal
+        places of a degree).
 
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, minZoom=9, maxZoom=18)
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`save_map`.
+    """
+    data = map_data(
+        wards,
+        services,
+        text,
+        sites=sites,
+        comparison=comparison,
+        background=background,
+        tiles_url=tiles_url,
+        tiles_attribution=tiles_attribution,
+        simplify_m=simplify_m,
+        decimals=decimals,
+    )
+    fmap = folium.Map(tiles=None, zoom_snap=0.25, zoom_delta=0.5, maxZoom=18)
+    fmap._id = "needsmap"  # a fixed id: reruns write the same file
     fmap.default_js = []
     fmap.default_css = []
     root = fmap.get_root()
     assert isinstance(root, Figure)
+    root._id = "page"
     root.header.add_child(Element(offline.head_html()), name="needsmap_assets")
     root.title = text.title
-    folium.TileLayer(
-        "OpenStreetMap",
-        name="Background map (needs internet)",
-        show=False,
-        overlay=False,
-        control=True,
-    ).add_to(fmap)
-
-    need = folium.GeoJson(
-        shapes[["ward_code", "ward_name", "fill", "tip", "geometry"]].reset_index(drop=True),
-        name="Need index",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": style.OUTLINE,
-            "weight": 1.2,
-            "fillOpacity": 0.8,
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-        smooth_factor=0.5,
-    )
-    need.add_to(fmap)
-
-    kinds = sorted(services["type"].unique()) if len(services) else []
-    if len(services):
-        pts = services.to_crs(WGS84)
-        for kind in kinds:
-            group = MarkerCluster(
-                name=f"{style.service_label(kind)}s",
-                show=False,
-                options={"disableClusteringAtZoom": 14, "showCoverageOnHover": False},
-            )
-            group.default_js = []
-            group.default_css = []
-            colour = style.service_colour(kind)
-            for _, s in pts[pts["type"] == kind].iterrows():
-                label = f"<b>{_esc(s['name'])}</b><br>{_esc(style.service_label(kind))}"
-                if isinstance(s.get("subtype"), str) and s["subtype"]:
-                    label += f" · {_esc(s['subtype'])}"
-                folium.CircleMarker(
-                    location=(round(s.geometry.y, 5), round(s.geometry.x, 5)),
-                    radius=5,
-                    color="#ffffff",
-                    weight=1,
-                    fill=True,
-                    fill_color=colour,
-                    fill_opacity=0.95,
-                    tooltip=folium.Tooltip(label),
-                ).add_to(group)
-            group.add_to(fmap)
-
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    _Call("addWardSearch", need).add_to(fmap)
-    _Call("addFullscreen").add_to(fmap)
-    root.html.add_child(Element(_title_html(text)))
-    root.html.add_child(
-        Element(
-            "<div style='position:absolute;bottom:28px;right:10px;z-index:1000'>"
-            + _legend_html(classes, kinds, text)
-            + "</div>"
-        )
-    )
-    attribution = " ".join(_esc(a) for a in text.attribution)
-    root.html.add_child(
-        Element(
-            "<div class='needsmap-attribution' style='position:absolute;bottom:0;left:0;"
-            "right:0;z-index:999;background:rgba(255,255,255,.85);padding:2px 6px'>"
-            f"{attribution}</div>"
-        )
-    )
+    root.html.add_child(Element(_title_html(text)), name="needsmap_title")
+    root.html.add_child(Element(offline.json_script(DATA_ID, data)), name="needsmap_data")
+    _Build().add_to(fmap)
     return fmap
 
 
+def read_map_data(page: str) -> dict[str, Any] | None:
+    """The JSON payload of a saved map page (what it draws and says), or None.
+
+    For checks on published files, e.g. that no ward profile shows a small count:
+    ``data["profile"]["sections"][k]["rows"][r]["values"][i]`` is the text shown for
+    ward ``data["wards"]["codes"][i]``.
+    """
+    found = re.search(f'<script type="application/json" id="{DATA_ID}">(.*?)</script>', page)
+    return json.loads(found.group(1)) if found else None  # type: ignore[no-any-return]
+
+
+def profile_table(page: str) -> pd.DataFrame:
+    """Every ward-profile cell a saved map can show, one row each (for output checks).
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``ward_code``, ``section`` (title, "" for the first), ``label`` and
+        ``text`` exactly as the page shows it, e.g. ``"830 (340)"`` (rate and count) or
+        ``"fewer than 5"``. Empty if the page has no needsmap data.
+    """
+    data = read_map_data(page)
+    rows: list[tuple[str, str, str, str]] = []
+    if data is not None:
+        codes = data["wards"]["codes"]
+        for section in data["profile"]["sections"]:
+            for row in section["rows"]:
+                rows += [
+                    (code, section.get("title", ""), row["label"], text)
+                    for code, text in zip(codes, row["values"], strict=True)
+                ]
+    return pd.DataFrame(rows, columns=["ward_code", "section", "label", "text"])
+
+
 def save_map(fmap: folium.Map, path: str) -> None:
-    """Write the map as one HTML file and check that it links nothing external."""
+    """Write the map as one HTML file, checking that it needs nothing from the network.
+
+    The page gets a Content-Security-Policy allowing only its own inline scripts (by
+    hash) and, for the optional background, images from the tile server.
+    """
     page = fmap.get_root().render()
-    external = sorted(set(_external_links(page)))
+    external = offline.external_references(page)
     if external:  # pragma: no cover - a guard against folium adding CDN links
         msg = f"map would load {external} from the network; embed them in maps/offline.py"
         raise RuntimeError(msg)
-    with open(path, "w", encoding="utf-8") as fh:
+    data = read_map_data(page)
+    hosts = _tiles_hosts(data["tiles"]["url"]) if data else []
+    policy = html.escape(offline.content_security_policy(page, img_hosts=hosts), quote=False)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    page = page.replace("<head>", "<head>\n" + meta, 1)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(page)
-
-
-def _external_links(page: str) -> list[str]:
-    return re.findall(r"<(?:script|link)[^>]+(?:src|href)=\"(https?://[^\"]+)\"", page)

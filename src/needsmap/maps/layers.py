@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
+from needsmap.maps import style
+
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -25,6 +29,8 @@ class LayerSpec:
     """True if the layer shows caseload (synthetic flag, suppression hatching apply)."""
     file_stem: str = ""
     """Static map file name; defaults to the column."""
+    order_by: str = ""
+    """Categorical layers: a numeric column that orders the categories (e.g. ``cluster``)."""
 
     @property
     def stem(self) -> str:
@@ -51,7 +57,7 @@ LAYERS: tuple[LayerSpec, ...] = (
         digits=0,
         caseload=True,
     ),
-    LayerSpec("cluster_label", "Clusters of similar wards", kind="categorical"),
+    LayerSpec("cluster_label", "Clusters of similar wards", kind="categorical", order_by="cluster"),
     LayerSpec("locality", "Commissioning localities", kind="categorical"),
     LayerSpec("hotspot", "Hot spots of need (local Moran's I)", kind="categorical"),
     LayerSpec("gap_score", "Access gap (high need, low access)", digits=2),
@@ -62,3 +68,33 @@ def layers_for(columns: object) -> list[LayerSpec]:
     """The registered layers whose column is present, in registry order."""
     present = set(columns)  # type: ignore[call-overload]
     return [spec for spec in LAYERS if spec.column in present]
+
+
+def classes_for(spec: LayerSpec, wards: pd.DataFrame, *, k: int = 5) -> style.Classes:
+    """Class breaks for a continuous layer, as every map of it draws them.
+
+    Breaks come from the published values: suppressed cells (text such as "fewer than
+    5") are left out, so no break can sit on a withheld value. Where a low value means
+    more need (``higher="access"``) the palette is reversed: darker is always more need.
+    """
+    values = pd.to_numeric(wards[spec.column], errors="coerce")
+    classes = style.classify(values, k=k, digits=spec.digits)
+    return classes.reversed() if spec.higher == "access" else classes
+
+
+def categories_for(spec: LayerSpec, wards: pd.DataFrame) -> style.Categories:
+    """Categories of a categorical layer, in a stable order, with their colours.
+
+    Ordered by ``spec.order_by`` when that column is present (clusters: 1 = highest
+    need first), otherwise alphabetically.
+    """
+    values = wards[spec.column]
+    present = values.notna()
+    names = values[present].astype(str)
+    if spec.order_by and spec.order_by in wards.columns:
+        rank = pd.to_numeric(wards.loc[present, spec.order_by], errors="coerce")
+        order = rank.groupby(names).min().sort_values(kind="stable")
+        ordered = [str(n) for n in order.index]
+    else:
+        ordered = sorted(set(names))
+    return style.categorise(ordered)

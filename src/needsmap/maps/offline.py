@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
@@ -57,6 +61,57 @@ def head_html() -> str:
         _script(_read(ASSETS / "needsmap.js")),
     ]
     return "\n".join(parts)
+
+
+def json_script(element_id: str, data: Any) -> str:
+    """Data for the page's script, as a ``<script type="application/json">`` element.
+
+    ``<``, ``>`` and ``&`` are written as JSON escapes, so no string in the data (a
+    service called ``</script><script>...``) can end the element or start markup.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{element_id}">{text}</script>'
+
+
+_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<code>.*?)</script>", re.DOTALL)
+
+
+def inline_scripts(page: str) -> list[str]:
+    """The code of every script element that runs (JSON data elements do not)."""
+    return [m.group("code") for m in _SCRIPT.finditer(page) if "application/json" not in m["attrs"]]
+
+
+def external_references(page: str) -> list[str]:
+    """Anything the page would fetch to work: script/link sources, CSS imports and urls.
+
+    An empty list means the page renders from the file alone. (Background tiles are
+    fetched by the script on demand and are optional, so they are not listed.)
+    """
+    found = re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?([^\"' >]+)", page)
+    found += re.findall(r"@import\s+(?:url\()?[\"']?([^\"')\s;]+)", page)
+    found += re.findall(r"url\(\s*[\"']?((?:https?:)?//[^\"')]+)", page)
+    return sorted({ref for ref in found if not ref.startswith(("data:", "#"))})
+
+
+def content_security_policy(page: str, *, img_hosts: Iterable[str] = ()) -> str:
+    """A Content-Security-Policy that lets only this page's own scripts run.
+
+    Each inline script is allowed by its SHA-256 hash, so markup that slipped into the
+    page could not run script; nothing may be fetched except images from ``img_hosts``
+    (the optional background tiles).
+    """
+    hashes = sorted(
+        {
+            "'sha256-" + base64.b64encode(hashlib.sha256(code.encode()).digest()).decode() + "'"
+            for code in inline_scripts(page)
+        }
+    )
+    images = " ".join(["data:", *img_hosts])
+    return (
+        f"default-src 'none'; script-src {' '.join(hashes)}; style-src 'unsafe-inline'; "
+        f"img-src {images}; base-uri 'none'; form-action 'none'"
+    )
 
 
 def versions() -> dict[str, str]:

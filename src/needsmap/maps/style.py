@@ -6,7 +6,9 @@ config's ``maps`` section): interactive and static maps read the same classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import mapclassify
 import numpy as np
@@ -27,6 +29,8 @@ CATEGORICAL = (
     "#000000",
 )
 NO_DATA = "#d9d9d9"
+SUPPRESSED = "#a6a6a6"
+"""Wards whose value is withheld (small numbers): grey, darker than no data."""
 OUTLINE = "#404040"
 FONT = "DejaVu Sans"
 SERVICE_COLOURS = {
@@ -45,16 +49,69 @@ SERVICE_LABELS = {
     "childrens_centre": "Children's centre",
     "pilot": "Pilot",
 }
+SERVICE_PLURALS = {
+    "gp_practice": "GP practices",
+    "school": "Schools",
+    "library": "Libraries",
+    "family_hub": "Family hubs",
+    "childrens_centre": "Children's centres",
+    "pilot": "Pilots",
+}
+MARKER_SHAPES = ("circle", "square", "diamond", "triangle", "hexagon")
+"""Service marker shapes, so types differ by shape as well as colour (greyscale, CVD)."""
+SERVICE_SHAPES = {
+    "school": "circle",
+    "gp_practice": "square",
+    "library": "diamond",
+    "family_hub": "triangle",
+    "childrens_centre": "hexagon",
+}
+PILOT_COLOUR = "#000000"
+SITE_COLOUR = "#6a1b9a"
+"""Recommended sites: numbered purple markers, unlike any service colour."""
+CATEGORY_COLOURS = {
+    # Local Moran's I classes, in the colours readers know from LISA maps.
+    "high-high": "#b2182b",
+    "hot spot": "#b2182b",
+    "low-low": "#2166ac",
+    "cold spot": "#2166ac",
+    "high-low": "#f4a582",
+    "low-high": "#92c5de",
+    "not significant": "#f0f0f0",
+}
+"""Fixed colours for categories whose meaning has a conventional colour (case-insensitive)."""
+
+
+def _key(kind: str) -> int:
+    return sum(map(ord, kind))
 
 
 def service_colour(kind: str) -> str:
     if kind in SERVICE_COLOURS:
         return SERVICE_COLOURS[kind]
-    return CATEGORICAL[sum(map(ord, kind)) % len(CATEGORICAL)]
+    return CATEGORICAL[_key(kind) % len(CATEGORICAL)]
 
 
 def service_label(kind: str) -> str:
+    """One service of this type, in words: ``"gp_practice"`` -> ``"GP practice"``."""
     return SERVICE_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def service_plural(kind: str) -> str:
+    """Several services of this type: ``"library"`` -> ``"Libraries"``."""
+    if kind in SERVICE_PLURALS:
+        return SERVICE_PLURALS[kind]
+    label = service_label(kind)
+    if label.endswith("y") and label[-2:-1] not in tuple("aeiou"):
+        return label[:-1] + "ies"
+    if label.endswith(("s", "x", "z", "ch", "sh")):
+        return label + "es"
+    return label + "s"
+
+
+def service_shape(kind: str) -> str:
+    """Marker shape for a service type (one of MARKER_SHAPES)."""
+    return SERVICE_SHAPES.get(kind, MARKER_SHAPES[_key(kind) % len(MARKER_SHAPES)])
 
 
 @dataclass(frozen=True)
@@ -67,13 +124,59 @@ class Classes:
     colours: tuple[str, ...]
     labels: tuple[str, ...]
 
-    def colour_of(self, values: pd.Series) -> pd.Series:
+    def index_of(self, values: pd.Series) -> np.ndarray:
+        """Class number (0 = lowest) of each value; -1 where it is missing or not a number."""
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        if not self.bins:
+            return np.full(len(x), -1)
         idx = np.searchsorted(np.asarray(self.bins), x, side="left")
         idx = np.clip(idx, 0, len(self.colours) - 1)
-        out = np.array(self.colours, dtype=object)[idx]
-        out[np.isnan(x)] = NO_DATA
+        return np.where(np.isnan(x), -1, idx)
+
+    def colour_of(self, values: pd.Series) -> pd.Series:
+        idx = self.index_of(values)
+        out = np.array(self.colours, dtype=object)[np.clip(idx, 0, None)]
+        out[idx < 0] = NO_DATA
         return pd.Series(out, index=values.index)
+
+    def reversed(self) -> Classes:
+        """The same classes with the palette reversed: for layers where low means need."""
+        return replace(self, colours=self.colours[::-1])
+
+
+@dataclass(frozen=True)
+class Categories:
+    """Named categories and their colours, shared by every map of a column."""
+
+    names: tuple[str, ...]
+    colours: tuple[str, ...]
+
+    def index_of(self, values: pd.Series) -> np.ndarray:
+        """Position of each value in ``names``; -1 where missing or not listed."""
+        lookup = {name: i for i, name in enumerate(self.names)}
+        return np.array([lookup.get(str(v), -1) if pd.notna(v) else -1 for v in values])
+
+    def colour_of(self, values: pd.Series) -> pd.Series:
+        idx = self.index_of(values)
+        out = np.array(self.colours, dtype=object)[np.clip(idx, 0, None)]
+        out[idx < 0] = NO_DATA
+        return pd.Series(out, index=values.index)
+
+
+def categorise(names: Sequence[str]) -> Categories:
+    """Colours for categories in the order given.
+
+    Names with a conventional colour (``CATEGORY_COLOURS``, e.g. "High-High") keep it;
+    the others take the Okabe-Ito colours in turn, skipping any already used.
+    """
+    fixed = [CATEGORY_COLOURS.get(name.strip().lower()) for name in names]
+    free = [c for c in CATEGORICAL if c not in fixed]
+    colours, n_free = [], 0
+    for colour in fixed:
+        if colour is None:
+            colour, n_free = free[n_free % len(free)], n_free + 1
+        colours.append(colour)
+    return Categories(names=tuple(names), colours=tuple(colours))
 
 
 def _fmt(value: float, digits: int) -> str:
@@ -86,13 +189,23 @@ def classify(values: pd.Series, *, k: int = 5, digits: int = 2) -> Classes:
     Quantiles read simply in a board paper ("the fifth of wards with most need").
     """
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    if not len(x):  # nothing published to classify: every ward reads "no data"
+        return Classes(bins=(), lower=float("nan"), colours=(), labels=())
     k = max(1, min(k, len(np.unique(x))))
-    scheme = mapclassify.Quantiles(x, k=k)
-    bins = tuple(float(b) for b in scheme.bins)
+    with warnings.catch_warnings():
+        # Ties (many wards at 0) leave fewer distinct quantiles; mapclassify then lowers
+        # k with a warning. The classes below are built from the bins it returns.
+        warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
+        scheme = mapclassify.Quantiles(x, k=k)
+    bins = tuple(float(b) for b in np.unique(scheme.bins))
+    k = len(bins)
     colours = SEQUENTIAL if k == len(SEQUENTIAL) else _spread(k)
     lows = (float(x.min()), *bins[:-1])
     labels = tuple(
-        f"{_fmt(lo, digits)} to {_fmt(hi, digits)}" for lo, hi in zip(lows, bins, strict=True)
+        _fmt(hi, digits)
+        if _fmt(lo, digits) == _fmt(hi, digits)
+        else f"{_fmt(lo, digits)} to {_fmt(hi, digits)}"
+        for lo, hi in zip(lows, bins, strict=True)
     )
     return Classes(bins=bins, lower=float(x.min()), colours=colours, labels=labels)
 

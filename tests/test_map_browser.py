@@ -102,6 +102,18 @@ def _hover_tip(pg, selector: str) -> str:
     return tip.inner_text()
 
 
+def _click_profile(pg, selector: str) -> str:
+    """Click inside a ward: its full profile opens in a popup."""
+    pg.mouse.click(*_inside(pg, selector))
+    popup = pg.locator(".leaflet-popup .needsmap-profile")
+    popup.wait_for(state="visible")
+    text = popup.inner_text()
+    # The close button may sit under a control on a small page: press it from the DOM.
+    pg.evaluate("document.querySelector('.leaflet-popup-close-button').click()")
+    popup.wait_for(state="detached")
+    return text
+
+
 def _legend(pg, key: str):
     return pg.locator(f"#needsmap-legend [data-layer='{key}']")
 
@@ -130,13 +142,17 @@ def test_wirral_map_works_offline(bundled_run, page):
     assert "Synthetic caseload" in page.locator(".needsmap-title").inner_text()
 
     text = _hover_tip(page, "path[data-ward='E05000972']")  # Seacombe
-    assert "Seacombe" in text and "need rank" in text
+    assert "Seacombe" in text and "need rank" in text and "full profile" in text
+    assert "Children in need" not in text  # hover is compact; a click opens the rest
+    text = _click_profile(page, "path[data-ward='E05000972']")
     assert "Children in need" in text and "Wirral" in text and "England" in text
     assert "few children" not in text  # the † footnote only where a rate carries it
-    assert "few children" in _hover_tip(page, "path[data-ward='E05000968']")  # Oxton
+    assert "few children" in _click_profile(page, "path[data-ward='E05000968']")  # Oxton
     page.mouse.move(5, 400)
     shots = os.environ.get("NEEDSMAP_SCREENSHOTS")
     if shots:
+        page.locator(".needsmap-tools a").first.click()  # back to the whole area
+        page.wait_for_timeout(400)
         _hover_tip(page, "path[data-ward='E05000972']")
         page.screenshot(path=str(Path(shots) / "needs_map.png"))
         page.mouse.move(5, 400)
@@ -208,7 +224,7 @@ def test_every_layer_and_hostile_names(page, tmp_path):
     assert clusters.locator(".row").all_inner_texts() == ["Highest", "Middle", "Lower need"]
 
     # A suppressed cell reads "fewer than 5" in the ward profile.
-    assert "fewer than 5" in _hover_tip(page, "path[data-ward='E05000003']")
+    assert "fewer than 5" in _click_profile(page, "path[data-ward='E05000003']")
     # A ward name with markup in it is text, in the profile and in the search list.
     text = _hover_tip(page, "path[data-ward='E05000006']")
     assert 'Fox & "Co" <b>' in text

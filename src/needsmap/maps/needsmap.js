@@ -64,19 +64,23 @@
     });
   }
 
-  /* The ward profile as DOM: name, code and rank, then tables of label/value rows. */
-  function profile(data, i) {
+  /* The ward profile as DOM: name, code and rank, then tables of label/value rows.
+     Compact (the hover tooltip): the first section only, so it fits beside the pointer;
+     the full profile opens on click and from the ward search. */
+  function profile(data, i, compact) {
     var box = el("div", "needsmap-tip needsmap-profile");
     el("h3", "", data.wards.names[i], box);
     el("div", "sub", data.profile.sub[i], box);
-    data.profile.sections.forEach(function (section) {
+    var sections = compact ? data.profile.sections.slice(0, 1) : data.profile.sections;
+    sections.forEach(function (section) {
       if (section.title) { el("div", "section", section.title, box); }
       var table = el("table", "", null, box);
       if (section.head) {
         var head = el("tr", "head", null, table);
         section.head.forEach(function (h, j) { el("th", j ? "num" : "", h, head); });
       }
-      section.rows.forEach(function (row) {
+      var rows = compact ? section.rows.slice(0, 4) : section.rows;
+      rows.forEach(function (row) {
         var tr = el("tr", "", null, table);
         el("td", "", row.label, tr);
         el("td", "num", row.values[i], tr);
@@ -86,7 +90,15 @@
       if (section.dagger && marked) { el("div", "note", section.dagger, box); }
       if (section.note) { el("div", "note", section.note, box); }
     });
+    if (compact) { el("div", "note", "Click the ward for its full profile.", box); }
     return box;
+  }
+
+  function openProfile(map, data, i, latlng) {
+    L.popup({ maxWidth: 420, maxHeight: Math.max(200, map.getSize().y - 140), autoPanPaddingTopLeft: [10, 90] })
+      .setLatLng(latlng)
+      .setContent(profile(data, i, false))
+      .openOn(map);
   }
 
   function legendBlock(container, title) {
@@ -200,8 +212,9 @@
     var polygons = data.wards.shapes.map(function (shape, i) {
       var poly = L.polygon(decodeShape(shape, scale), L.extend({ renderer: renderer,
         smoothFactor: 0.5, fillColor: "#ffffff", fillOpacity: 0 }, base));
-      poly.bindTooltip(function () { return profile(data, i); },
+      poly.bindTooltip(function () { return profile(data, i, true); },
         { sticky: true, className: "needsmap-tooltip", opacity: 0.97 });
+      poly.on("click", function (e) { poly.closeTooltip(); openProfile(map, data, i, e.latlng); });
       poly.on("mouseover", function () {
         poly.setStyle({ weight: 3, color: "#000000" });
         if (renderer instanceof L.SVG) { poly.bringToFront(); }
@@ -369,10 +382,7 @@
         if (select.value === "") { return; }
         var poly = polygons[Number(select.value)];
         map.fitBounds(poly.getBounds(), { maxZoom: 14, paddingTopLeft: [10, 90] });
-        L.popup({ maxWidth: 420 })
-          .setLatLng(poly.getCenter())
-          .setContent(profile(data, Number(select.value)))
-          .openOn(map);
+        openProfile(map, data, Number(select.value), poly.getCenter());
       });
     }).addTo(map);
 

@@ -381,8 +381,10 @@
       L.DomEvent.on(select, "change", function () {
         if (select.value === "") { return; }
         var poly = polygons[Number(select.value)];
+        var i = Number(select.value);
+        /* Open once the map has settled, so the popup pans fully into view. */
+        map.once("moveend", function () { openProfile(map, data, i, poly.getCenter()); });
         map.fitBounds(poly.getBounds(), { maxZoom: 14, paddingTopLeft: [10, 90] });
-        openProfile(map, data, Number(select.value), poly.getCenter());
       });
     }).addTo(map);
 

@@ -107,7 +107,8 @@ def services_template(postcodes: pd.DataFrame | None) -> pd.DataFrame:
         to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
         lon, lat = to_wgs84.transform(*picks[["easting", "northing"]].iloc[1].to_numpy())
     else:
-        pc, lon, lat, east, north = "CH41 5LH", -3.0245, 53.3925, 331700.0, 388800.0
+        # No postcode file yet (a new area's bundle): placeholders in central England.
+        pc, lon, lat, east, north = "AB1 2CD", -1.5, 52.5, 450000.0, 300000.0
     rows = [
         {
             "service_id": f"{EXAMPLE}-1",

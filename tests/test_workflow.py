@@ -153,7 +153,7 @@ def test_validate_filled_in_templates_is_clean(tmp_path, starter):
     assert "caseload.csv: 22 rows read; 1 period (2025-03-31); 22 of 22 wards matched" in report
     assert '1 count(s) of 1 to 4 in 2025-03-31 will read "fewer than 5"' in report
     assert "hubs.csv: 3 rows read, 3 placed, 0 unplaced" in report
-    assert "existing provision: 3 services" in report  # hub, pilot and centre
+    assert "existing provision: 3 service(s)" in report  # hub, pilot and centre
 
 
 def test_validate_reports_settings_the_data_cannot_meet(tmp_path, starter):

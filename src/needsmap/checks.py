@@ -269,7 +269,7 @@ def _settings(
         lsoas = " plus LSOA centres" if "lsoa" in wanted else ""
         check.facts.append(
             f"siting: {sc.sites} new site(s) from {n_cands} candidate services{lsoas}; "
-            f"existing provision: {int(fixed.sum())} services"
+            f"existing provision: {int(fixed.sum())} service(s)"
             + (f"; {len(sc.pilot_wards)} pilot ward(s)" if sc.pilot_wards else "")
         )
 

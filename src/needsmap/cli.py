@@ -36,12 +36,14 @@ def _run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     results = run(cfg)
     folder = Path(cfg.output.folder)
-    for note in results.notes:
+    quiet = getattr(args, "quiet", False)
+    for note in [] if quiet else results.notes:
         print(f"note: {note}")
     synthetic = " (synthetic caseload)" if results.caseload.synthetic else ""
+    notes = f" ({len(results.notes)} notes in run.json)" if quiet and results.notes else ""
     print(
         f"Wrote {len(results.written)} files for {len(results.wards)} wards{synthetic} "
-        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}"
+        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}{notes}"
     )
     return 0
 

@@ -27,7 +27,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import yaml
 
 from needsmap import __version__
-from needsmap.config import REPO_ROOT, RunConfig
+from needsmap.config import REPO_ROOT, RunConfig, bundled_data_dir
 
 WIDTH = 88
 
@@ -244,8 +244,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
+def _in_repo(value: Any) -> Any:
+    """A path into the bundled data as the repository spells it (``NEEDSMAP_DATA`` aside)."""
+    if isinstance(value, Path) and value.is_relative_to(bundled_data_dir()):
+        return REPO_ROOT / "data" / value.relative_to(bundled_data_dir())
+    return value
+
+
 def _default_cell(s: Setting) -> str:
-    value = plain(s.default, REPO_ROOT)
+    value = plain(_in_repo(s.default), REPO_ROOT)
     if isinstance(value, dict) and value:
         return "<br>".join(f"`{k}: {flow(v)}`" for k, v in value.items())
     return f"`{flow(value)}`"
@@ -288,7 +295,7 @@ def markdown() -> str:
         "## The whole file, with the defaults",
         "",
         "```yaml",
-        template(base=REPO_ROOT).rstrip("\n"),
+        template(RunConfig(area=_in_repo(RunConfig().area)), base=REPO_ROOT).rstrip("\n"),
         "```",
         "",
     ]

@@ -115,3 +115,10 @@ def test_a_district_council_gets_no_dfe_file_and_is_told_why(tmp_path):
 def test_unknown_lad_stops_with_a_message(tmp_path):
     with pytest.raises(SystemExit, match="E06999999: not a 2024 local authority district"):
         _script().main([str(RAW), "--lad", "E06999999", "--out", str(tmp_path)])
+
+
+def test_a_welsh_district_stops_with_a_message(tmp_path):
+    with pytest.raises(
+        SystemExit, match="W06000023: the Indices of Deprivation cover England only"
+    ):
+        _script().main([str(RAW), "--lad", "W06000023", "--out", str(tmp_path)])

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 RAW ?= ../shared/data/raw
 OUT ?= out/wirral
 
-.PHONY: setup demo test bench lab data lock clean
+.PHONY: setup demo test bench lab docs data lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ test: setup  ## lint, type checks, then the test suite (unit, end-to-end, browse
 bench: setup  ## speed and memory benchmark (Wirral and England scale)
 	$(PY) benchmarks/run.py
 
-lab: setup  ## open JupyterLab on the notebooks
+# Per-environment JupyterLab setting: double-clicking a notebooks/*.py opens it as a notebook.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+lab: setup  ## open JupyterLab on the notebooks (each .py opens as a notebook)
+	mkdir -p $(dir $(LAB_OVERRIDES))
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_OVERRIDES)
 	$(VENV)/bin/jupyter lab notebooks
+
+docs: setup  ## regenerate docs/config.md from the settings in src/needsmap/config.py
+	$(PY) -m needsmap.configdoc docs/config.md
 
 data: setup  ## rebuild data/ from the public raw files in $(RAW)
 	$(PY) scripts/prepare_data.py $(RAW)

@@ -9,8 +9,13 @@ repository). The script is deterministic: rerunning it on the same files writes 
 same bytes. Every choice it makes is explained in ``data/README.md``.
 
 Only Wirral (E08000015) has boundaries, population, services and postcodes in the raw
-folder. For another LAD code the script writes what the England-wide files cover
-(IoD2025 deprivation and the LSOA -> ward lookup) and lists what the council must add.
+folder. For another English LAD code the script writes what the England-wide files cover
+(IoD2025 domain scores, ranks and deciles; the LSOA -> ward best-fit lookup; DfE
+children's social care figures and statistical neighbours) into ``--out`` (default
+``data/<area name>``) and lists what the council must add, on screen and in the
+bundle's ``MISSING.md``::
+
+    python scripts/prepare_data.py RAW_DIR --lad E06000017 --out data/rutland
 """
 
 from __future__ import annotations
@@ -259,13 +264,19 @@ def prepare_services(raw: Path, out: Path) -> None:
     print("  " + ", ".join(f"{n} {t}" for t, n in services["type"].value_counts().items()))
 
 
+def dfe_area_name(raw: Path, lad: str) -> str | None:
+    """The DfE name of the children's services authority with this code, if DfE has one."""
+    csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
+    la = csc.loc[csc["new_la_code"] == lad, "area_name"].dropna().unique()
+    return str(la[0]) if len(la) == 1 else None
+
+
 def prepare_social_care(raw: Path, out: Path, lad: str) -> pd.DataFrame:
     csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
     sn = pd.read_csv(raw / "social_care/dfe_statistical_neighbours_april2021.csv")
-    la = csc.loc[csc["new_la_code"] == lad, "area_name"].dropna().unique()
-    if len(la) != 1:
+    la_name = dfe_area_name(raw, lad)
+    if la_name is None:
         sys.exit(f"{lad}: not found in the DfE children's social care file.")
-    la_name = la[0]
     row = sn[sn["LA.Name"] == la_name]
     neighbours = row[[f"SN{i}" for i in range(1, 11)]].iloc[0].tolist() if len(row) else []
     keep = csc[
@@ -377,25 +388,183 @@ def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
     print(f"  wrote {path}")
 
 
+WIRRAL = "E08000015"
+LOOKUP_FILE = "lsoa21_wards.csv"
+"""The LSOA -> ward lookup of a partial bundle (``needsmap init --area`` lists its wards)."""
+
+
+def _slug(name: str) -> str:
+    return "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+def lad_lookup(raw: Path, lad: str) -> pd.DataFrame:
+    """The LAD's 2021 LSOAs with their best-fit 2024 ward, in bundle column names."""
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    rows = lookup[lookup["LAD24CD"] == lad]
+    if rows.empty:
+        sys.exit(
+            f"{lad}: not a 2024 local authority district code in the ONS lookup "
+            "(e.g. E06000017 Rutland, E08000015 Wirral)."
+        )
+    if not lad.startswith("E"):
+        sys.exit(f"{lad}: the Indices of Deprivation cover England only.")
+    frame = rows.rename(
+        columns={
+            "LSOA21CD": "lsoa_code",
+            "LSOA21NM": "lsoa_name",
+            "WD24CD": "ward_code",
+            "WD24NM": "ward_name",
+            "LAD24CD": "lad_code",
+            "LAD24NM": "lad_name",
+        }
+    )
+    return frame.sort_values("lsoa_code", ignore_index=True)
+
+
+def prepare_england_deprivation(raw: Path, out: Path, codes: pd.Series) -> int:
+    """IoD2025 domain and sub-domain scores, ranks and deciles for the LAD's LSOAs.
+
+    The England-wide file has no IDACI or IDAOPI columns (File 5 scores and File 3
+    ranks are in the raw folder for Wirral only), so the council adds those.
+    """
+    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
+    iod = iod[iod["LSOA21CD"].isin(set(codes))]
+    absent = sorted(set(codes) - set(iod["LSOA21CD"]))
+    if absent:
+        sys.exit(f"{len(absent)} LSOA(s) of the LAD not in IoD2025, e.g. {absent[:3]}.")
+    cols = ["LSOA21CD"]
+    for d in DOMAINS_2025 + SUBDOMAINS_2025:
+        cols += [f"{d}_score", f"{d}_rank", f"{d}_decile"]
+    frame = iod[cols].copy()
+    frame.columns = ["lsoa_code"] + [_snake(c) for c in frame.columns[1:]]
+    _csv(frame.sort_values("lsoa_code"), out / "deprivation_iod2025_lsoa21.csv")
+    return len(frame)
+
+
+def write_partial_meta(out: Path, lad: str, lad_name: str, dfe: bool) -> None:
+    meta = {
+        "area_name": lad_name,
+        "lad_code": lad,
+        "ward_vintage": "WD24 (best-fit from LSOA 2021)",
+        "lsoa_vintage": "LSOA21",
+        "deprivation": "English Indices of Deprivation 2025 (MHCLG)",
+        "complete": False,
+        "missing": "see MISSING.md",
+        "caseload_synthetic": False,
+        "attribution": [
+            "Source: Office for National Statistics licensed under the Open Government "
+            "Licence v3.0. Contains OS data © Crown copyright and database right 2025.",
+            "English Indices of Deprivation 2025, MHCLG, OGL v3.0."
+            + (" DfE children's social care statistics, OGL v3.0." if dfe else ""),
+        ],
+    }
+    path = out / "bundle.json"
+    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"  wrote {path}")
+
+
+def missing_items(lad: str, lad_name: str, n_lsoa: int, dfe_name: str | None) -> list[str]:
+    """What a council must add to a partial bundle, each with where to get it."""
+    items = [
+        f"`lsoa21.geojson`: the {n_lsoa} LSOA (2021) polygons, with columns `lsoa_code, "
+        f'lsoa_name, ward_code, ward_name` taken from `{LOOKUP_FILE}` (ONS "LSOA (Dec 2021) '
+        'Boundaries EW BSC", Open Geography Portal; any CRS).',
+        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, children` "
+        "(children = aged 0-17, the DfE rate denominator) from the ONS LSOA mid-year "
+        "estimates (IoD2025 File 6 has the mid-2022 total and 0-15).",
+        "IDACI and IDAOPI in `deprivation_iod2025_lsoa21.csv`: add the columns "
+        "`idaci_score, idaopi_score` (IoD2025 File 5) and `idaci_rank, idaci_decile, "
+        "idaopi_rank, idaopi_decile` (File 3); the raw folder has them for Wirral only.",
+        "`deprivation_iod2019_lsoa11.csv` and `lsoa11_to_lsoa21.csv`: IoD2019 ranks and "
+        "deciles on 2011 LSOAs (`deprivation/england_iod2019_lsoa11_domains_idaci_pop.csv.gz` "
+        "in the raw folder, as `prepare_deprivation` writes Wirral's) and the ONS LSOA "
+        "(2011) to LSOA (2021) lookup for the area (`lsoa11_code, lsoa_code, change`).",
+        "`postcodes.csv`: `postcode, easting, northing, lsoa_code` for the area's live "
+        "postcodes (OS Code-Point Open or the ONS postcode directory).",
+        "`services.csv`: schools, GP practices, libraries and other services "
+        "(`service_id, name, type, postcode` or coordinates, optional `capacity`); "
+        "see the services schema in data/README.md.",
+        "The council's ward caseload: `needsmap init DIR --area <this folder>` writes a "
+        "template with every ward; give it with `caseload:` in the config or `--caseload`.",
+    ]
+    if dfe_name is None:
+        items.append(
+            f"`dfe_childrens_social_care.csv`: DfE publishes children's social care figures "
+            f"for the upper-tier council, and {lad} {lad_name} is not one: filter the raw "
+            "file `social_care/england_la_childrens_social_care_2013_2025.csv` to the "
+            "county that runs children's services (as `prepare_social_care` does)."
+        )
+    return items
+
+
+def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
+    """Build what the England-wide raw files cover for one LAD; return what is missing."""
+    lookup = lad_lookup(raw, lad)
+    lad_name = str(lookup["lad_name"].iloc[0])
+    _csv(lookup, out / LOOKUP_FILE)
+    print(f"  {len(lookup)} LSOAs in {lookup['ward_code'].nunique()} wards")
+    n = prepare_england_deprivation(raw, out, lookup["lsoa_code"])
+    dfe_name = dfe_area_name(raw, lad)
+    if dfe_name is not None:
+        prepare_social_care(raw, out, lad)
+    write_partial_meta(out, lad, lad_name, dfe_name is not None)
+    items = missing_items(lad, lad_name, n, dfe_name)
+    text = [
+        f"# {lad_name} ({lad}): what the council must add",
+        "",
+        "`scripts/prepare_data.py` built this bundle from the England-wide public files: "
+        f"`{LOOKUP_FILE}` (ONS best-fit LSOA 2021 to ward 2024 lookup), "
+        "`deprivation_iod2025_lsoa21.csv` (IoD2025 domain and sub-domain scores, ranks "
+        "and deciles)"
+        + (
+            f", `dfe_childrens_social_care.csv` ({dfe_name}, England and its DfE "
+            "statistical neighbours)"
+            if dfe_name
+            else ""
+        )
+        + " and `bundle.json`. Add these before `needsmap validate --config FILE` passes "
+        "(file layouts: data/README.md):",
+        "",
+        *(f"- {item}" for item in items),
+        "",
+    ]
+    path = out / "MISSING.md"
+    path.write_text("\n".join(text), encoding="utf-8")
+    print(f"  wrote {path}")
+    return items
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("raw", type=Path, help="folder with MANIFEST.md (shared/data/raw)")
-    parser.add_argument("--out", type=Path, default=Path("data/wirral"))
-    parser.add_argument("--lad", default="E08000015", help="LAD code (default Wirral)")
+    parser.add_argument(
+        "--out", type=Path, help="bundle folder (default data/wirral, or data/<area name>)"
+    )
+    parser.add_argument("--lad", default=WIRRAL, help="LAD code (default Wirral)")
     parser.add_argument(
         "--england", type=Path, default=Path("data/england"), help="where the England file goes"
     )
     args = parser.parse_args(argv)
-    raw, out = args.raw, args.out
+    raw = args.raw
     if not (raw / "MANIFEST.md").exists():
         sys.exit(f"{raw}: no MANIFEST.md here; pass the shared/data/raw folder.")
+    if args.lad != WIRRAL:
+        out = args.out
+        if out is None:
+            out = Path("data") / _slug(str(lad_lookup(raw, args.lad)["lad_name"].iloc[0]))
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"Preparing {args.lad} from {raw} into {out}")
+        items = prepare_partial(raw, out, args.lad)
+        print(
+            f"\nThe raw folder holds boundaries, population, postcodes and services for "
+            f"Wirral only. Before {out} can be used, add (also in {out / 'MISSING.md'}):"
+        )
+        for item in items:
+            print(f"  - {item.replace('`', '')}")
+        return 0
+    out = args.out or Path("data/wirral")
     out.mkdir(parents=True, exist_ok=True)
     print(f"Preparing {args.lad} from {raw} into {out}")
-    if args.lad != "E08000015":
-        sys.exit(
-            f"{args.lad}: the raw folder holds boundaries, population, postcodes and services "
-            "for Wirral only; see data/README.md for what another council must add."
-        )
     lsoa = prepare_geography(raw, out)
     prepare_deprivation(raw, out)
     pop = prepare_population(raw, out)

@@ -27,3 +27,6 @@ def test_run_prints_summary(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "22 wards (synthetic caseload)" in out
     assert "needs_map.html" in out
+    # --quiet: the one summary line only; the notes stay in run.json.
+    assert len(out.strip().splitlines()) == 1
+    assert out.strip().endswith("notes in run.json)")

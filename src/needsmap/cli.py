@@ -36,14 +36,37 @@ def _run(args: argparse.Namespace) -> int:
 
     results = run(cfg)
     folder = Path(cfg.output.folder)
-    for note in results.notes:
+    quiet = getattr(args, "quiet", False)
+    for note in [] if quiet else results.notes:
         print(f"note: {note}")
     synthetic = " (synthetic caseload)" if results.caseload.synthetic else ""
+    notes = f" ({len(results.notes)} notes in run.json)" if quiet and results.notes else ""
     print(
         f"Wrote {len(results.written)} files for {len(results.wards)} wards{synthetic} "
-        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}"
+        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}{notes}"
     )
     return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from needsmap.starter import write_starter
+
+    written = write_starter(args.folder, area=args.area, force=args.force)
+    config, caseload, services = written
+    print(
+        f"Wrote {config.name}, {caseload.name} and {services.name} to {args.folder}/. "
+        f"Fill in {caseload.name}, replace the EXAMPLE rows in {services.name}, then: "
+        f"needsmap validate --config {config}"
+    )
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from needsmap.checks import validate_inputs
+
+    result = validate_inputs(_config(args))
+    print(result.report())
+    return 0 if result.ok else 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +83,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default: out/wirral)")
     run.add_argument("--quiet", action="store_true", help="print only the summary line")
     run.set_defaults(func=_run)
+
+    check = sub.add_parser(
+        "validate", help="check every input and print a short report, without running"
+    )
+    check.add_argument("--config", type=Path, help="YAML config (default: bundled Wirral)")
+    check.add_argument("--caseload", type=Path, help="ward caseload CSV (default: synthetic)")
+    check.add_argument("--services", type=Path, nargs="+", help="extra service CSV file(s)")
+    check.set_defaults(func=_validate)
+
+    init = sub.add_parser(
+        "init", help="write a commented config and caseload and services templates"
+    )
+    init.add_argument("folder", type=Path, metavar="DIR", help="folder to write them into")
+    init.add_argument(
+        "--area", type=Path, help="area bundle folder (default: the bundled Wirral data)"
+    )
+    init.add_argument("--force", action="store_true", help="overwrite files already there")
+    init.set_defaults(func=_init)
     return parser
 
 

@@ -36,9 +36,13 @@ CASELOAD_MEASURES = ("children_in_need", "child_protection_plans", "looked_after
 
 @dataclass(frozen=True)
 class SuppressionConfig:
+    """Small-number suppression, applied once to the ward table before anything is written."""
+
     enabled: bool = True
+    """Hide small caseload counts in every output. Turning it off stamps every output
+    "UNSUPPRESSED - not for publication"."""
     threshold: int = 5
-    """Counts from 1 to threshold - 1 are suppressed ("fewer than 5")."""
+    """Counts from 1 to threshold - 1 are suppressed ("fewer than 5"); 1 or more."""
 
 
 Direction = Literal["higher", "lower"]
@@ -112,6 +116,8 @@ class NeedIndexConfig:
     """
 
     method: Literal["zscore", "rank", "minmax"] = "zscore"
+    """How each indicator is standardised across wards before weighting: zscore (mean 0,
+    standard deviation 1), rank (0 to 1 by rank) or minmax (0 to 1 by value)."""
     indicators: Mapping[str, float | Mapping[str, Any]] = field(
         default_factory=lambda: {
             "idaci_score": 0.30,
@@ -121,17 +127,23 @@ class NeedIndexConfig:
             "looked_after_children_rate_index": 0.15,
         }
     )
-    """Column -> weight, or column -> {weight: 0.2, direction: higher|lower}."""
+    """Ward column -> weight, or column -> {weight: 0.2, direction: higher|lower}.
+    Weights are positive and normalised to sum to 1. Caseload indicators are the
+    ``_rate_index`` columns (never the raw ``_rate``)."""
     top_n: int = 5
+    """How many wards count as "the top" for ``p_top5`` and the sensitivity table."""
     draws: int = 1000
+    """Monte Carlo draws for the rank intervals (1 or more)."""
     weight_spread: float = 0.5
-    """Monte Carlo weights are drawn uniformly within +/- this share of each weight."""
+    """Monte Carlo weights are drawn uniformly within +/- this share of each weight;
+    from 0 (weights fixed) up to, not including, 1."""
     seed: int = 20251127
     """Random seed for the Monte Carlo: the same inputs always give the same intervals."""
     count_uncertainty: bool = True
     """Also draw each ward's caseload counts from their Poisson uncertainty."""
     sensitivity: float = 0.5
-    """The weight-sensitivity table moves each weight by +/- this share, one at a time."""
+    """The weight-sensitivity table moves each weight by +/- this share, one at a time;
+    between 0 and 1."""
 
     @property
     def specs(self) -> tuple[Indicator, ...]:
@@ -141,7 +153,10 @@ class NeedIndexConfig:
 
 @dataclass(frozen=True)
 class ClusteringConfig:
+    """Groups of similar wards (see needsmap.clusters); cluster 1 has the highest need."""
+
     method: Literal["kmeans", "agglomerative", "gmm"] = "kmeans"
+    """Clustering algorithm."""
     features: tuple[str, ...] = (
         "idaci_score",
         "imd_score",
@@ -149,11 +164,16 @@ class ClusteringConfig:
         "child_protection_plans_rate_index",
         "looked_after_children_rate_index",
     )
-    """Standardised ward columns to group on; caseload as _rate_index (never a hidden rate)."""
+    """Ward columns the wards are grouped on, each standardised first; caseload as
+    ``_rate_index`` (never a suppressed ward's rate)."""
     k: int | None = None
+    """Number of clusters (2 or more), or null to choose it by silhouette."""
     k_min: int = 2
+    """Smallest number of clusters tried when ``k`` is null (2 or more)."""
     k_max: int = 8
+    """Largest number of clusters tried when ``k`` is null."""
     seed: int = 42
+    """Random seed: the same inputs always give the same clusters."""
     bootstrap: int = 100
     """Bootstrap resamples for cluster stability; 0 skips it."""
     localities: int | None = 4
@@ -163,13 +183,19 @@ class ClusteringConfig:
     hotspot_alpha: float = 0.05
     """Significance level for local Moran's I hot spots."""
     hotspot_permutations: int = 999
+    """Permutations for the hot-spot p-values (999 gives p down to 0.001)."""
 
 
 @dataclass(frozen=True)
 class OutputConfig:
+    """Where the outputs go and how the static maps are saved."""
+
     folder: Path = Path("out/wirral")
+    """Output folder; replaced as a whole only when a run succeeds (``--out`` overrides)."""
     static_formats: tuple[str, ...] = ("png",)
+    """Static map formats, any of png, svg and pdf."""
     dpi: int = 300
+    """Resolution of PNG maps in dots per inch (300 suits print)."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +247,7 @@ class InteractiveMapConfig:
     tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     """Background tile server (an https URL with {z}, {x} and {y})."""
     tiles_attribution: str = "© OpenStreetMap contributors"
+    """Credit shown on the map while the background tiles are on (the tile licence's)."""
     simplify_m: float = 15.0
     """Ward borders are simplified as a coverage to within this many metres (0: not at all)."""
     decimals: int = 5
@@ -229,12 +256,15 @@ class InteractiveMapConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
+    """Everything a run needs; every key is optional and the defaults run the Wirral case."""
+
     area: Path = field(default_factory=lambda: bundled_data_dir() / "wirral")
-    """A bundle folder: bundle.json plus the files listed in data/README.md."""
+    """The area bundle: a folder with bundle.json and the public data files listed in
+    data/README.md (default: the bundled Wirral data)."""
     caseload: Path | None = None
-    """Ward caseload CSV; None uses the bundle's synthetic caseload."""
+    """The council's ward caseload CSV; null uses the bundle's synthetic caseload."""
     services: tuple[Path, ...] = ()
-    """Extra service CSVs, added to the bundle's services.csv."""
+    """Your own service CSVs (family hubs, pilots...), added to the bundle's services.csv."""
     suppression: SuppressionConfig = field(default_factory=SuppressionConfig)
     need_index: NeedIndexConfig = field(default_factory=NeedIndexConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)

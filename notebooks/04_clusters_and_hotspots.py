@@ -12,81 +12,73 @@
 # ---
 
 # %% [markdown]
-# # 04 · Clusters and hot spots
+# # 04 · Clusters, localities and hot spots
 #
-# Wards that look alike on deprivation and caseload fall into the same cluster: KMeans on
-# standardised indicators, with the number of clusters chosen by silhouette. Cluster 1 has
-# the highest mean need. Hot spots are wards of high need surrounded by high need (local
-# Moran's I on the need index).
+# - **Clusters**: wards that look alike on deprivation and caseload (KMeans on
+#   standardised indicators; the number of clusters chosen by silhouette unless fixed).
+#   Cluster 1 has the highest mean need; each has a name and a profile in plain words.
+# - **Localities**: contiguous patches of similar wards, for commissioning as one area.
+# - **Hot spots**: high-need wards among high-need neighbours (local Moran's I).
 
 # %% tags=["parameters"]
 CONFIG = None  # a YAML config file, or None for the bundled Wirral defaults
 K = None  # number of clusters; None chooses it by silhouette
+LOCALITIES = 4  # contiguous localities to form
 
 # %%
+import dataclasses
 from pathlib import Path
 
-from esda.moran import Moran_Local
-from libpysal.weights import Queen
-
-from needsmap.clusters import cluster_wards
 from needsmap.config import RunConfig, load_config
 from needsmap.pipeline import analyse
 
 cfg = load_config(Path(CONFIG)) if CONFIG else RunConfig()
-results = analyse(cfg)
-cl = cfg.clustering
-clustering = cluster_wards(
-    results.wards,
-    cl.features,
-    results.wards["need_index"],
-    k=K,
-    k_range=(cl.k_min, cl.k_max),
-    seed=cl.seed,
+cfg = dataclasses.replace(
+    cfg, clustering=dataclasses.replace(cfg.clustering, k=K, localities=LOCALITIES)
 )
-print(f"{clustering.k} clusters on {', '.join(cl.features)}")
+results = analyse(cfg)
+wards = results.published
+print(f"{results.clustering.k} clusters on {', '.join(cfg.clustering.features)}")
 
 # %% [markdown]
 # ## Choosing the number of clusters
 #
-# Higher silhouette means tighter, better-separated clusters.
+# Higher silhouette means tighter, better-separated clusters; Calinski–Harabasz is a
+# second opinion.
 
 # %%
-clustering.scores.round(3)
+results.clustering.scores.round(3)
 
 # %% [markdown]
-# ## What each cluster looks like
+# ## What each cluster and locality looks like
 #
-# Means of published columns only (the caseload `_rate_index` columns, not the raw
-# rates), so no suppressed count can be worked back from them.
+# As written to `clusters.csv`: caseload totals are withheld where they could reveal a
+# suppressed ward.
 
 # %%
-wards = results.published.assign(cluster=clustering.labels)
-profile = ["idaci_score", "imd_score", *(f"{m}_rate_index" for m in results.caseload.measures)]
-summary = wards.groupby("cluster")[[*profile, "need_index"]].mean().round(2)
-summary.insert(0, "wards", wards.groupby("cluster")["ward_name"].agg("; ".join))
-summary
+results.cluster_table
 
 # %%
-ax = wards.plot(column="cluster", categorical=True, cmap="viridis", legend=True, figsize=(7, 7))
+ax = wards.plot(column="cluster_label", categorical=True, legend=True, figsize=(8, 8),
+                legend_kwds={"loc": "lower left", "fontsize": 8})
 ax.set_title("Clusters of similar wards (1 = highest need)")
+ax.set_axis_off()
+
+# %%
+ax = wards.plot(column="locality", categorical=True, cmap="Set2", legend=True, figsize=(8, 8))
+ax.set_title(f"{LOCALITIES} contiguous commissioning localities")
 ax.set_axis_off()
 
 # %% [markdown]
 # ## Hot spots
 #
-# Local Moran's I of the need index with Queen contiguity (wards that share a border or a
-# corner), 999 permutations: a hot spot is a high-need ward among high-need neighbours,
-# significant at 5%.
+# Local Moran's I of the need index (Queen contiguity, 999 permutations, 5% level).
 
 # %%
-w = Queen.from_dataframe(wards, use_index=True)
-w.transform = "r"
-lisa = Moran_Local(wards["need_index"], w, permutations=999, seed=cl.seed)
-wards["hotspot"] = (lisa.q == 1) & (lisa.p_sim <= 0.05)
-wards.loc[wards["hotspot"], ["ward_name", "need_rank", "cluster"]]
+wards.loc[wards["hotspot"] != "Not significant", ["ward_name", "need_rank", "hotspot"]]
 
 # %%
-ax = wards.plot(column="hotspot", categorical=True, cmap="Reds", legend=True, figsize=(7, 7))
+ax = wards.plot(column="hotspot", categorical=True, cmap="coolwarm_r", legend=True,
+                figsize=(8, 8), legend_kwds={"loc": "lower left", "fontsize": 8})
 ax.set_title("Hot spots of need")
 ax.set_axis_off()

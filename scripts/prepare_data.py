@@ -66,6 +66,15 @@ CASELOAD_MEASURES = {
     "looked_after_children": "children_looked_after_at_31_march",
 }
 SEED = 20251127
+# ONS lookup column -> needsmap column, for every file keyed by 2021 LSOA.
+ONS_COLUMNS = {
+    "LSOA21CD": "lsoa_code",
+    "LSOA21NM": "lsoa_name",
+    "WD24CD": "ward_code",
+    "WD24NM": "ward_name",
+    "LAD24CD": "lad_code",
+    "LAD24NM": "lad_name",
+}
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -89,16 +98,7 @@ def prepare_geography(raw: Path, out: Path) -> gpd.GeoDataFrame:
     )
     if lsoa["WD24CD"].isna().any():
         sys.exit("LSOA without a ward in the best-fit lookup; check the raw files.")
-    lsoa = lsoa.rename(
-        columns={
-            "LSOA21CD": "lsoa_code",
-            "LSOA21NM": "lsoa_name",
-            "WD24CD": "ward_code",
-            "WD24NM": "ward_name",
-            "LAD24CD": "lad_code",
-            "LAD24NM": "lad_name",
-        }
-    ).sort_values("lsoa_code", ignore_index=True)
+    lsoa = lsoa.rename(columns=ONS_COLUMNS).sort_values("lsoa_code", ignore_index=True)
     lsoa = lsoa.to_crs("EPSG:4326")
     path = out / "lsoa21.geojson"
     if path.exists():
@@ -342,15 +342,7 @@ def prepare_england(raw: Path, out: Path) -> None:
         how="left",
         validate="1:1",
     )
-    frame = frame.rename(
-        columns={
-            "LSOA21CD": "lsoa_code",
-            "WD24CD": "ward_code",
-            "WD24NM": "ward_name",
-            "LAD24CD": "lad_code",
-            "LAD24NM": "lad_name",
-        }
-    )
+    frame = frame.rename(columns=ONS_COLUMNS)
     frame.columns = [c.lower() for c in frame.columns]
     path = out / "iod2025_lsoa21_wards.csv.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -408,16 +400,7 @@ def lad_lookup(raw: Path, lad: str) -> pd.DataFrame:
         )
     if not lad.startswith("E"):
         sys.exit(f"{lad}: the Indices of Deprivation cover England only.")
-    frame = rows.rename(
-        columns={
-            "LSOA21CD": "lsoa_code",
-            "LSOA21NM": "lsoa_name",
-            "WD24CD": "ward_code",
-            "WD24NM": "ward_name",
-            "LAD24CD": "lad_code",
-            "LAD24NM": "lad_name",
-        }
-    )
+    frame = rows.rename(columns=ONS_COLUMNS)
     return frame.sort_values("lsoa_code", ignore_index=True)
 
 

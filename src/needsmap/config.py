@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import yaml
 
 from needsmap.errors import ConfigError
+from needsmap.maps import style
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,8 +79,33 @@ class ClusteringConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     folder: Path = Path("out/wirral")
-    static_formats: tuple[str, ...] = ("png",)
+    static_formats: tuple[str, ...] = ("png", "svg", "pdf")
     dpi: int = 300
+
+
+@dataclass(frozen=True)
+class MapsConfig:
+    """How the static and interactive maps look: a council's own colours and font."""
+
+    palette: tuple[str, ...] = style.SEQUENTIAL
+    """Sequential colours, light to dark (#rrggbb); one class per colour, 3 to 9."""
+    categorical: tuple[str, ...] = style.CATEGORICAL
+    """Colours for clusters, localities and services (#rrggbb), used in turn."""
+    font: str = style.FONT
+    labels: Literal["auto", "on", "off"] = "auto"
+    """Ward names on static maps; "auto" draws them up to label_max_wards wards."""
+    label_max_wards: int = 60
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """The board summary (report.html, and report.pdf where Chromium is installed)."""
+
+    pdf: bool = True
+    top_wards: int = 10
+    """Wards in the 'most need' table."""
+    profiles: int = 100
+    """Ward profile pages, most need first (0 for none)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,8 @@ class RunConfig:
     need_index: NeedIndexConfig = field(default_factory=NeedIndexConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    maps: MapsConfig = field(default_factory=MapsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -127,6 +156,40 @@ def _check(cfg: RunConfig) -> None:
     fmts = set(cfg.output.static_formats) - {"png", "svg", "pdf"}
     if fmts:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"
+        raise ConfigError(msg)
+    _check_maps(cfg.maps)
+    r = cfg.report
+    if r.top_wards < 1 or r.profiles < 0:
+        msg = (
+            f"report: top_wards must be 1 or more and profiles 0 or more "
+            f"(got {r.top_wards}, {r.profiles})"
+        )
+        raise ConfigError(msg)
+
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _check_maps(m: MapsConfig) -> None:
+    for key, colours in (("palette", m.palette), ("categorical", m.categorical)):
+        bad = [c for c in colours if not isinstance(c, str) or not HEX_COLOUR.fullmatch(c)]
+        if bad:
+            msg = f"maps.{key}: {bad} not colours; write each as #rrggbb, e.g. '#fd8d3c'"
+            raise ConfigError(msg)
+    if not 3 <= len(m.palette) <= 9:
+        msg = (
+            f"maps.palette: give 3 to 9 colours, light to dark (got {len(m.palette)}); "
+            "each colour is one class of wards"
+        )
+        raise ConfigError(msg)
+    if not m.categorical:
+        msg = "maps.categorical: give at least one colour (#rrggbb)"
+        raise ConfigError(msg)
+    if not m.font.strip():
+        msg = "maps.font: give a font family name, e.g. 'DejaVu Sans'"
+        raise ConfigError(msg)
+    if m.label_max_wards < 0:
+        msg = f"maps.label_max_wards: must be 0 or more (got {m.label_max_wards})"
         raise ConfigError(msg)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -20,13 +21,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from needsmap import __version__
+from needsmap import __version__, report, scan, workbook
 from needsmap.clusters import Clustering, cluster_wards
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.disclosure import Disclosure, apply_suppression
 from needsmap.geography import ward_polygons
 from needsmap.indicators import caseload_rates, need_index, need_rank, ward_deprivation
-from needsmap.maps import interactive, static, style
+from needsmap.maps import interactive, layers, static, style
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
@@ -202,20 +203,113 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         results.services.unplaced.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
 
-    classes = style.classify(results.wards["need_index"])
+    classes = style.layer_classes(published["need_index"], palette=cfg.maps.palette)
     text = map_text(results, "need for children's services")
     with step("Interactive map"):
         fmap = interactive.build_map(published, results.services.placed, text, classes)
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
         written.append(path)
-    with step("Static maps"):
-        fig = static.choropleth(
-            published, "need_index", classes, text, legend_title="Need index (fifths of wards)"
+    with step("Board maps, workbook and report"):
+        written += board_outputs(results, folder, csv_table)
+    return written
+
+
+def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[Path]:
+    """Static maps, wards.xlsx and report.html/pdf, then the disclosure scan of the folder."""
+    cfg, published, disc = results.config, results.published, results.disclosure
+    threshold = disc.threshold if disc.enabled else None
+    check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
+    look = style.MapStyle(
+        sequential=cfg.maps.palette,
+        categorical=cfg.maps.categorical,
+        font=static.font_family(cfg.maps.font),
+    )
+    meta = results.area.meta
+    ctx = static.MapContext(
+        area=results.area.name,
+        period=str(results.caseload.periods[-1]),
+        synthetic=results.caseload.synthetic,
+        stamp=disc.stamp,
+        attribution=tuple(meta.get("attribution", [])),
+        marker=disc.marker,
+        deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
+    )
+    sites = getattr(results, "sites", None)
+    labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
+    written = static.write_maps(
+        published,
+        results.services.placed,
+        folder / "maps",
+        ctx,
+        formats=cfg.output.static_formats,
+        dpi=cfg.output.dpi,
+        map_style=look,
+        labels=labels,
+        sites=sites,
+        check=check,
+    )
+    comparison = report.la_comparison(results.area.dfe)
+    benchmark = getattr(results, "benchmark", None)
+    if benchmark is None:
+        benchmark = report.la_benchmark(comparison)
+    clusters = getattr(results, "clusters", None)
+    if clusters is None:
+        clusters = report.cluster_profiles(published)
+    about = report.about_lines(
+        ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
+    )
+    site_table = None if sites is None else pd.DataFrame(sites)
+    written.append(
+        workbook.write_workbook(
+            folder / "wards.xlsx",
+            {
+                "Wards": table,
+                "Clusters": clusters,
+                "Recommended sites": site_table,
+                "LA benchmark": benchmark,
+            },
+            about=about,
+            stamp=disc.stamp,
+            marker=disc.marker,
         )
-        written += static.save_figure(
-            fig, folder / "maps" / "need_index", cfg.output.static_formats, cfg.output.dpi
-        )
+    )
+    png = folder / "maps" / "need_index.png"
+    if png.exists():
+        need_map = png.read_bytes()
+    else:
+        need = layers.LAYERS[0]
+        text = static.layer_text(need, ctx, len(published))
+        fig = static.layer_map(published, need, text, map_style=look, labels=labels)
+        need_map = static.figure_png(fig, dpi=150, font=look.font)
+    page = report.board_report(
+        published,
+        report.ReportContext(
+            area=ctx.area,
+            period=ctx.period,
+            synthetic=ctx.synthetic,
+            stamp=ctx.stamp,
+            attribution=ctx.attribution,
+            marker=disc.marker,
+            subtitle=map_text(results, "need").subtitle,
+            version=__version__,
+            top_n=cfg.need_index.top_n,
+        ),
+        comparison=comparison,
+        benchmark=benchmark,
+        clusters=clusters,
+        sites=site_table,
+        need_map=need_map,
+        map_style=look,
+        top_wards=cfg.report.top_wards,
+        profiles=cfg.report.profiles,
+    )
+    paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
+    written += paths
+    if note:
+        results.notes.append(note)
+    if threshold is not None:
+        scan.assert_clean(folder, threshold=threshold)
     return written
 
 

@@ -100,3 +100,118 @@ def classify(values: pd.Series, *, k: int = 5, digits: int = 2) -> Classes:
 def _spread(k: int) -> tuple[str, ...]:
     picks = np.linspace(0, len(SEQUENTIAL) - 1, k).round().astype(int)
     return tuple(SEQUENTIAL[i] for i in picks)
+
+
+# --- Styling a council can change (config section ``maps``) -------------------------
+
+SUPPRESSED_HATCH = "////"
+"""Hatching drawn over wards whose value is suppressed (explained in every legend)."""
+WATERMARK = "#888888"
+HOTSPOT_COLOURS = {
+    # ColorBrewer RdYlBu end points: safe for the common forms of colour-blindness.
+    "high-high": "#d7191c",
+    "high-low": "#fdae61",
+    "low-high": "#abd9e9",
+    "low-low": "#2c7bb6",
+    "not significant": "#f0f0f0",
+}
+GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths"}
+
+
+@dataclass(frozen=True)
+class MapStyle:
+    """Colours and font shared by every map; defaults are the values above.
+
+    A council restyles all maps at once with the config's ``maps`` section.
+    """
+
+    sequential: tuple[str, ...] = SEQUENTIAL
+    """Light to dark; darker always means more need. Its length sets the number of classes."""
+    categorical: tuple[str, ...] = CATEGORICAL
+    font: str = FONT
+    no_data: str = NO_DATA
+    outline: str = OUTLINE
+
+
+def groups_word(k: int) -> str:
+    """'fifths' for 5 classes; '7 equal-sized groups' where English has no word."""
+    return GROUP_WORDS.get(k, f"{k} equal-sized groups")
+
+
+def layer_classes(
+    values: pd.Series,
+    *,
+    digits: int = 2,
+    higher: str = "need",
+    palette: tuple[str, ...] = SEQUENTIAL,
+) -> Classes:
+    """Quantile classes for one map layer, with darker colours for more need.
+
+    Parameters
+    ----------
+    values
+        The published column (suppressed cells are text and are left out, so no class
+        break can reveal a suppressed value).
+    higher
+        What a high value means; for ``"access"`` the palette is reversed, so wards with
+        the least access are darkest.
+    palette
+        Sequential colours, light to dark; one class per colour.
+    """
+    colours = tuple(palette)[::-1] if higher == "access" else tuple(palette)
+    classes = classify(values, k=len(colours), digits=digits)
+    picks = np.linspace(0, len(colours) - 1, len(classes.bins)).round().astype(int)
+    return Classes(
+        bins=classes.bins,
+        lower=classes.lower,
+        colours=tuple(colours[i] for i in picks),
+        labels=classes.labels,
+    )
+
+
+@dataclass(frozen=True)
+class Categories:
+    """Colours for a categorical layer (clusters, localities, hot spots)."""
+
+    values: tuple[str, ...]
+    colours: tuple[str, ...]
+
+    def colour_of(self, values: pd.Series, no_data: str = NO_DATA) -> pd.Series:
+        lookup = dict(zip(self.values, self.colours, strict=True))
+        return values.map(lambda v: lookup.get(str(v), no_data) if pd.notna(v) else no_data)
+
+
+def _key(value: str) -> str:
+    return " ".join(value.lower().replace("_", " ").replace("–", "-").split())
+
+
+def categories(
+    values: pd.Series,
+    *,
+    order: pd.Series | None = None,
+    palette: tuple[str, ...] = CATEGORICAL,
+) -> Categories:
+    """Colours for each category, in a stable order.
+
+    Parameters
+    ----------
+    values
+        The category of each ward; missing values are drawn as no data.
+    order
+        Optional number per ward to sort categories by (e.g. ``cluster``: 1 first);
+        otherwise categories are sorted by name.
+    palette
+        Colours used in turn (repeated if there are more categories than colours).
+        Hot-spot classes (High-High, Low-Low, ...) always get their conventional colours.
+    """
+    present = values.dropna().astype(str)
+    if order is not None:
+        rank = order.reindex(present.index).groupby(present).min()
+        cats = tuple(sorted(rank.index, key=lambda c: (rank[c], c)))
+    else:
+        cats = tuple(sorted(present.unique()))
+    if any(_key(c) in HOTSPOT_COLOURS for c in cats):
+        other = HOTSPOT_COLOURS["not significant"]
+        return Categories(cats, tuple(HOTSPOT_COLOURS.get(_key(c), other) for c in cats))
+    colours = tuple(palette[i % len(palette)] for i in range(len(cats)))
+    return Categories(cats, colours)

@@ -775,10 +775,13 @@ def board_report(
     wards
         The published ward table with geometry (EPSG:27700).
     comparison
-        From ``la_comparison``: drawn as bars when given.
+        From ``la_comparison``: drawn as bars, and summarised by ``la_benchmark``
+        unless ``benchmark`` is given.
     """
     look = map_style or style.MapStyle()
     chart = None
+    if benchmark is None and comparison is not None:
+        benchmark = la_benchmark(comparison)
     if comparison is not None and len(comparison):
         fig = static.benchmark_chart(comparison, ctx.area, labels=MEASURES, map_style=look)
         chart = static.figure_png(fig, dpi=150, font=look.font)

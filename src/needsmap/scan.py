@@ -62,7 +62,7 @@ _COUNT_AFTER = re.compile(
 )
 _LABEL_BEFORE = re.compile(
     r"(?:children\s+in\s+need|child\s+protection\s+plans?|looked[- ]after\s+children|"
-    r"\bCIN\b|\bCPP\b|\bCLA\b)\s*(?:\([^)]*\)\s*)?[:=|]\s*" + _NUMBER,
+    r"\bCIN\b|\bCPP\b|\bCLA\b)\s*(?:\([^)]*\)\s*)?(?:[:=|]\s*)+" + _NUMBER,
     re.IGNORECASE,
 )
 
@@ -127,9 +127,11 @@ def scan_table(
     return out
 
 
-def _visible_text(page: str) -> str:
-    page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
-    page = re.sub(r"(?s)<[^>]+>", " | ", page)
+def _visible_text(page: str, *, scripts: bool = False) -> str:
+    """The page's text with tags as separators (and, optionally, script contents)."""
+    if not scripts:
+        page = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", page)
+    page = re.sub(r"(?s)<[^<>]+>", " | ", page)
     return html.unescape(page)
 
 
@@ -147,8 +149,8 @@ def scan_html(page: str, *, threshold: int, name: str = "page") -> list[Finding]
         ):
             out.append(Finding(name, f"figure data-col={col}", value))
     # Scripts are read too: the interactive map carries its tooltips as strings in JS.
-    text = _visible_text(page.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"'))
-    text = text + "\n" + _visible_text(html.unescape(page))
+    unquoted = page.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')
+    text = _visible_text(page) + "\n" + _visible_text(unquoted, scripts=True)
     for hit in dict.fromkeys(scan_text(text, threshold)):
         out.append(Finding(name, "text", hit))
     return out

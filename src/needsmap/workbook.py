@@ -72,7 +72,7 @@ def _cell(value: Any) -> Any:
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
-    clean = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:MAX_SHEET_NAME] or "Sheet"
+    clean = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:MAX_SHEET_NAME].strip() or "Sheet"
     base, n = clean, 2
     while clean in taken:
         suffix = f" ({n})"

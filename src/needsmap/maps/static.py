@@ -488,10 +488,9 @@ def label_layout(wards: gpd.GeoDataFrame, *, font: str = style.FONT) -> list[Lab
 # --- public maps -----------------------------------------------------------------------
 
 
-def _suppressed_mask(values: pd.Series) -> np.ndarray:
-    """Published cells holding text (the suppression marker) rather than a number."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    return (numeric.isna() & values.notna()).to_numpy()
+def _suppressed_mask(values: pd.Series, marker: str) -> np.ndarray:
+    """Published cells holding the suppression marker ("fewer than 5")."""
+    return (values.astype(object) == marker).to_numpy(dtype=bool)
 
 
 def layer_map(
@@ -523,7 +522,7 @@ def layer_map(
     """
     st = map_style or style.MapStyle()
     values = wards[spec.column]
-    suppressed = _suppressed_mask(values)
+    suppressed = _suppressed_mask(values, marker)
     with _styled(st.font):
         fig, ax, panel = _skeleton(text)
         if spec.kind == "categorical":

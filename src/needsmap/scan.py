@@ -204,7 +204,11 @@ def figure_text(path: Path) -> str | None:
         from PIL import Image
 
         with Image.open(path) as image:
-            text = getattr(image, "text", {}).get("Description")
+            # needsmap writes its text chunks before the image data, so ``info`` has them
+            # without decoding the image; ``text`` also finds chunks at the end.
+            text = image.info.get("Description")
+            if text is None:
+                text = getattr(image, "text", {}).get("Description")
         return str(text) if text is not None else None
     if suffix == ".svg":
         page = path.read_text(encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -279,3 +280,10 @@ def test_map_of_wirral_size_renders_quickly(published):
     polys = [c for c in fig.axes[0].collections if len(c.get_paths()) > 1]
     assert len(polys) == 1 and len(polys[0].get_paths()) == len(published)
     assert np.isfinite(fig.axes[0].get_xlim()).all()
+
+
+def test_locator_maps_for_large_areas_show_the_surroundings(published, monkeypatch):
+    monkeypatch.setattr(static, "LOCATOR_WHOLE_AREA", 3)
+    pngs = static.locator_maps(published, [bd.CODES[4]], dpi=40)
+    with Image.open(BytesIO(pngs[bd.CODES[4]])) as image:
+        assert image.size == (96, 96)

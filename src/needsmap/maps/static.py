@@ -40,6 +40,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.axis import Axis  # noqa: E402
 from matplotlib.backend_bases import RendererBase  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.collections import Collection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
@@ -729,6 +730,10 @@ def choropleth(
 # --- locator maps for the report ----------------------------------------------------------
 
 
+LOCATOR_WHOLE_AREA = 300
+"""Up to this many wards a locator map shows them all; beyond, the ward's surroundings."""
+
+
 def locator_maps(
     wards: gpd.GeoDataFrame,
     codes: Sequence[str],
@@ -740,28 +745,61 @@ def locator_maps(
 ) -> dict[str, bytes]:
     """A small PNG per ward in ``codes``: the area in grey, that ward highlighted.
 
-    One figure is drawn once and only the fill colours change between wards, so this
-    stays fast for many wards.
+    For a local authority (up to ``LOCATOR_WHOLE_AREA`` wards) one figure is drawn and
+    only the fill colours change between wards. For larger areas each map shows the
+    wards around the highlighted one (a window five times its size), so the cost per
+    map does not grow with the number of wards.
     """
     st = map_style or style.MapStyle()
     out: dict[str, bytes] = {}
     with _styled(st.font):
-        fig = Figure(figsize=size_in, dpi=dpi, facecolor="white")
-        _Canvas(fig)
-        ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
-        wards.plot(ax=ax, facecolor="#e6e6e6", edgecolor="#8c8c8c", linewidth=0.4, aspect=None)
-        _frame(wards, ax, pad=0.02)
-        collection = ax.collections[0]
-        base = np.array(["#e6e6e6"] * len(wards), dtype=object)
-        position = {code: i for i, code in enumerate(wards.index)}
+        if len(wards) <= LOCATOR_WHOLE_AREA:
+            fig, collection = _locator_figure(wards, size_in, dpi)
+            base = np.array(["#e6e6e6"] * len(wards), dtype=object)
+            position = {code: i for i, code in enumerate(wards.index)}
+            for code in codes:
+                fills = base.copy()
+                fills[position[code]] = highlight
+                collection.set_facecolor(list(fills))
+                out[code] = _png_bytes(fig, dpi)
+            return out
         for code in codes:
-            fills = base.copy()
-            fills[position[code]] = highlight
-            collection.set_facecolor(list(fills))
-            buf = BytesIO()
-            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "needsmap"})
-            out[code] = buf.getvalue()
+            geom = wards.geometry.loc[code]
+            minx, miny, maxx, maxy = geom.bounds
+            half = 2.5 * max(maxx - minx, maxy - miny, 500.0)
+            cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+            window = shapely.box(cx - half, cy - half, cx + half, cy + half)
+            near = wards.iloc[np.sort(wards.sindex.query(window))]
+            fig, collection = _locator_figure(near, size_in, dpi, window=window.bounds)
+            collection.set_facecolor([highlight if c == code else "#e6e6e6" for c in near.index])
+            out[code] = _png_bytes(fig, dpi)
     return out
+
+
+def _locator_figure(
+    wards: gpd.GeoDataFrame,
+    size_in: tuple[float, float],
+    dpi: int,
+    window: tuple[float, float, float, float] | None = None,
+) -> tuple[Figure, Collection]:
+    fig = Figure(figsize=size_in, dpi=dpi, facecolor="white")
+    _Canvas(fig)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
+    wards.plot(ax=ax, facecolor="#e6e6e6", edgecolor="#8c8c8c", linewidth=0.4, aspect=None)
+    if window is None:
+        _frame(wards, ax, pad=0.02)
+    else:
+        ax.set_xlim(window[0], window[2])
+        ax.set_ylim(window[1], window[3])
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_axis_off()
+    return fig, ax.collections[0]
+
+
+def _png_bytes(fig: Figure, dpi: int) -> bytes:
+    buf = BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "needsmap"})
+    return buf.getvalue()
 
 
 # --- text checks and saving ------------------------------------------------------------

@@ -177,8 +177,8 @@ def test_key_findings_in_plain_words():
     assert findings[2].startswith("Allowing for uncertainty")
     assert "Dale, Bridge and Grange are in the top 5 in at least 9 of 10" in findings[2]
     assert findings[3] == (
-        "In 2025, Testshire had 400 children in need per 10,000 children, higher than "
-        "England (330) and below its statistical neighbours' average (417)."
+        "In 2025, Testshire's rate of children in need was 400 per 10,000 children, higher "
+        "than England (330) and below its statistical neighbours' average (417)."
     )
     assert findings[4].startswith("The wards fall into 3 groups of similar wards. Group 1")
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")

@@ -171,6 +171,19 @@ def test_labels_do_not_overlap_and_stay_on_the_map(published):
     assert all(t.get_path_effects() for t in labels)
 
 
+def test_titles_read_as_sentences():
+    ctx = bd.context()
+    assert static.layer_text(spec("imd_score"), ctx, 9).title == (
+        "Testshire: IMD score (population-weighted) by ward"
+    )
+    assert static.layer_text(spec("hotspot"), ctx, 9).title == (
+        "Testshire: hot spots of need (local Moran's I)"
+    )
+    imd = static.layer_text(spec("imd_score"), ctx, 9)
+    assert imd.subtitle.startswith("English Indices of Deprivation 2025 · LSOA 2021 scores")
+    assert not imd.synthetic  # public data: no synthetic watermark
+
+
 def test_long_names_wrap_at_the_middle_word():
     assert static._wrap_name("Hill Top and Lower Marsh") == "Hill Top and\nLower Marsh"
     assert static._wrap_name("Isle") == "Isle"

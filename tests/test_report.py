@@ -98,31 +98,55 @@ def test_la_benchmark_hand_worked():
     # only measures in the report; latest year with a rate for each of them
     assert set(comparison["measure"]) == {"children_in_need"}
     assert set(comparison["year"]) == {2025}
-    (row,) = report.la_benchmark(comparison).to_dict("records")
-    assert row["measure"] == "Children in need"
-    assert row["rate_per_10000"] == 400
-    assert row["england_rate"] == 330
-    assert row["neighbours_mean"] == pytest.approx((300 + 500 + 450) / 3)
-    assert (row["neighbours_min"], row["neighbours_max"]) == (300, 500)
+    bench = report.la_benchmark(comparison)
+    assert list(bench.index) == ["children_in_need_at_31_march"]
+    row = bench.iloc[0]
+    assert row["caseload_measure"] == "children_in_need"
+    assert (row["la_number"], row["la_rate"], row["england_rate"]) == (2000, 400, 330)
+    assert row["neighbour_mean"] == pytest.approx(416.7)  # (300 + 500 + 450) / 3
+    assert (row["neighbour_min"], row["neighbour_max"], row["neighbours"]) == (300, 500, 3)
     # 500 and 450 are higher: 3rd highest of the LA and its 3 neighbours
-    assert (row["rank_among_neighbours"], row["areas_compared"]) == (3, 4)
+    assert row["la_rank_among_neighbours"] == 3
 
 
 def test_cluster_profiles_leave_out_suppressed_rates():
     pub = bd.published_wards()
-    profiles = report.cluster_profiles(pub)
+    profiles = report.cluster_profiles(pub).set_index("group")
     assert list(profiles.index) == [1, 2, 3]
+    assert set(profiles["section"]) == {"cluster"}
     one = profiles.loc[1]
     assert one["wards"] == 3
-    assert one["ward_names"] == "Bridge, Dale, Grange"
+    assert one["ward_names"] == "Bridge; Dale; Grange"
     assert one["children"] == 1200 + 1500 + 1300
-    assert one["need_index"] == pytest.approx((1.10 + 1.75 + 1.30) / 3)
+    assert one["need_index_mean"] == pytest.approx((1.10 + 1.75 + 1.30) / 3, abs=5e-4)
     # cluster 3 = Castle and Dock (CLA 2, suppressed), East Moor, Hill Top (CLA 4, suppressed)
     three = profiles.loc[3]
-    assert three["looked_after_children_rate"] == pytest.approx(7 / 800 * 10_000, abs=0.05)
+    assert three["looked_after_children_rate_mean"] == pytest.approx(7 / 800 * 10_000, abs=0.05)
     assert three["suppressed_wards"] == 2
-    assert "need index well above average" in one["profile"]
+    assert "need index well above average" in one["description"]
     assert report.cluster_profiles(pub.drop(columns="cluster")) is None
+
+
+def test_tables_shaped_like_the_pipeline_tables_render():
+    """clusters.csv rows (with locality and k-selection rows) and a benchmark with a trend."""
+    clusters = pd.DataFrame(
+        {
+            "section": ["cluster", "cluster", "locality", "k_selection"],
+            "group": [1, 2, 1, None],
+            "label": ["High need", "Lower need", "Locality 1", None],
+            "description": ["deprivation well above average", "about average", "x", None],
+            "wards": [3, 6, 9, None],
+            "ward_names": ["Bridge; Dale; Grange", "Abbey; ...", "all", None],
+            "children": [4000, 5500, 9500, None],
+            "need_index_mean": [1.383, -0.5, 0.0, None],
+        }
+    )
+    bench = report.la_benchmark(report.la_comparison(bd.dfe())).assign(
+        trend_from=2021, la_change=12.5
+    )
+    html = page(clusters=clusters, benchmark=bench)
+    assert "1: High need" in html and "Locality 1" not in html
+    assert "Change in rate" in html and ">+12<" in html.replace('data-key="la_change">', ">")
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -180,7 +204,11 @@ def test_key_findings_in_plain_words():
         "In 2025, Testshire's rate of children in need was 400 per 10,000 children, higher "
         "than England (330) and below its statistical neighbours' average (417)."
     )
-    assert findings[4].startswith("The wards fall into 3 groups of similar wards. Group 1")
+    assert findings[4] == (
+        "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
+        "Grange) has the highest need: child income deprivation (IDACI) well above average; "
+        "need index well above average; overall deprivation (IMD) well above average."
+    )
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
 
 

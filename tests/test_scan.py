@@ -145,3 +145,15 @@ def test_interactive_map_tooltips_read_like_the_page(tmp_path):
     plant(tmp_path, "needs_map.html", page)
     found = scan_file(tmp_path / "needs_map.html", threshold=5)
     assert found and "Children in need" in found[0].text
+
+
+def test_withheld_counts_hide_their_rates_too():
+    frame = pd.DataFrame(
+        {
+            "looked_after_children": ["withheld", "fewer than 5", "12"],
+            "looked_after_children_rate": ["33.1", "withheld", "40.0"],
+        },
+        index=["W1", "W2", "W3"],
+    )
+    found = [(f.where, f.text) for f in scan_table(frame, threshold=5)]
+    assert found == [("column looked_after_children_rate, row W1 (count suppressed)", "33.1")]

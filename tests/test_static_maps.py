@@ -201,8 +201,8 @@ def test_categorical_layers(published, placed):
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert legend == ["High-High", "High-Low", "Low-Low", "Not significant"]
     faces = [to_hex(c) for c in fig.axes[0].collections[0].get_facecolors()]
-    assert faces[0] == style.HOTSPOT_COLOURS["high-high"]
-    assert faces[4] == style.HOTSPOT_COLOURS["low-low"]
+    assert faces[0] == style.LISA_COLOURS["high-high"]
+    assert faces[4] == style.LISA_COLOURS["low-low"]
     # clusters read in cluster order (1 = highest need), not alphabetically
     fig = draw(published, "cluster_label", placed=placed)
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
@@ -300,3 +300,20 @@ def test_locator_maps_for_large_areas_show_the_surroundings(published, monkeypat
     pngs = static.locator_maps(published, [bd.CODES[4]], dpi=40)
     with Image.open(BytesIO(pngs[bd.CODES[4]])) as image:
         assert image.size == (96, 96)
+
+
+def test_withheld_cells_cross_hatched_with_their_own_legend_entry(published, placed):
+    pub = published.copy()
+    for col in ("looked_after_children", "looked_after_children_rate"):
+        values = pub[col].astype(object)
+        values["E05000005"] = "withheld"
+        pub[col] = values
+    fig = draw(pub, "looked_after_children_rate", placed=placed)
+    hatches = sorted(c.get_hatch() for c in fig.axes[0].collections if c.get_hatch())
+    assert hatches == sorted([style.SUPPRESSED_HATCH, style.WITHHELD_HATCH])
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels[-2:] == [
+        "Suppressed: fewer than 5 children",
+        "Withheld: would reveal a suppressed count",
+    ]
+    assert "No data" not in labels

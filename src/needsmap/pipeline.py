@@ -203,7 +203,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         results.services.unplaced.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
 
-    classes = style.layer_classes(published["need_index"], palette=cfg.maps.palette)
+    classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")
     with step("Interactive map"):
         fmap = interactive.build_map(published, results.services.placed, text, classes)
@@ -211,13 +211,18 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         interactive.save_map(fmap, str(path))
         written.append(path)
     with step("Board maps, workbook and report"):
-        written += board_outputs(results, folder, csv_table)
+        written += board_outputs(results, cfg, folder, csv_table)
     return written
 
 
-def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[Path]:
-    """Static maps, wards.xlsx and report.html/pdf, then the disclosure scan of the folder."""
-    cfg, published, disc = results.config, results.published, results.disclosure
+def board_outputs(
+    results: Results, cfg: RunConfig, folder: Path, table: pd.DataFrame
+) -> list[Path]:
+    """Static maps, wards.xlsx and report.html/pdf, then the disclosure scan of the folder.
+
+    ``table`` is the published ward table as written to wards.csv.
+    """
+    published, disc = results.published, results.disclosure
     threshold = disc.threshold if disc.enabled else None
     check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
     look = style.MapStyle(
@@ -233,9 +238,13 @@ def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[P
         stamp=disc.stamp,
         attribution=tuple(meta.get("attribution", [])),
         marker=disc.marker,
+        withheld=str(getattr(disc, "withheld", "withheld")),
         deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
     )
+    # Tables other steps may add to Results (recommended sites, LA benchmark, cluster
+    # profiles); computed here from the published table when a run has none.
     sites = getattr(results, "sites", None)
+    siting = getattr(results, "siting", None)
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
     written = static.write_maps(
         published,
@@ -251,15 +260,18 @@ def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[P
     )
     comparison = report.la_comparison(results.area.dfe)
     benchmark = getattr(results, "benchmark", None)
-    if benchmark is None:
+    if benchmark is None or not len(benchmark):
         benchmark = report.la_benchmark(comparison)
-    clusters = getattr(results, "clusters", None)
+    clusters = getattr(results, "cluster_table", None)
     if clusters is None:
         clusters = report.cluster_profiles(published)
     about = report.about_lines(
         ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
     )
-    site_table = None if sites is None else pd.DataFrame(sites)
+    site_table = getattr(siting, "table", None)
+    if site_table is None and sites is not None:
+        site_table = pd.DataFrame(sites.drop(columns="geometry"))
+    summary = getattr(siting, "summary", None)
     written.append(
         workbook.write_workbook(
             folder / "wards.xlsx",
@@ -280,7 +292,15 @@ def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[P
     else:
         need = layers.LAYERS[0]
         text = static.layer_text(need, ctx, len(published))
-        fig = static.layer_map(published, need, text, map_style=look, labels=labels)
+        fig = static.layer_map(
+            published,
+            need,
+            text,
+            map_style=look,
+            labels=labels,
+            marker=disc.marker,
+            withheld=ctx.withheld,
+        )
         need_map = static.figure_png(fig, dpi=150, font=look.font)
     page = report.board_report(
         published,
@@ -299,6 +319,7 @@ def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[P
         benchmark=benchmark,
         clusters=clusters,
         sites=site_table,
+        sites_summary=summary.removeprefix("siting: ") if isinstance(summary, str) else None,
         need_map=need_map,
         map_style=look,
         top_wards=cfg.report.top_wards,
@@ -306,7 +327,7 @@ def board_outputs(results: Results, folder: Path, table: pd.DataFrame) -> list[P
     )
     paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
     written += paths
-    if note:
+    if note and note not in results.notes:
         results.notes.append(note)
     if threshold is not None:
         scan.assert_clean(folder, threshold=threshold)

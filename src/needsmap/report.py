@@ -101,38 +101,54 @@ def la_comparison(dfe: pd.DataFrame, *, year: int | None = None) -> pd.DataFrame
 
 
 def la_benchmark(comparison: pd.DataFrame) -> pd.DataFrame:
-    """One row per measure: the LA's rate against England and its statistical neighbours.
+    """One row per measure: the LA's latest rate beside England and its neighbours.
 
-    ``neighbours_mean`` is the simple mean of the neighbours' rates (as DfE's
-    published statistical-neighbour average); ``rank_among_neighbours`` counts from the
-    highest rate (1) among the LA and its neighbours.
+    Parameters
+    ----------
+    comparison
+        From ``la_comparison``.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by DfE ``measure``: ``caseload_measure`` (the ward column it totals),
+        ``year``, ``la_number``, ``la_rate``, ``england_rate``, ``neighbour_mean`` (the
+        simple mean of the neighbours' rates, as DfE publishes it), ``neighbour_min``,
+        ``neighbour_max``, ``neighbours`` and ``la_rank_among_neighbours`` (1 = the
+        highest rate among the LA and its neighbours).
     """
     rows = []
-    for m, label in MEASURES.items():
+    for dfe_measure, m in DFE_MEASURES.items():
         part = comparison[comparison["measure"] == m]
         la = part[part["group"] == "Local authority"]
         if la.empty:
             continue
-        eng = part[part["group"] == "England"]
-        sn = part[part["group"] == "Statistical neighbour"]
+        eng = part[part["group"] == "England"]["rate"]
+        sn = part[part["group"] == "Statistical neighbour"]["rate"].dropna()
         la_rate = float(la["rate"].iloc[0])
-        peers = pd.concat([la["rate"], sn["rate"]]).dropna()
         rows.append(
             {
-                "measure": label,
+                "measure": dfe_measure,
+                "caseload_measure": m,
                 "year": int(la["year"].iloc[0]),
-                "area": str(la["area_name"].iloc[0]),
-                "number": float(la["number"].iloc[0]),
-                "rate_per_10000": la_rate,
-                "england_rate": float(eng["rate"].iloc[0]) if len(eng) else np.nan,
-                "neighbours_mean": float(sn["rate"].mean()) if len(sn) else np.nan,
-                "neighbours_min": float(sn["rate"].min()) if len(sn) else np.nan,
-                "neighbours_max": float(sn["rate"].max()) if len(sn) else np.nan,
-                "rank_among_neighbours": int((peers > la_rate).sum() + 1),
-                "areas_compared": int(len(peers)),
+                "la_number": float(la["number"].iloc[0]),
+                "la_rate": la_rate,
+                "england_rate": float(eng.iloc[0]) if len(eng) else np.nan,
+                "neighbour_mean": round(float(sn.mean()), 1) if len(sn) else np.nan,
+                "neighbour_min": float(sn.min()) if len(sn) else np.nan,
+                "neighbour_max": float(sn.max()) if len(sn) else np.nan,
+                "neighbours": len(sn),
+                "la_rank_among_neighbours": int((sn > la_rate).sum() + 1),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("measure") if rows else pd.DataFrame()
+
+
+def _measure_label(measure: object, caseload: object = "") -> str:
+    if isinstance(caseload, str) and caseload in MEASURES:
+        return MEASURES[caseload]
+    text = str(measure).replace("_at_31_march", "").replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def _level(z: float) -> str:
@@ -148,37 +164,58 @@ def _level(z: float) -> str:
 
 
 def cluster_profiles(wards: pd.DataFrame) -> pd.DataFrame | None:
-    """Mean need, deprivation and caseload rates of each cluster, with plain words.
+    """Each cluster's wards, children, mean need and a profile in plain words.
 
     Uses the published table: suppressed rates are left out of the means (so a mean
-    cannot reveal them), and ``suppressed_wards`` says how many were left out.
+    cannot reveal them); ``suppressed_wards`` says how many were left out. The columns
+    follow clusters.csv (``section``, ``group``, ``label``, ``description``, ``wards``,
+    ``ward_names``, ``children``, ``need_index_mean``) plus the mean of each feature.
     """
     if "cluster" not in wards.columns:
         return None
     numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in PROFILE_FEATURES if c in wards}
     rows = []
     for _, members in wards.groupby("cluster", sort=True):
-        row: dict[str, object] = {"cluster": int(members["cluster"].iloc[0])}
+        row: dict[str, object] = {"section": "cluster", "group": int(members["cluster"].iloc[0])}
         if "cluster_label" in wards:
             row["label"] = str(members["cluster_label"].iloc[0])
-        row["wards"] = len(members)
-        row["ward_names"] = ", ".join(sorted(members["ward_name"].astype(str)))
-        row["children"] = float(pd.to_numeric(members["children"]).sum())
         words = []
         for col, values in numeric.items():
             part = values.loc[members.index]
-            row[col] = float(part.mean()) if part.notna().any() else np.nan
             sd = float(values.std(ddof=0))
             if sd > 0 and part.notna().any():
                 z = (float(part.mean()) - float(values.mean())) / sd
                 words.append((abs(z), f"{PROFILE_FEATURES[col][0]} {_level(z)}"))
+        row["description"] = "; ".join(w for _, w in sorted(words, key=lambda t: -t[0])[:3])
+        row["wards"] = len(members)
+        row["ward_names"] = "; ".join(sorted(members["ward_name"].astype(str)))
+        row["children"] = float(pd.to_numeric(members["children"]).sum())
+        if "need_index" in numeric:
+            row["need_index_mean"] = round(
+                float(numeric["need_index"].loc[members.index].mean()), 3
+            )
+        for col, values in numeric.items():
+            if col != "need_index":
+                part = values.loc[members.index]
+                row[f"{col}_mean"] = float(part.mean()) if part.notna().any() else np.nan
         rates = [c for c in numeric if c.endswith("_rate")]
         row["suppressed_wards"] = int(
             max((numeric[c].loc[members.index].isna().sum() for c in rates), default=0)
         )
-        row["profile"] = "; ".join(w for _, w in sorted(words, key=lambda t: -t[0])[:3])
         rows.append(row)
-    return pd.DataFrame(rows).set_index("cluster")
+    return pd.DataFrame(rows)
+
+
+def _cluster_view(clusters: pd.DataFrame) -> pd.DataFrame:
+    """The cluster rows of a clusters table, whichever made it, indexed by group."""
+    table = clusters
+    if "section" in table.columns:
+        table = table[table["section"] == "cluster"]
+    if "group" in table.columns:
+        table = table.set_index("group")
+    if pd.api.types.is_numeric_dtype(table.index):
+        table.index = [int(k) for k in table.index]
+    return table
 
 
 def about_lines(
@@ -245,9 +282,14 @@ def _percent(code: str, col: str, value: object) -> Markup:
     )
 
 
-def _dfe(row: pd.Series, key: str, digits: int = 0) -> Markup:
+def _dfe(row: pd.Series, key: str, digits: int = 0, *, signed: bool = False) -> Markup:
+    """A published DfE figure, tagged with its measure (the row's name) and column."""
+    value = row[key]
+    text = number(value, digits)
+    if signed and not isinstance(value, str) and not pd.isna(value) and float(value) > 0:
+        text = "+" + text
     return Markup('<span class="dfe" data-measure="{}" data-key="{}">{}</span>').format(
-        row["measure"], key, number(row[key], digits)
+        row.name, key, text
     )
 
 
@@ -277,6 +319,7 @@ def key_findings(
     benchmark: pd.DataFrame | None,
     clusters: pd.DataFrame | None,
     sites: pd.DataFrame | None,
+    sites_summary: str | None = None,
     top: int = 5,
 ) -> list[Markup]:
     """Short sentences a board can read aloud; every figure is tagged with its source."""
@@ -336,18 +379,21 @@ def key_findings(
                     n=ctx.top_n,
                 )
             )
-    if benchmark is not None and {"measure", "rate_per_10000", "england_rate"} <= set(benchmark):
-        for _, row in benchmark.iterrows():
-            la, eng, sn = row["rate_per_10000"], row["england_rate"], row.get("neighbours_mean")
+    bench = _benchmark_view(benchmark)
+    if bench is not None:
+        for measure, row in bench.iterrows():
+            if str(row.get("caseload_measure", "")) not in MEASURES:
+                continue
+            la, eng, sn = row["la_rate"], row["england_rate"], row.get("neighbour_mean")
             versus = "higher than" if la > eng else "lower than" if la < eng else "the same as"
             sentence = Markup(
                 "In {year}, {area}'s rate of {what} was {rate} per 10,000 children, {versus} "
                 "England ({eng})"
             ).format(
                 year=int(row["year"]),
-                area=row.get("area", ctx.area),
-                rate=_dfe(row, "rate_per_10000"),
-                what=str(row["measure"]).lower(),
+                area=ctx.area,
+                rate=_dfe(row, "la_rate"),
+                what=_measure_label(measure, row.get("caseload_measure")).lower(),
                 versus=versus,
                 eng=_dfe(row, "england_rate"),
             )
@@ -355,28 +401,30 @@ def key_findings(
                 above = "above" if la > sn else "below" if la < sn else "level with"
                 sentence += Markup(
                     " and {above} its statistical neighbours' average ({sn})"
-                ).format(above=above, sn=_dfe(row, "neighbours_mean"))
+                ).format(above=above, sn=_dfe(row, "neighbour_mean"))
             out.append(sentence + Markup("."))
-    if clusters is not None and len(clusters) and "profile" in clusters:
-        first = clusters.iloc[0]
+    groups = _cluster_view(clusters) if clusters is not None else None
+    if groups is not None and len(groups) and "description" in groups:
+        first = groups.iloc[0]
         out.append(
             Markup(
                 "The wards fall into {k} groups of similar wards. Group {c} ({n} wards: {names}) "
                 "has the highest need: {profile}."
             ).format(
-                k=len(clusters),
-                c=clusters.index[0],
+                k=len(groups),
+                c=groups.index[0],
                 n=int(first["wards"]),
-                names=first["ward_names"],
-                profile=first["profile"],
+                names=str(first["ward_names"]).replace(";", ","),
+                profile=str(first["description"]).rstrip("."),
             )
         )
     if sites is not None and len(sites):
-        out.append(
-            Markup(
-                "{n} pilot site(s) are recommended where they reach most unmet need (see below)."
-            ).format(n=len(sites))
-        )
+        sentence = Markup(
+            "{n} new pilot site(s) are recommended where they reach most unmet need (see below)."
+        ).format(n=len(sites))
+        if sites_summary:
+            sentence += Markup(" {}.").format(sites_summary.rstrip("."))
+        out.append(sentence)
     if ctx.synthetic:
         out.append(
             Markup(
@@ -462,53 +510,68 @@ def _generic_table(frame: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
     return header, rows
 
 
+def _benchmark_view(benchmark: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The LA benchmark indexed by DfE measure, or None if it has no rates."""
+    if benchmark is None or not len(benchmark):
+        return None
+    table = benchmark.set_index("measure") if "measure" in benchmark.columns else benchmark
+    if not {"la_rate", "england_rate", "year"} <= set(table.columns):
+        return None
+    return table
+
+
 def _benchmark_rows(benchmark: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
-    if not {"measure", "rate_per_10000", "england_rate", "neighbours_mean"} <= set(benchmark):
+    table = _benchmark_view(benchmark)
+    if table is None:
         return _generic_table(benchmark)
-    header = [
-        "Measure (31 March)",
-        "Children",
-        "Rate per 10,000",
-        "England",
-        "Neighbours' average",
-        "Neighbours' range",
-        "Rank among neighbours",
-    ]
+    trend = {"la_change", "trend_from"} <= set(table.columns)
+    header = ["Measure (31 March)", "Children", "Rate per 10,000", "England"]
+    header += ["Neighbours' average", "Neighbours' range", "Rank among neighbours"]
+    if trend:
+        header.append("Change in rate")
     rows = []
-    for _, r in benchmark.iterrows():
-        rows.append(
-            [
-                Markup("{} {}").format(r["measure"], int(r["year"])),
-                _dfe(r, "number"),
-                Markup("<b>{}</b>").format(_dfe(r, "rate_per_10000")),
-                _dfe(r, "england_rate"),
-                _dfe(r, "neighbours_mean"),
-                Markup("{}–{}").format(_dfe(r, "neighbours_min"), _dfe(r, "neighbours_max")),
-                Markup("{} highest of {}").format(
-                    _ordinal(int(r["rank_among_neighbours"])), int(r["areas_compared"])
-                ),
-            ]
-        )
+    for measure, r in table.iterrows():
+        row = [
+            Markup("{} {}").format(
+                _measure_label(measure, r.get("caseload_measure")), int(r["year"])
+            ),
+            _dfe(r, "la_number"),
+            Markup("<b>{}</b>").format(_dfe(r, "la_rate")),
+            _dfe(r, "england_rate"),
+            _dfe(r, "neighbour_mean"),
+            Markup("{}–{}").format(_dfe(r, "neighbour_min"), _dfe(r, "neighbour_max")),
+            Markup("{} highest of {}").format(
+                _ordinal(int(r["la_rank_among_neighbours"])), int(r["neighbours"]) + 1
+            ),
+        ]
+        if trend:
+            row.append(
+                Markup("{} since {}").format(
+                    _dfe(r, "la_change", signed=True), int(r["trend_from"])
+                )
+            )
+        rows.append(row)
     return header, rows
 
 
 def _cluster_rows(clusters: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
-    if "profile" not in clusters:
+    table = _cluster_view(clusters)
+    if not {"wards", "ward_names", "description"} <= set(table.columns):
         return _generic_table(clusters)
     header = ["Group", "Wards", "Children 0–17", "Mean need index", "Profile", "Wards in it"]
     rows = []
-    for k, r in clusters.iterrows():
+    for k, r in table.iterrows():
         name = Markup("{}").format(k)
-        if "label" in clusters:
+        if "label" in table and isinstance(r["label"], str) and r["label"]:
             name = Markup("{}: {}").format(k, r["label"])
         rows.append(
             [
                 name,
-                Markup("{}").format(int(r["wards"])),
-                Markup("{}").format(number(r["children"])),
-                Markup("{}").format(number(r.get("need_index"), 2)),
-                Markup("{}").format(r["profile"]),
-                Markup("{}").format(r["ward_names"]),
+                Markup("{}").format(number(r["wards"])),
+                Markup("{}").format(number(r.get("children"))),
+                Markup("{}").format(number(r.get("need_index_mean"), 2)),
+                Markup("{}").format(r["description"]),
+                Markup("{}").format(str(r["ward_names"]).replace(";", ",")),
             ]
         )
     return header, rows
@@ -703,6 +766,7 @@ def build_report(
     benchmark_chart: bytes | None = None,
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
+    sites_summary: str | None = None,
     top_wards: int = 10,
     profiles: int = 100,
 ) -> str:
@@ -723,7 +787,14 @@ def build_report(
     locators = locators or {}
     ranked = wards.sort_values("need_rank")
     top_header, top_rows = _top_rows(wards, top_wards)
-    findings = key_findings(wards, ctx, benchmark=benchmark, clusters=clusters, sites=sites)
+    findings = key_findings(
+        wards,
+        ctx,
+        benchmark=benchmark,
+        clusters=clusters,
+        sites=sites,
+        sites_summary=sites_summary,
+    )
     ward_pages = [
         {
             "code": code,
@@ -766,6 +837,7 @@ def board_report(
     benchmark: pd.DataFrame | None = None,
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
+    sites_summary: str | None = None,
     need_map: bytes | None = None,
     map_style: style.MapStyle | None = None,
     top_wards: int = 10,
@@ -783,7 +855,7 @@ def board_report(
     """
     look = map_style or style.MapStyle()
     chart = None
-    if benchmark is None and comparison is not None:
+    if (benchmark is None or not len(benchmark)) and comparison is not None:
         benchmark = la_benchmark(comparison)
     if comparison is not None and len(comparison):
         fig = static.benchmark_chart(comparison, ctx.area, labels=MEASURES, map_style=look)
@@ -799,6 +871,7 @@ def board_report(
         benchmark_chart=chart,
         clusters=clusters,
         sites=sites,
+        sites_summary=sites_summary,
         top_wards=top_wards,
         profiles=profiles,
     )

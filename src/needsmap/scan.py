@@ -26,10 +26,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from needsmap.config import CASELOAD_MEASURES
-from needsmap.disclosure import RATE_SUFFIXES, small_counts, suppressed_text
+from needsmap.disclosure import RATE_SUFFIXES, small_counts
 from needsmap.errors import NeedsmapError
 
 
@@ -101,21 +102,25 @@ def scan_table(
     measures: Sequence[str] = CASELOAD_MEASURES,
     name: str = "table",
 ) -> list[Finding]:
-    """Count columns hold no small count; a suppressed count's rates are suppressed too."""
-    marker = suppressed_text(threshold)
+    """Count columns hold no small count; a hidden count's rates are hidden too.
+
+    A count is hidden where its cell holds text ("fewer than 5", "withheld"); its rate
+    and interval must then hold text as well, never a number.
+    """
     out = []
     for m in measures:
         if m not in frame.columns:
             continue
         values = frame[m].astype(object)
-        bad = small_counts(values.astype(str).str.replace(",", ""), threshold)
+        text = values.astype(str).str.replace(",", "")
+        bad = small_counts(text, threshold)
         for row in values.index[bad][:5]:
             out.append(Finding(name, f"column {m}, row {row}", str(values[row])))
-        hidden = (values.astype(str) == marker).to_numpy()
+        hidden = _is_text(values)
         for suffix in RATE_SUFFIXES:
             col = f"{m}{suffix}"
             if col in frame.columns:
-                shown = (frame[col].astype(str) != marker).to_numpy() & hidden
+                shown = ~_is_text(frame[col]) & hidden & frame[col].notna().to_numpy()
                 for row in frame.index[shown][:5]:
                     out.append(
                         Finding(
@@ -125,6 +130,13 @@ def scan_table(
                         )
                     )
     return out
+
+
+def _is_text(values: pd.Series) -> np.ndarray:
+    """Cells holding words rather than a number (blank cells are neither)."""
+    as_text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    number = pd.to_numeric(as_text.str.replace(",", ""), errors="coerce").notna()
+    return ((as_text != "") & ~number & ~as_text.str.lower().isin({"nan", "none"})).to_numpy()
 
 
 def _visible_text(page: str, *, scripts: bool = False) -> str:

@@ -83,6 +83,8 @@ class MapContext:
     attribution: tuple[str, ...]
     marker: str = "fewer than 5"
     """The text suppressed cells hold."""
+    withheld: str = "withheld"
+    """The text cells withheld to protect a suppressed count hold."""
     deprivation: str = "English Indices of Deprivation 2025"
     ward_vintage: str = "2024"
 
@@ -499,9 +501,35 @@ def label_layout(wards: gpd.GeoDataFrame, *, font: str = style.FONT) -> list[Lab
 # --- public maps -----------------------------------------------------------------------
 
 
-def _suppressed_mask(values: pd.Series, marker: str) -> np.ndarray:
-    """Published cells holding the suppression marker ("fewer than 5")."""
-    return (values.astype(object) == marker).to_numpy(dtype=bool)
+WITHHELD = "withheld"
+"""What a complementary-suppressed cell reads (protects a suppressed count elsewhere)."""
+
+
+def _hidden(values: pd.Series, text: str) -> np.ndarray:
+    """Published cells that hold ``text`` instead of a value."""
+    return (values.astype(object) == text).to_numpy(dtype=bool)
+
+
+def _categories(
+    spec: LayerSpec, wards: pd.DataFrame, palette: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Category names in a stable order, and their colours.
+
+    Ordered by the layer's ``order_by`` column where it has one (clusters: 1 = highest
+    need first), otherwise alphabetically.
+    """
+    values = wards[spec.column]
+    present = values.notna()
+    names = values[present].astype(str)
+    order_by = getattr(spec, "order_by", "") or (
+        "cluster" if spec.column == "cluster_label" else ""
+    )
+    if order_by and order_by in wards.columns:
+        rank = pd.to_numeric(wards.loc[present, order_by], errors="coerce")
+        ordered = tuple(str(n) for n in rank.groupby(names).min().sort_values(kind="stable").index)
+    else:
+        ordered = tuple(sorted(set(names)))
+    return ordered, style.category_colours(ordered, palette=palette)
 
 
 def layer_map(
@@ -513,6 +541,7 @@ def layer_map(
     classes: style.Classes | None = None,
     labels: bool | Sequence[Label] = True,
     marker: str = "fewer than 5",
+    withheld: str = WITHHELD,
 ) -> Figure:
     """A board-ready map of one ward column (British National Grid).
 
@@ -520,32 +549,35 @@ def layer_map(
     ----------
     wards
         The published ward table with geometry, ``ward_name`` and ``spec.column``.
-        Suppressed cells (text) are hatched and explained in the legend.
+        Suppressed and withheld cells (text) are hatched and explained in the legend.
     spec
         The layer, from ``layers.LAYERS``.
     text
         Title, subtitle, attribution, synthetic flag and stamp.
     classes
         Class breaks for continuous layers; by default ``style.layer_classes`` of the
-        published column, exactly as the interactive map classes it.
-    marker
-        The suppression text, for the legend.
+        published column: the interactive map's classes.
+    marker, withheld
+        The texts suppressed and withheld cells hold, for the legend.
     """
     st = map_style or style.MapStyle()
     values = wards[spec.column]
-    suppressed = _suppressed_mask(values, marker)
+    hidden = {marker: _hidden(values, marker), withheld: _hidden(values, withheld)}
+    any_hidden = hidden[marker] | hidden[withheld]
     with _styled(st.font):
         fig, ax, panel = _skeleton(text)
         if spec.kind == "categorical":
-            order = (
-                wards["cluster"] if spec.column == "cluster_label" and "cluster" in wards else None
+            names, palette = _categories(spec, wards, st.categorical)
+            lookup = dict(zip(names, palette, strict=True))
+            colours = pd.Series(
+                [lookup.get(str(v), st.no_data) if pd.notna(v) else st.no_data for v in values],
+                index=wards.index,
             )
-            cats = style.categories(values, order=order, palette=st.categorical)
-            colours = cats.colour_of(values, st.no_data)
             handles = [
-                Patch(facecolor=c, edgecolor=st.outline, label=v)
-                for v, c in zip(cats.values, cats.colours, strict=True)
+                Patch(facecolor=c, edgecolor=st.outline, label=n)
+                for n, c in zip(names, palette, strict=True)
             ]
+            missing = values.isna().to_numpy()
             notes = []
         else:
             classes = classes or style.layer_classes(
@@ -556,39 +588,42 @@ def layer_map(
                 Patch(facecolor=c, edgecolor=st.outline, label=lab)
                 for c, lab in zip(classes.colours, classes.labels, strict=True)
             ]
+            missing = pd.to_numeric(values, errors="coerce").isna().to_numpy() & ~any_hidden
+            darker = {"access": "less access", "neutral": "higher values"}.get(
+                spec.higher, "more need"
+            )
             k = len(classes.colours)
-            darker = "less access" if spec.higher == "access" else "more need"
-            if spec.higher == "neutral":
-                darker = "higher values"
             notes = [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
-        missing = pd.to_numeric(values, errors="coerce").isna().to_numpy() & ~suppressed
-        if spec.kind == "categorical":
-            missing = values.isna().to_numpy()
         if missing.any():
             handles.append(Patch(facecolor=st.no_data, edgecolor=st.outline, label="No data"))
         wards.plot(
             ax=ax, color=colours.to_numpy(), edgecolor=st.outline, linewidth=0.6, aspect=None
         )
-        if suppressed.any():
-            wards[suppressed].plot(
-                ax=ax,
-                facecolor=st.no_data,
-                edgecolor=st.outline,
-                hatch=style.SUPPRESSED_HATCH,
-                linewidth=0.6,
-                aspect=None,
-            )
-            handles.append(
-                Patch(
-                    facecolor=st.no_data,
+        kinds = (
+            (marker, style.SUPPRESSED_HATCH, f"Suppressed: {marker} children"),
+            (withheld, style.WITHHELD_HATCH, "Withheld: would reveal a suppressed count"),
+        )
+        for key, hatch, label in kinds:
+            if hidden[key].any():
+                wards[hidden[key]].plot(
+                    ax=ax,
+                    facecolor=st.suppressed,
                     edgecolor=st.outline,
-                    hatch=style.SUPPRESSED_HATCH,
-                    label=f"Suppressed: {marker} children",
+                    hatch=hatch,
+                    linewidth=0.6,
+                    aspect=None,
                 )
-            )
+                handles.append(
+                    Patch(facecolor=st.suppressed, edgecolor=st.outline, hatch=hatch, label=label)
+                )
+        if hidden[marker].any():
             notes.append(
                 f"Hatched wards: a count of {marker} children; the count and its rate "
                 "are not shown, to protect the children concerned."
+            )
+        if hidden[withheld].any():
+            notes.append(
+                "Cross-hatched wards: withheld, so that totals cannot reveal a suppressed count."
             )
         if spec.caseload:
             notes.append("Rates are per 10,000 children aged 0–17 (DfE definition).")
@@ -900,7 +935,8 @@ def _save_png(fig: Figure, path: Path | BytesIO, dpi: int, meta: dict[str, str |
     Colours are exact: a council's palette prints as given.
     """
     canvas = fig.canvas
-    assert isinstance(canvas, FigureCanvasAgg)
+    if not isinstance(canvas, FigureCanvasAgg):  # e.g. a Figure() made without pyplot
+        canvas = FigureCanvasAgg(fig)
     old_dpi = fig.dpi
     fig.set_dpi(dpi)
     try:
@@ -954,7 +990,15 @@ def write_maps(
     placed = label_layout(wards, font=st.font) if labels else []
     for spec in layers_for(wards.columns):
         text = layer_text(spec, ctx, len(wards))
-        fig = layer_map(wards, spec, text, map_style=st, labels=placed, marker=ctx.marker)
+        fig = layer_map(
+            wards,
+            spec,
+            text,
+            map_style=st,
+            labels=placed,
+            marker=ctx.marker,
+            withheld=ctx.withheld,
+        )
         written += save_figure(fig, folder / spec.stem, formats, dpi, check=check, font=st.font)
     text = MapText(
         title=f"{ctx.area}: services for children and families",

@@ -6,6 +6,8 @@ config's ``maps`` section): interactive and static maps read the same classes.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mapclassify
@@ -105,14 +107,19 @@ def _spread(k: int) -> tuple[str, ...]:
 # --- Styling a council can change (config section ``maps``) -------------------------
 
 SUPPRESSED_HATCH = "////"
-"""Hatching drawn over wards whose value is suppressed (explained in every legend)."""
+"""Hatching over wards whose count is suppressed (fewer than 5), explained in the legend."""
+WITHHELD_HATCH = "\\\\\\\\"
+"""Hatching over wards withheld so a total cannot reveal a suppressed count."""
 WATERMARK = "#888888"
-HOTSPOT_COLOURS = {
-    # ColorBrewer RdYlBu end points: safe for the common forms of colour-blindness.
-    "high-high": "#d7191c",
-    "high-low": "#fdae61",
-    "low-high": "#abd9e9",
-    "low-low": "#2c7bb6",
+LISA_COLOURS = {
+    # Local Moran's I classes in the ColorBrewer RdBu colours readers know from LISA
+    # maps (distinguishable with the common forms of colour-blindness).
+    "high-high": "#b2182b",
+    "hot spot": "#b2182b",
+    "high-low": "#f4a582",
+    "low-high": "#92c5de",
+    "low-low": "#2166ac",
+    "cold spot": "#2166ac",
     "not significant": "#f0f0f0",
 }
 GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths"}
@@ -120,9 +127,9 @@ GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths
 
 @dataclass(frozen=True)
 class MapStyle:
-    """Colours and font shared by every map; defaults are the values above.
+    """Colours and font shared by every static map; defaults are the values above.
 
-    A council restyles all maps at once with the config's ``maps`` section.
+    A council restyles the maps at once with the config's ``maps`` section.
     """
 
     sequential: tuple[str, ...] = SEQUENTIAL
@@ -131,6 +138,8 @@ class MapStyle:
     font: str = FONT
     no_data: str = NO_DATA
     outline: str = OUTLINE
+    suppressed: str = "#a6a6a6"
+    """Fill under the hatching of suppressed wards (the interactive map's withheld grey)."""
 
 
 def groups_word(k: int) -> str:
@@ -159,7 +168,13 @@ def layer_classes(
         Sequential colours, light to dark; one class per colour.
     """
     colours = tuple(palette)[::-1] if higher == "access" else tuple(palette)
-    classes = classify(values, k=len(colours), digits=digits)
+    if pd.to_numeric(values, errors="coerce").notna().sum() == 0:
+        return Classes(bins=(), lower=float("nan"), colours=(), labels=())
+    with warnings.catch_warnings():
+        # Tied values leave fewer distinct quantiles than colours; mapclassify then
+        # lowers k with a warning, and the colours below spread over the classes left.
+        warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
+        classes = classify(values, k=len(colours), digits=digits)
     picks = np.linspace(0, len(colours) - 1, len(classes.bins)).round().astype(int)
     return Classes(
         bins=classes.bins,
@@ -169,49 +184,19 @@ def layer_classes(
     )
 
 
-@dataclass(frozen=True)
-class Categories:
-    """Colours for a categorical layer (clusters, localities, hot spots)."""
+def category_colours(
+    names: Sequence[str], *, palette: Sequence[str] = CATEGORICAL
+) -> tuple[str, ...]:
+    """A colour for each category name, in the order given.
 
-    values: tuple[str, ...]
-    colours: tuple[str, ...]
-
-    def colour_of(self, values: pd.Series, no_data: str = NO_DATA) -> pd.Series:
-        lookup = dict(zip(self.values, self.colours, strict=True))
-        return values.map(lambda v: lookup.get(str(v), no_data) if pd.notna(v) else no_data)
-
-
-def _key(value: str) -> str:
-    return " ".join(value.lower().replace("_", " ").replace("–", "-").split())
-
-
-def categories(
-    values: pd.Series,
-    *,
-    order: pd.Series | None = None,
-    palette: tuple[str, ...] = CATEGORICAL,
-) -> Categories:
-    """Colours for each category, in a stable order.
-
-    Parameters
-    ----------
-    values
-        The category of each ward; missing values are drawn as no data.
-    order
-        Optional number per ward to sort categories by (e.g. ``cluster``: 1 first);
-        otherwise categories are sorted by name.
-    palette
-        Colours used in turn (repeated if there are more categories than colours).
-        Hot-spot classes (High-High, Low-Low, ...) always get their conventional colours.
+    Local Moran's I classes (High-High, Low-Low, ... any case) keep their conventional
+    colours; other names take the palette's colours in turn, skipping those already used.
     """
-    present = values.dropna().astype(str)
-    if order is not None:
-        rank = order.reindex(present.index).groupby(present).min()
-        cats = tuple(sorted(rank.index, key=lambda c: (rank[c], c)))
-    else:
-        cats = tuple(sorted(present.unique()))
-    if any(_key(c) in HOTSPOT_COLOURS for c in cats):
-        other = HOTSPOT_COLOURS["not significant"]
-        return Categories(cats, tuple(HOTSPOT_COLOURS.get(_key(c), other) for c in cats))
-    colours = tuple(palette[i % len(palette)] for i in range(len(cats)))
-    return Categories(cats, colours)
+    fixed = [LISA_COLOURS.get(" ".join(str(n).lower().split())) for n in names]
+    free = [c for c in palette if c not in fixed] or list(palette)
+    out, n_free = [], 0
+    for colour in fixed:
+        if colour is None:
+            colour, n_free = free[n_free % len(free)], n_free + 1
+        out.append(colour)
+    return tuple(out)

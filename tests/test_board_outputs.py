@@ -91,9 +91,12 @@ def test_report_pdf_where_chromium_is_installed(folder, bundled_run):
     assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 22 + 2
 
 
-def test_workbook_matches_csv(folder, wards_csv):
+def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     book = load_workbook(folder / "wards.xlsx", read_only=True)
-    assert book.sheetnames == ["About", "Wards", "Clusters", "LA benchmark"]
+    sites = getattr(bundled_run, "sites", None) is not None
+    assert book.sheetnames == ["About", "Wards", "Clusters"] + (
+        ["Recommended sites"] if sites else []
+    ) + ["LA benchmark"]
     rows = list(book["Wards"].iter_rows(values_only=True))
     sheet = pd.DataFrame(rows[1:], columns=rows[0]).set_index("ward_code")
     assert list(sheet.columns) == list(wards_csv.columns)
@@ -133,7 +136,7 @@ def unsuppressed(tmp_path_factory):
     palette = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
     cfg = RunConfig(
         suppression=SuppressionConfig(enabled=False),
-        output=OutputConfig(static_formats=("png",), dpi=30),
+        output=OutputConfig(static_formats=("png", "svg"), dpi=50),
         maps=MapsConfig(palette=palette, labels="off"),
         report=ReportConfig(pdf=False, profiles=2, top_wards=3),
     )
@@ -147,7 +150,7 @@ def test_unsuppressed_run_stamps_every_board_output(unsuppressed):
     stamp = "UNSUPPRESSED — not for publication"
     for png in (folder / "maps").glob("*.png"):
         assert stamp.upper() in (figure_text(png) or ""), png.name
-    assert not list((folder / "maps").glob("*.svg"))
+    assert not list((folder / "maps").glob("*.pdf"))
     book = load_workbook(folder / "wards.xlsx", read_only=True)
     assert book["About"]["A1"].value == stamp
     page = (folder / "report.html").read_text(encoding="utf-8")
@@ -156,11 +159,11 @@ def test_unsuppressed_run_stamps_every_board_output(unsuppressed):
     assert not (folder / "report.pdf").exists()
 
 
-def test_council_palette_reaches_both_kinds_of_map(unsuppressed):
+def test_council_palette_colours_the_board_maps(unsuppressed):
     res, palette = unsuppressed
-    folder = res.written[0].parent
-    page = (folder / "needs_map.html").read_text(encoding="utf-8")
-    assert all(colour in page for colour in palette)
+    svg = (res.written[0].parent / "maps" / "need_index.svg").read_text(encoding="utf-8")
+    assert all(colour in svg for colour in palette)
+    assert "#bd0026" not in svg  # the default palette's darkest colour
 
 
 @pytest.mark.parametrize(
@@ -168,7 +171,7 @@ def test_council_palette_reaches_both_kinds_of_map(unsuppressed):
     [
         (
             "maps:\n  palette: ['#fff', '#000000', '#111111']\n",
-            r"maps.palette: \['#fff'\] not colours; write each as #rrggbb",
+            r"maps.palette: \['#fff'\] not colours; write each as #rrggbb in quotes",
         ),
         ("maps:\n  palette:\n    - #ffffff\n", r"\['None'\] not colours"),
         (

@@ -214,7 +214,7 @@ def test_key_findings_in_plain_words():
 
 def test_rank_intervals_in_top_table():
     html = page()
-    assert "Rank range (90%)" in html and "Chance in top" in html
+    assert "Rank range" in html and "Chance in top 5" in html
     found = parse(html).figures
     cols = {col for _, col, _ in found}
     assert {"need_rank_lo", "need_rank_hi", "p_top5"} <= cols
@@ -234,6 +234,30 @@ def test_sections_skip_cleanly_when_tables_are_absent():
 def test_sites_and_profiles():
     html = page(sites=pd.DataFrame(bd.sites()), profiles=3)
     assert 'id="sites"' in html and "Hub at Dale" in html
+    table = pd.DataFrame(
+        {
+            "order": [1, 2],
+            "site_id": ["URN-1", "URN-2"],
+            "name": ["Dale School", "Bridge School"],
+            "type": ["school", "school"],
+            "wards_served": ["Dale; Abbey", "Bridge"],
+            "children_covered": [2500, 1200],
+            "share_covered_cumulative": [0.263, 0.389],
+            "lon": [-3.0, -3.1],
+        }
+    )
+    with_table = page(
+        sites=table,
+        sites_summary="2 new site(s) chosen from 9 candidates by greedy; "
+        "children within 1600 m of provision: 12.0% now, 38.9% after",
+    )
+    assert "<th>Children newly within reach</th>" in with_table and "<td>39%</td>" in with_table
+    section = with_table.split('id="sites"')[1].split("</section>")[0]
+    assert "<td>Dale, Abbey</td>" in section and "Lon" not in section and "URN-1" not in section
+    assert (
+        "2 new pilot site(s) are recommended where they reach most unmet need (see below). "
+        "Children within 1600 m of provision: 12.0% now, 38.9% after."
+    ) in with_table
     assert html.count('class="ward"') == 3
     # profiles follow need rank
     order = re.findall(r'<section class="ward" id="ward-(E\d+)"', html)

@@ -85,27 +85,32 @@ class OutputConfig:
 
 @dataclass(frozen=True)
 class MapsConfig:
-    """How the static and interactive maps look: a council's own colours and font."""
+    """How the board maps look: a council's own colours and font (see maps/style.py)."""
 
     palette: tuple[str, ...] = style.SEQUENTIAL
-    """Sequential colours, light to dark (#rrggbb); one class per colour, 3 to 9."""
+    """Sequential colours for continuous layers, light to dark, as '#rrggbb' (quote them in
+    YAML); one class of wards per colour, 3 to 9. Darker always means more need."""
     categorical: tuple[str, ...] = style.CATEGORICAL
-    """Colours for clusters, localities and services (#rrggbb), used in turn."""
+    """Colours for clusters and localities ('#rrggbb'), used in turn; hot-spot classes
+    keep their conventional colours."""
     font: str = style.FONT
+    """Font family for the static maps; if it is not installed, DejaVu Sans with a warning."""
     labels: Literal["auto", "on", "off"] = "auto"
-    """Ward names on static maps; "auto" draws them up to label_max_wards wards."""
+    """Ward names on the static maps; auto draws them up to label_max_wards wards."""
     label_max_wards: int = 60
+    """With labels: auto, the most wards whose names are drawn (more would not be legible)."""
 
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """The board summary (report.html, and report.pdf where Chromium is installed)."""
+    """The board summary: report.html, and report.pdf where Chromium is installed."""
 
     pdf: bool = True
+    """Also print report.pdf with headless Chromium; without Chromium the run notes why not."""
     top_wards: int = 10
-    """Wards in the 'most need' table."""
+    """How many wards the 'most need' table lists."""
     profiles: int = 100
-    """Ward profile pages, most need first (0 for none)."""
+    """How many one-page ward profiles, most need first (0 for none)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,14 @@ def _check(cfg: RunConfig) -> None:
     if fmts:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"
         raise ConfigError(msg)
+    _check_board(cfg)
+
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _check_board(cfg: RunConfig) -> None:
+    """The maps and report sections (board-paper outputs)."""
     _check_maps(cfg.maps)
     r = cfg.report
     if r.top_wards < 1 or r.profiles < 0:
@@ -167,14 +180,14 @@ def _check(cfg: RunConfig) -> None:
         raise ConfigError(msg)
 
 
-HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
 def _check_maps(m: MapsConfig) -> None:
     for key, colours in (("palette", m.palette), ("categorical", m.categorical)):
         bad = [c for c in colours if not isinstance(c, str) or not HEX_COLOUR.fullmatch(c)]
         if bad:
-            msg = f"maps.{key}: {bad} not colours; write each as #rrggbb, e.g. '#fd8d3c'"
+            msg = (
+                f"maps.{key}: {bad} not colours; write each as #rrggbb in quotes, "
+                "e.g. '#fd8d3c' (unquoted, YAML reads # as a comment)"
+            )
             raise ConfigError(msg)
     if not 3 <= len(m.palette) <= 9:
         msg = (

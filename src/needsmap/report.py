@@ -40,9 +40,18 @@ DFE_MEASURES = {
     "children_looked_after_at_31_march": "looked_after_children",
 }
 SHORT = {
-    "children_in_need": "Children in need*",
+    "children_in_need": "In need*",
     "child_protection_plans": "Protection plans*",
     "looked_after_children": "Looked after*",
+}
+SITE_COLUMNS = {
+    # The columns of a recommended-sites table a board reads, in order, with headers.
+    "order": "Order",
+    "name": "Site",
+    "type": "Type",
+    "wards_served": "Wards served",
+    "children_covered": "Children newly within reach",
+    "share_covered_cumulative": "Share of children within reach",
 }
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
@@ -423,7 +432,10 @@ def key_findings(
             "{n} new pilot site(s) are recommended where they reach most unmet need (see below)."
         ).format(n=len(sites))
         if sites_summary:
-            sentence += Markup(" {}.").format(sites_summary.rstrip("."))
+            # e.g. "5 new site(s) chosen from 132 candidates by ...; children within
+            # 1600 m of provision: 12.0% now, 57.3% after": the coverage part reads best.
+            coverage = sites_summary.split(";", 1)[-1].strip().rstrip(".")
+            sentence += Markup(" {}.").format(coverage[:1].upper() + coverage[1:])
         out.append(sentence)
     if ctx.synthetic:
         out.append(
@@ -444,10 +456,10 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
     has_p = "p_top5" in wards
     header = ["Rank", "Ward", "Need index"]
     if has_interval:
-        header.append("Rank range (90%)")
+        header.append("Rank range")
     if has_p:
-        header.append("Chance in top")
-    header += ["Children 0–17", "IDACI score"]
+        header.append("Chance in top 5")
+    header += ["Children", "IDACI"]
     header += [SHORT[m] for m in MEASURES if f"{m}_rate" in wards]
     rows = []
     for code, w in ranked.iterrows():
@@ -488,6 +500,28 @@ def _flag(value: object) -> bool:
     return value is True or value is np.True_
 
 
+def _sites_rows(sites: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
+    """The recommended sites: the columns a board reads when the table has them."""
+    cols = [c for c in SITE_COLUMNS if c in sites.columns]
+    if len(cols) < 3:
+        return _generic_table(sites)
+    rows = []
+    for _, r in sites.iterrows():
+        cells = []
+        for c in cols:
+            v = r[c]
+            if c.startswith("share_") and not isinstance(v, str) and not pd.isna(v):
+                cells.append(Markup("{:.0%}").format(float(v)))
+            elif c == "wards_served":
+                cells.append(Markup("{}").format(str(v).replace(";", ",")))
+            elif c == "type":
+                cells.append(Markup("{}").format(style.service_label(str(v))))
+            else:
+                cells.append(Markup("{}").format(number(v)))
+        rows.append(cells)
+    return [SITE_COLUMNS[c] for c in cols], rows
+
+
 def _generic_table(frame: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
     table = frame.reset_index() if frame.index.name is not None else frame
     if "geometry" in table.columns:
@@ -525,12 +559,18 @@ def _benchmark_rows(benchmark: pd.DataFrame) -> tuple[list[str], list[list[Marku
     if table is None:
         return _generic_table(benchmark)
     trend = {"la_change", "trend_from"} <= set(table.columns)
-    header = ["Measure (31 March)", "Children", "Rate per 10,000", "England"]
-    header += ["Neighbours' average", "Neighbours' range", "Rank among neighbours"]
+    header = ["Measure at 31 March", "Children", "Rate*", "England*"]
+    header += ["Neighbours' average*", "Neighbours' range*", "Rank among neighbours"]
     if trend:
-        header.append("Change in rate")
+        header.append("Change in rate*")
+    first = [m for m in table.index if str(table.at[m, "caseload_measure"]) in MEASURES]
+    order = (
+        first + [m for m in table.index if m not in first]
+        if "caseload_measure" in table
+        else list(table.index)
+    )
     rows = []
-    for measure, r in table.iterrows():
+    for measure, r in table.loc[order].iterrows():
         row = [
             Markup("{} {}").format(
                 _measure_label(measure, r.get("caseload_measure")), int(r["year"])
@@ -562,8 +602,10 @@ def _cluster_rows(clusters: pd.DataFrame) -> tuple[list[str], list[list[Markup]]
     rows = []
     for k, r in table.iterrows():
         name = Markup("{}").format(k)
-        if "label" in table and isinstance(r["label"], str) and r["label"]:
-            name = Markup("{}: {}").format(k, r["label"])
+        label = r.get("label")
+        if isinstance(label, str) and label:
+            numbered = label.split(":")[0].strip() == str(k)
+            name = Markup("{}").format(label) if numbered else Markup("{}: {}").format(k, label)
         rows.append(
             [
                 name,
@@ -811,7 +853,7 @@ def build_report(
         if benchmark is not None and len(benchmark)
         else None,
         "clusters": _cluster_rows(clusters) if clusters is not None and len(clusters) else None,
-        "sites": _generic_table(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
+        "sites": _sites_rows(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
     }
     template = _environment().get_template("report.html.j2")
     return template.render(

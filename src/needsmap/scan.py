@@ -233,23 +233,20 @@ def figure_text(path: Path) -> str | None:
     return None
 
 
-def _xlsx_tables(path: Path) -> Iterable[tuple[str, pd.DataFrame]]:
+def workbook_tables(path: Path) -> Iterable[tuple[str, pd.DataFrame]]:
+    """Each sheet of a workbook as (sheet name, table with the first row as header).
+
+    Cells are as Excel shows them: numbers as numbers, suppressed cells as their text.
+    """
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
             rows = list(sheet.iter_rows(values_only=True))
-            if not rows:
-                continue
-            header = [str(h) if h is not None else "" for h in rows[0]]
-            yield sheet.title, pd.DataFrame(rows[1:], columns=header)
-            yield (
-                f"{sheet.title} (text)",
-                pd.DataFrame(
-                    {"text": [" | ".join(str(v) for v in r if v is not None) for r in rows]}
-                ),
-            )
+            if rows:
+                header = [str(h) if h is not None else "" for h in rows[0]]
+                yield sheet.title, pd.DataFrame(rows[1:], columns=header)
     finally:
         book.close()
 
@@ -273,14 +270,13 @@ def scan_file(path: Path, *, threshold: int, name: str | None = None) -> list[Fi
         if not zipfile.is_zipfile(path):
             return [Finding(name, "file", "not a readable workbook")]
         out = []
-        for sheet, frame in _xlsx_tables(path):
-            if sheet.endswith("(text)"):
-                for row in frame["text"]:
-                    out += [
-                        Finding(f"{name}:{sheet}", "text", hit) for hit in scan_text(row, threshold)
-                    ]
-            else:
-                out += scan_table(frame, threshold=threshold, name=f"{name}:{sheet}")
+        for sheet, frame in workbook_tables(path):
+            where = f"{name}:{sheet}"
+            out += scan_table(frame, threshold=threshold, name=where)
+            rows: list[list[object]] = [list(frame.columns), *frame.to_numpy().tolist()]
+            for row in rows:
+                line = " | ".join(str(v) for v in row if v is not None)
+                out += [Finding(where, "text", hit) for hit in scan_text(line, threshold)]
         return out
     if suffix in (".html", ".htm"):
         return scan_html(path.read_text(encoding="utf-8"), threshold=threshold, name=name)

@@ -321,3 +321,15 @@ def test_pdf_failure_is_a_note_not_an_error(tmp_path):
 def test_pdf_not_asked_for(tmp_path):
     paths, note = report.write_report("<html></html>", tmp_path, pdf=False)
     assert [p.name for p in paths] == ["report.html"] and note is None
+
+
+def test_embedded_map_is_shrunk_for_email(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    buf = BytesIO()
+    Image.new("RGB", (3507, 2481), "#fd8d3c").save(buf, format="png")
+    small = report.shrink_png(buf.getvalue())
+    with Image.open(BytesIO(small)) as image:
+        assert image.size == (1754, 1241) and image.mode == "P"

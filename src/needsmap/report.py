@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from io import BytesIO
 from pathlib import Path
 
 import geopandas as gpd
@@ -300,6 +301,25 @@ def _dfe(row: pd.Series, key: str, digits: int = 0, *, signed: bool = False) -> 
     return Markup('<span class="dfe" data-measure="{}" data-key="{}">{}</span>').format(
         row.name, key, text
     )
+
+
+def shrink_png(data: bytes, *, width: int = 1800) -> bytes:
+    """A PNG at most ``width`` pixels wide with a 256-colour palette, for embedding.
+
+    A 300 dpi A4 map is 700 KB; at screen and print size in the report it needs a
+    quarter of that.
+    """
+    from PIL import Image
+
+    with Image.open(BytesIO(data)) as image:
+        image.load()
+        rgb = image.convert("RGB")
+    if rgb.width > width:
+        rgb = rgb.reduce(-(-rgb.width // width))  # box average by a whole factor: fast
+    small = rgb.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    out = BytesIO()
+    small.save(out, format="png")
+    return out.getvalue()
 
 
 def png_uri(data: bytes) -> str:
@@ -896,6 +916,8 @@ def board_report(
         unless ``benchmark`` is given.
     """
     look = map_style or style.MapStyle()
+    if need_map is not None:
+        need_map = shrink_png(need_map)
     chart = None
     if (benchmark is None or not len(benchmark)) and comparison is not None:
         benchmark = la_benchmark(comparison)

@@ -571,6 +571,10 @@ def _benchmark_view(benchmark: pd.DataFrame | None) -> pd.DataFrame | None:
     table = benchmark.set_index("measure") if "measure" in benchmark.columns else benchmark
     if not {"la_rate", "england_rate", "year"} <= set(table.columns):
         return None
+    if "caseload_measure" in table.columns:  # the report's measures first, in its order
+        rank = {m: i for i, m in enumerate(MEASURES)}
+        key = [rank.get(str(c), len(rank)) for c in table["caseload_measure"]]
+        table = table.iloc[np.argsort(key, kind="stable")]
     return table
 
 
@@ -583,14 +587,8 @@ def _benchmark_rows(benchmark: pd.DataFrame) -> tuple[list[str], list[list[Marku
     header += ["Neighbours' average*", "Neighbours' range*", "Rank among neighbours"]
     if trend:
         header.append("Change in rate*")
-    first = [m for m in table.index if str(table.at[m, "caseload_measure"]) in MEASURES]
-    order = (
-        first + [m for m in table.index if m not in first]
-        if "caseload_measure" in table
-        else list(table.index)
-    )
     rows = []
-    for measure, r in table.loc[order].iterrows():
+    for measure, r in table.iterrows():
         row = [
             Markup("{} {}").format(
                 _measure_label(measure, r.get("caseload_measure")), int(r["year"])
@@ -778,10 +776,15 @@ def at_a_glance(code: str, wards: pd.DataFrame, ctx: ReportContext) -> Markup:
         name=w["ward_name"], rank=_figure(code, "need_rank", w["need_rank"]), n=len(wards)
     )
     if {"need_rank_lo", "need_rank_hi"} <= set(wards):
-        text += Markup(" (between {} and {} allowing for uncertainty)").format(
-            _figure(code, "need_rank_lo", w["need_rank_lo"]),
-            _figure(code, "need_rank_hi", w["need_rank_hi"]),
-        )
+        lo, hi = w["need_rank_lo"], w["need_rank_hi"]
+        if str(lo) == str(hi):
+            text += Markup(" (rank {} in 90% of simulations)").format(
+                _figure(code, "need_rank_lo", lo)
+            )
+        else:
+            text += Markup(" (between {} and {} allowing for uncertainty)").format(
+                _figure(code, "need_rank_lo", lo), _figure(code, "need_rank_hi", hi)
+            )
     # Worded so no number sits before "children": the disclosure scan reads such
     # phrases as caseload counts.
     text += Markup(". Children aged 0–17 living here: {kids}").format(

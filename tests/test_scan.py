@@ -121,7 +121,7 @@ def test_every_file_type_scanned_and_planted_counts_found(tmp_path):
         "report.html",
         '<p><span data-ward="E05000001" data-col="looked_after_children">4</span></p>',
     )
-    plant(tmp_path, "run.json", '{"notes": ["1 child was left out"]}')
+    plant(tmp_path, "run.json", '{"notes": ["1 record was left out"], "looked_after_children": 2}')
     found = scan_folder(tmp_path, threshold=5).findings
     files = {f.file for f in found}
     assert files >= {
@@ -157,3 +157,11 @@ def test_withheld_counts_hide_their_rates_too():
     )
     found = [(f.where, f.text) for f in scan_table(frame, threshold=5)]
     assert found == [("column looked_after_children_rate, row W1 (count suppressed)", "33.1")]
+
+
+def test_run_notes_are_not_read_as_ward_counts(tmp_path):
+    plant(tmp_path, "run.json", '{"notes": ["records.csv: 3 child(ren) could not be placed"]}')
+    assert scan_file(tmp_path / "run.json", threshold=5) == []
+    plant(tmp_path, "run.json", '{"wards": [{"child_protection_plans": 3}]}')
+    (finding,) = scan_file(tmp_path / "run.json", threshold=5)
+    assert finding.where == "key child_protection_plans"

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from needsmap.maps import static, style
 
@@ -78,7 +78,6 @@ class ReportContext:
     version: str = ""
     top_n: int = 5
     """The need index's 'top n' (the ``p_top5`` column) when rank intervals are present."""
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 # --- tables the report (and wards.xlsx) use ---------------------------------------------
@@ -1011,16 +1010,3 @@ def write_report(page: str, folder: Path, *, pdf: bool = True) -> tuple[list[Pat
         else:
             note = f"report.pdf not written: {reason}"
     return written, note
-
-
-__all__ = [
-    "ReportContext",
-    "build_report",
-    "cluster_profiles",
-    "escape",
-    "html_to_pdf",
-    "key_findings",
-    "la_benchmark",
-    "la_comparison",
-    "write_report",
-]

@@ -11,7 +11,7 @@ file a run wrote, the way a reader would see it:
   a reader sees (tags stripped) for phrases such as "3 children" or "Children in need: 3";
 - figures (``.png``, ``.svg``, ``.pdf``): the text drawn on them, which needsmap stores in
   the file's metadata when it saves a map (and checks before saving, ``check_texts``);
-- ``.json`` notes, as text.
+- ``.json``: numbers stored under a count column's name.
 
 A file type the scan cannot read is reported as unscanned rather than passed silently.
 """
@@ -168,6 +168,37 @@ def scan_html(page: str, *, threshold: int, name: str = "page") -> list[Finding]
     return out
 
 
+def scan_json(
+    value: object,
+    *,
+    threshold: int,
+    name: str = "json",
+    key: str = "",
+    measures: Sequence[str] = CASELOAD_MEASURES,
+) -> list[Finding]:
+    """Numbers stored under a caseload count's name (e.g. ``"looked_after_children": 3``).
+
+    Free text in JSON (run notes) is not read as counts: a note such as "3 records could
+    not be placed" describes the input file, not a ward.
+    """
+    if isinstance(value, dict):
+        return [
+            f
+            for k, v in value.items()
+            for f in scan_json(v, threshold=threshold, name=name, key=str(k), measures=measures)
+        ]
+    if isinstance(value, list):
+        return [
+            f
+            for v in value
+            for f in scan_json(v, threshold=threshold, name=name, key=key, measures=measures)
+        ]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if key in measures and number and 1 <= float(value) < threshold:  # type: ignore[arg-type]
+        return [Finding(name, f"key {key}", str(value))]
+    return []
+
+
 def _pdf_string(data: bytes, start: int) -> str:
     """Decode the PDF literal string beginning at ``data[start] == '('``."""
     out = bytearray()
@@ -271,12 +302,7 @@ def scan_file(path: Path, *, threshold: int, name: str | None = None) -> list[Fi
             return [Finding(name, "file", "not a readable workbook")]
         out = []
         for sheet, frame in workbook_tables(path):
-            where = f"{name}:{sheet}"
-            out += scan_table(frame, threshold=threshold, name=where)
-            rows: list[list[object]] = [list(frame.columns), *frame.to_numpy().tolist()]
-            for row in rows:
-                line = " | ".join(str(v) for v in row if v is not None)
-                out += [Finding(where, "text", hit) for hit in scan_text(line, threshold)]
+            out += scan_table(frame, threshold=threshold, name=f"{name}:{sheet}")
         return out
     if suffix in (".html", ".htm"):
         return scan_html(path.read_text(encoding="utf-8"), threshold=threshold, name=name)
@@ -286,8 +312,9 @@ def scan_file(path: Path, *, threshold: int, name: str | None = None) -> list[Fi
             return None
         return [Finding(name, "drawn text", hit) for hit in scan_text(text, threshold)]
     if suffix == ".json":
-        text = json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False)
-        return [Finding(name, "text", hit) for hit in scan_text(text, threshold)]
+        return scan_json(
+            json.loads(path.read_text(encoding="utf-8")), threshold=threshold, name=name
+        )
     return None
 
 

@@ -755,21 +755,6 @@ def services_map(
     return fig
 
 
-def choropleth(
-    wards: gpd.GeoDataFrame,
-    column: str,
-    classes: style.Classes,
-    text: MapText,
-    *,
-    legend_title: str,
-    labels: bool | Sequence[Label] = True,
-    map_style: style.MapStyle | None = None,
-) -> Figure:
-    """A continuous-layer map of any column with given classes (see ``layer_map``)."""
-    spec = LayerSpec(column, legend_title)
-    return layer_map(wards, spec, text, classes=classes, labels=labels, map_style=map_style)
-
-
 # --- locator maps for the report ----------------------------------------------------------
 
 

@@ -209,6 +209,17 @@ def test_categorical_layers(published, placed):
     assert legend == ["1: high need", "2: middling", "3: low need"]
 
 
+def test_hot_spot_classes_keep_their_colours_with_notes_in_brackets():
+    names = ["High-High (hot spot)", "Low-High (outlier)", "Low-Low (cold spot)", "Zone A"]
+    colours = style.category_colours(names)
+    assert colours[:3] == (
+        style.LISA_COLOURS["high-high"],
+        style.LISA_COLOURS["low-high"],
+        style.LISA_COLOURS["low-low"],
+    )
+    assert colours[3] == style.CATEGORICAL[0]
+
+
 def test_access_layers_darker_for_less_access():
     values = published = bd.published_wards()["gap_score"]
     need = style.layer_classes(values, higher="need")
@@ -314,6 +325,6 @@ def test_withheld_cells_cross_hatched_with_their_own_legend_entry(published, pla
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert labels[-2:] == [
         "Suppressed: fewer than 5 children",
-        "Withheld: would reveal a suppressed count",
+        "Withheld: protects a suppressed count",
     ]
     assert "No data" not in labels

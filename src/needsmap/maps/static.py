@@ -424,6 +424,8 @@ def _panel(
     notes: Sequence[str],
     renderer: RendererBase,
 ) -> None:
+    for handle in handles:  # long category names wrap inside the panel
+        handle.set_label(textwrap.fill(str(handle.get_label()), 42))
     legend = panel.legend(
         handles=list(handles),
         title=textwrap.fill(title, 38),
@@ -601,7 +603,7 @@ def layer_map(
         )
         kinds = (
             (marker, style.SUPPRESSED_HATCH, f"Suppressed: {marker} children"),
-            (withheld, style.WITHHELD_HATCH, "Withheld: would reveal a suppressed count"),
+            (withheld, style.WITHHELD_HATCH, "Withheld: protects a suppressed count"),
         )
         for key, hatch, label in kinds:
             if hidden[key].any():

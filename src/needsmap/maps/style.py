@@ -184,15 +184,22 @@ def layer_classes(
     )
 
 
+def _lisa_colour(name: str) -> str | None:
+    """The conventional colour of a Local Moran's I class: "High-High (hot spot)" too."""
+    key = " ".join(name.lower().split())
+    return LISA_COLOURS.get(key) or LISA_COLOURS.get(key.split(" (")[0].strip())
+
+
 def category_colours(
     names: Sequence[str], *, palette: Sequence[str] = CATEGORICAL
 ) -> tuple[str, ...]:
     """A colour for each category name, in the order given.
 
-    Local Moran's I classes (High-High, Low-Low, ... any case) keep their conventional
-    colours; other names take the palette's colours in turn, skipping those already used.
+    Local Moran's I classes (High-High, Low-Low, ... in any case, with or without a note
+    in brackets such as "High-High (hot spot)") keep their conventional colours; other
+    names take the palette's colours in turn, skipping those already used.
     """
-    fixed = [LISA_COLOURS.get(" ".join(str(n).lower().split())) for n in names]
+    fixed = [_lisa_colour(str(n)) for n in names]
     free = [c for c in palette if c not in fixed] or list(palette)
     out, n_free = [], 0
     for colour in fixed:

@@ -20,6 +20,7 @@ from needsmap.disclosure import UNSUPPRESSED_STAMP
 from needsmap.indicators import need_index, need_rank
 from needsmap.maps.interactive import profile_table
 from needsmap.pipeline import run
+from needsmap.scan import workbook_tables
 
 MEASURES = ("children_in_need", "child_protection_plans", "looked_after_children")
 LABELS = {
@@ -119,6 +120,9 @@ def scan_outputs(folder: Path, small: dict[str, set[str]], threshold: int) -> li
             problems += _scan_html(name, path.read_text(encoding="utf-8"), small, threshold)
         elif path.suffix == ".json":
             problems += _scan_json(name, json.loads(path.read_text(encoding="utf-8")), threshold)
+        elif path.suffix == ".xlsx":
+            for sheet, frame in workbook_tables(path):
+                problems += _scan_table(f"{name} [{sheet}]", frame.astype(str), small, threshold)
         elif path.suffix not in IMAGES:
             problems.append(f"{name}: no scanner for {path.suffix} files; add one to this test")
     return problems
@@ -156,12 +160,12 @@ def test_scanner_catches_a_leak(tmp_path):
     (tmp_path / "map.html").write_text(
         f'<script type="application/json" id="needsmap-data">{json.dumps(data)}</script>'
     )
-    (tmp_path / "odd.xlsx").write_bytes(b"")
+    (tmp_path / "odd.docx").write_bytes(b"")
     small = {m: set() for m in MEASURES} | {"child_protection_plans": {"E05000002"}}
     problems = scan_outputs(tmp_path, small, 5)
     assert "wards.csv: child_protection_plans shows 3.0" in problems
     assert any("shows '30.0' for E05000002" in p for p in problems)
-    assert any("no scanner for .xlsx" in p for p in problems)
+    assert any("no scanner for .docx" in p for p in problems)
     assert "map.html: tooltip Child protection plans shows 12 (3)" in problems
     assert (
         "map.html: tooltip 'Child protection plans' shows 30 (fewer than 5) for E05000002"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import yaml
 
 from needsmap.errors import ConfigError
+from needsmap.maps import style
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -192,7 +194,7 @@ class OutputConfig:
 
     folder: Path = Path("out/wirral")
     """Output folder; replaced as a whole only when a run succeeds (``--out`` overrides)."""
-    static_formats: tuple[str, ...] = ("png",)
+    static_formats: tuple[str, ...] = ("png", "svg", "pdf")
     """Static map formats, any of png, svg and pdf."""
     dpi: int = 300
     """Resolution of PNG maps in dots per inch (300 suits print)."""
@@ -255,6 +257,36 @@ class InteractiveMapConfig:
 
 
 @dataclass(frozen=True)
+class MapsConfig:
+    """How the board maps look: a council's own colours and font (see maps/style.py)."""
+
+    palette: tuple[str, ...] = style.SEQUENTIAL
+    """Sequential colours for continuous layers, light to dark, as '#rrggbb' (quote them in
+    YAML); one class of wards per colour, 3 to 9. Darker always means more need."""
+    categorical: tuple[str, ...] = style.CATEGORICAL
+    """Colours for clusters and localities ('#rrggbb'), used in turn; hot-spot classes
+    keep their conventional colours."""
+    font: str = style.FONT
+    """Font family for the static maps; if it is not installed, DejaVu Sans with a warning."""
+    labels: Literal["auto", "on", "off"] = "auto"
+    """Ward names on the static maps; auto draws them up to label_max_wards wards."""
+    label_max_wards: int = 60
+    """With labels: auto, the most wards whose names are drawn (more would not be legible)."""
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """The board summary: report.html, and report.pdf where Chromium is installed."""
+
+    pdf: bool = True
+    """Also print report.pdf with headless Chromium; without Chromium the run notes why not."""
+    top_wards: int = 10
+    """How many wards the 'most need' table lists."""
+    profiles: int = 100
+    """How many one-page ward profiles, most need first (0 for none)."""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs; every key is optional and the defaults run the Wirral case."""
 
@@ -272,6 +304,8 @@ class RunConfig:
     access: AccessConfig = field(default_factory=AccessConfig)
     siting: SitingConfig = field(default_factory=SitingConfig)
     interactive_map: InteractiveMapConfig = field(default_factory=InteractiveMapConfig)
+    maps: MapsConfig = field(default_factory=MapsConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -341,6 +375,7 @@ def _check(cfg: RunConfig) -> None:
         raise ConfigError(msg)
     _check_access(cfg.access, cfg.siting)
     _check_map(cfg.interactive_map)
+    _check_board(cfg)
 
 
 def _check_access(a: AccessConfig, s: SitingConfig) -> None:
@@ -382,6 +417,47 @@ def _check_map(m: InteractiveMapConfig) -> None:
             f"interactive_map.decimals: must be from 3 to 7 (got {m.decimals}); "
             "5 places of a degree is about 1 m"
         )
+        raise ConfigError(msg)
+
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _check_board(cfg: RunConfig) -> None:
+    """The maps and report sections (board-paper outputs)."""
+    _check_maps(cfg.maps)
+    r = cfg.report
+    if r.top_wards < 1 or r.profiles < 0:
+        msg = (
+            f"report: top_wards must be 1 or more and profiles 0 or more "
+            f"(got {r.top_wards}, {r.profiles})"
+        )
+        raise ConfigError(msg)
+
+
+def _check_maps(m: MapsConfig) -> None:
+    for key, colours in (("palette", m.palette), ("categorical", m.categorical)):
+        bad = [c for c in colours if not isinstance(c, str) or not HEX_COLOUR.fullmatch(c)]
+        if bad:
+            msg = (
+                f"maps.{key}: {bad} not colours; write each as #rrggbb in quotes, "
+                "e.g. '#fd8d3c' (unquoted, YAML reads # as a comment)"
+            )
+            raise ConfigError(msg)
+    if not 3 <= len(m.palette) <= 9:
+        msg = (
+            f"maps.palette: give 3 to 9 colours, light to dark (got {len(m.palette)}); "
+            "each colour is one class of wards"
+        )
+        raise ConfigError(msg)
+    if not m.categorical:
+        msg = "maps.categorical: give at least one colour (#rrggbb)"
+        raise ConfigError(msg)
+    if not m.font.strip():
+        msg = "maps.font: give a font family name, e.g. 'DejaVu Sans'"
+        raise ConfigError(msg)
+    if m.label_max_wards < 0:
+        msg = f"maps.label_max_wards: must be 0 or more (got {m.label_max_wards})"
         raise ConfigError(msg)
 
 

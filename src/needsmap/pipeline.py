@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -17,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from needsmap import __version__
+from needsmap import __version__, report, scan, workbook
 from needsmap.access import Access, gap_score, measure_access
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
@@ -38,7 +39,7 @@ from needsmap.indicators import (
 )
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
-from needsmap.maps import cluster_chart, interactive, static, style
+from needsmap.maps import cluster_chart, interactive, layers, static, style
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
@@ -375,7 +376,6 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             fig, folder / "maps" / "cluster_k_selection", cfg.output.static_formats, cfg.output.dpi
         )
 
-    classes = style.classify(results.wards["need_index"])
     text = map_text(results, "need for children's services")
     with step("Interactive map"):
         im = cfg.interactive_map
@@ -394,13 +394,127 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
         written.append(path)
-    with step("Static maps"):
-        fig = static.choropleth(
-            published, "need_index", classes, text, legend_title="Need index (fifths of wards)"
+    with step("Board maps, workbook and report"):
+        written += board_outputs(results, cfg, folder, csv_table)
+    return written
+
+
+def board_outputs(
+    results: Results, cfg: RunConfig, folder: Path, table: pd.DataFrame
+) -> list[Path]:
+    """Static maps, wards.xlsx and report.html/pdf, then the disclosure scan of the folder.
+
+    ``table`` is the published ward table as written to wards.csv.
+    """
+    published, disc = results.published, results.disclosure
+    threshold = disc.threshold if disc.enabled else None
+    check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
+    look = style.MapStyle(
+        sequential=cfg.maps.palette,
+        categorical=cfg.maps.categorical,
+        font=static.font_family(cfg.maps.font),
+    )
+    meta = results.area.meta
+    ctx = static.MapContext(
+        area=results.area.name,
+        period=str(results.caseload.periods[-1]),
+        synthetic=results.caseload.synthetic,
+        stamp=disc.stamp,
+        attribution=tuple(meta.get("attribution", [])),
+        marker=disc.marker,
+        withheld=str(getattr(disc, "withheld", "withheld")),
+        deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
+    )
+    # Tables other steps may add to Results (recommended sites, LA benchmark, cluster
+    # profiles); computed here from the published table when a run has none.
+    sites = getattr(results, "sites", None)
+    siting = getattr(results, "siting", None)
+    labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
+    written = static.write_maps(
+        published,
+        results.services.placed,
+        folder / "maps",
+        ctx,
+        formats=cfg.output.static_formats,
+        dpi=cfg.output.dpi,
+        map_style=look,
+        labels=labels,
+        sites=sites,
+        check=check,
+    )
+    comparison = report.la_comparison(results.area.dfe)
+    benchmark = getattr(results, "benchmark", None)
+    if benchmark is None or not len(benchmark):
+        benchmark = report.la_benchmark(comparison)
+    clusters = getattr(results, "cluster_table", None)
+    if clusters is None:
+        clusters = report.cluster_profiles(published)
+    about = report.about_lines(
+        ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
+    )
+    site_table = getattr(siting, "table", None)
+    if site_table is None and sites is not None:
+        site_table = pd.DataFrame(sites.drop(columns="geometry"))
+    summary = getattr(siting, "summary", None)
+    written.append(
+        workbook.write_workbook(
+            folder / "wards.xlsx",
+            {
+                "Wards": table,
+                "Clusters": clusters,
+                "Recommended sites": site_table,
+                "LA benchmark": benchmark,
+            },
+            about=about,
+            stamp=disc.stamp,
+            marker=disc.marker,
         )
-        written += static.save_figure(
-            fig, folder / "maps" / "need_index", cfg.output.static_formats, cfg.output.dpi
+    )
+    png = folder / "maps" / "need_index.png"
+    if png.exists():
+        need_map = png.read_bytes()
+    else:
+        need = layers.LAYERS[0]
+        text = static.layer_text(need, ctx, len(published))
+        fig = static.layer_map(
+            published,
+            need,
+            text,
+            map_style=look,
+            labels=labels,
+            marker=disc.marker,
+            withheld=ctx.withheld,
         )
+        need_map = static.figure_png(fig, dpi=150, font=look.font)
+    page = report.board_report(
+        published,
+        report.ReportContext(
+            area=ctx.area,
+            period=ctx.period,
+            synthetic=ctx.synthetic,
+            stamp=ctx.stamp,
+            attribution=ctx.attribution,
+            marker=disc.marker,
+            subtitle=map_text(results, "need").subtitle,
+            version=__version__,
+            top_n=cfg.need_index.top_n,
+        ),
+        comparison=comparison,
+        benchmark=benchmark,
+        clusters=clusters,
+        sites=site_table,
+        sites_summary=summary.removeprefix("siting: ") if isinstance(summary, str) else None,
+        need_map=need_map,
+        map_style=look,
+        top_wards=cfg.report.top_wards,
+        profiles=cfg.report.profiles,
+    )
+    paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
+    written += paths
+    if note and note not in results.notes:
+        results.notes.append(note)
+    if threshold is not None:
+        scan.assert_clean(folder, threshold=threshold)
     return written
 
 

@@ -213,3 +213,108 @@ def classify(values: pd.Series, *, k: int = 5, digits: int = 2) -> Classes:
 def _spread(k: int) -> tuple[str, ...]:
     picks = np.linspace(0, len(SEQUENTIAL) - 1, k).round().astype(int)
     return tuple(SEQUENTIAL[i] for i in picks)
+
+
+# --- Styling a council can change (config section ``maps``) -------------------------
+
+SUPPRESSED_HATCH = "////"
+"""Hatching over wards whose count is suppressed (fewer than 5), explained in the legend."""
+WITHHELD_HATCH = "\\\\\\\\"
+"""Hatching over wards withheld so a total cannot reveal a suppressed count."""
+WATERMARK = "#888888"
+LISA_COLOURS = {
+    # Local Moran's I classes in the ColorBrewer RdBu colours readers know from LISA
+    # maps (distinguishable with the common forms of colour-blindness).
+    "high-high": "#b2182b",
+    "hot spot": "#b2182b",
+    "high-low": "#f4a582",
+    "low-high": "#92c5de",
+    "low-low": "#2166ac",
+    "cold spot": "#2166ac",
+    "not significant": "#f0f0f0",
+}
+GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths"}
+
+
+@dataclass(frozen=True)
+class MapStyle:
+    """Colours and font shared by every static map; defaults are the values above.
+
+    A council restyles the maps at once with the config's ``maps`` section.
+    """
+
+    sequential: tuple[str, ...] = SEQUENTIAL
+    """Light to dark; darker always means more need. Its length sets the number of classes."""
+    categorical: tuple[str, ...] = CATEGORICAL
+    font: str = FONT
+    no_data: str = NO_DATA
+    outline: str = OUTLINE
+    suppressed: str = "#a6a6a6"
+    """Fill under the hatching of suppressed wards (the interactive map's withheld grey)."""
+
+
+def groups_word(k: int) -> str:
+    """'fifths' for 5 classes; '7 equal-sized groups' where English has no word."""
+    return GROUP_WORDS.get(k, f"{k} equal-sized groups")
+
+
+def layer_classes(
+    values: pd.Series,
+    *,
+    digits: int = 2,
+    higher: str = "need",
+    palette: tuple[str, ...] = SEQUENTIAL,
+) -> Classes:
+    """Quantile classes for one map layer, with darker colours for more need.
+
+    Parameters
+    ----------
+    values
+        The published column (suppressed cells are text and are left out, so no class
+        break can reveal a suppressed value).
+    higher
+        What a high value means; for ``"access"`` the palette is reversed, so wards with
+        the least access are darkest.
+    palette
+        Sequential colours, light to dark; one class per colour.
+    """
+    colours = tuple(palette)[::-1] if higher == "access" else tuple(palette)
+    if pd.to_numeric(values, errors="coerce").notna().sum() == 0:
+        return Classes(bins=(), lower=float("nan"), colours=(), labels=())
+    with warnings.catch_warnings():
+        # Tied values leave fewer distinct quantiles than colours; mapclassify then
+        # lowers k with a warning, and the colours below spread over the classes left.
+        warnings.filterwarnings("ignore", "Not enough unique values", UserWarning)
+        classes = classify(values, k=len(colours), digits=digits)
+    picks = np.linspace(0, len(colours) - 1, len(classes.bins)).round().astype(int)
+    return Classes(
+        bins=classes.bins,
+        lower=classes.lower,
+        colours=tuple(colours[i] for i in picks),
+        labels=classes.labels,
+    )
+
+
+def _lisa_colour(name: str) -> str | None:
+    """The conventional colour of a Local Moran's I class: "High-High (hot spot)" too."""
+    key = " ".join(name.lower().split())
+    return LISA_COLOURS.get(key) or LISA_COLOURS.get(key.split(" (")[0].strip())
+
+
+def category_colours(
+    names: Sequence[str], *, palette: Sequence[str] = CATEGORICAL
+) -> tuple[str, ...]:
+    """A colour for each category name, in the order given.
+
+    Local Moran's I classes (High-High, Low-Low, ... in any case, with or without a note
+    in brackets such as "High-High (hot spot)") keep their conventional colours; other
+    names take the palette's colours in turn, skipping those already used.
+    """
+    fixed = [_lisa_colour(str(n)) for n in names]
+    free = [c for c in palette if c not in fixed] or list(palette)
+    out, n_free = [], 0
+    for colour in fixed:
+        if colour is None:
+            colour, n_free = free[n_free % len(free)], n_free + 1
+        out.append(colour)
+    return tuple(out)

@@ -1,0 +1,169 @@
+"""wards.xlsx: the published tables as a formatted workbook for board papers.
+
+One sheet per table (an "About" sheet first), a styled and frozen header row, number
+formats chosen from each column's name, readable column widths and filters. Suppressed
+cells keep their text ("fewer than 5"), shown in grey italics.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+MARKER_FONT = Font(italic=True, color="666666")
+STAMP_FONT = Font(bold=True, color="B2182B", size=12)
+MAX_SHEET_NAME = 31
+"""Excel's limit on sheet names."""
+
+FORMATS: tuple[tuple[str, str], ...] = (
+    # (regular expression on the column name, Excel number format); first match wins.
+    (r"(^|_)(share|p_top\d*|pct)($|_)|^share_", "0%"),
+    (r"_rate(_lower|_upper)?$", "#,##0.0"),
+    (r"^need_index$|^access_index$|^gap_score$|^access_(e)?2sfca_", "0.00"),
+    (r"_score$", "0.000"),
+    (r"^dist_.*_m$|^per_1000_", "#,##0"),
+    (r"(^|_)rank($|_)", "0"),
+)
+
+
+def number_format(column: str, values: pd.Series) -> str | None:
+    """Excel number format for a column, from its name and values (None: leave as is)."""
+    for pattern, fmt in FORMATS:
+        if re.search(pattern, column):
+            return fmt
+    numeric = pd.to_numeric(values, errors="coerce").dropna()
+    if numeric.empty:
+        return None
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if (numeric == numeric.round()).all():
+        return "#,##0"
+    return "0.00"
+
+
+def _cell(value: Any) -> Any:
+    """A value openpyxl writes as Excel reads it: no NaN, no numpy or pandas scalars."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, list | tuple | set | dict):
+        return ", ".join(str(v) for v in value)
+    if not isinstance(value, str | int | float | bool | datetime):
+        return str(value)
+    return value
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    clean = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:MAX_SHEET_NAME].strip() or "Sheet"
+    base, n = clean, 2
+    while clean in taken:
+        suffix = f" ({n})"
+        clean = base[: MAX_SHEET_NAME - len(suffix)] + suffix
+        n += 1
+    taken.add(clean)
+    return clean
+
+
+def write_table(sheet: Worksheet, frame: pd.DataFrame, *, marker: str) -> None:
+    """Write a table with a styled, frozen header, number formats and widths."""
+    table = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
+    if "geometry" in table.columns:
+        table = table.drop(columns="geometry")
+    columns = [str(c) for c in table.columns]
+    sheet.append(columns)
+    for row in table.itertuples(index=False, name=None):
+        sheet.append([_cell(v) for v in row])
+    for j, col in enumerate(columns, start=1):
+        header = sheet.cell(row=1, column=j)
+        header.fill = HEADER_FILL
+        header.font = HEADER_FONT
+        header.alignment = Alignment(wrap_text=True, vertical="top")
+        fmt = number_format(col, table.iloc[:, j - 1])
+        width = len(col)
+        for i, value in enumerate(table.iloc[:, j - 1], start=2):
+            cell = sheet.cell(row=i, column=j)
+            if isinstance(value, str) and value == marker:
+                cell.font = MARKER_FONT
+                cell.alignment = Alignment(horizontal="right")
+            elif (
+                fmt is not None
+                and isinstance(cell.value, int | float)
+                and not isinstance(cell.value, bool)
+            ):
+                cell.number_format = fmt
+            width = max(width, len(str(_cell(value) if _cell(value) is not None else "")))
+        sheet.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 9), 45)
+    sheet.row_dimensions[1].height = 30
+    sheet.freeze_panes = "B2" if len(columns) > 1 else "A2"
+    if len(table):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
+
+
+def write_about(sheet: Worksheet, lines: Sequence[tuple[str, str]], *, stamp: str | None) -> None:
+    """The first sheet: what the workbook is, where its data come from, its warnings."""
+    if stamp:
+        sheet.append([stamp])
+        sheet.cell(row=1, column=1).font = STAMP_FONT
+    for key, value in lines:
+        sheet.append([key, value])
+        row = sheet.max_row
+        sheet.cell(row=row, column=1).font = Font(bold=True)
+        sheet.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=row, column=1).alignment = Alignment(vertical="top")
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = 110
+
+
+def write_workbook(
+    path: Path,
+    tables: Mapping[str, pd.DataFrame | None],
+    *,
+    about: Sequence[tuple[str, str]] = (),
+    stamp: str | None = None,
+    marker: str = "fewer than 5",
+) -> Path:
+    """Write ``tables`` (sheet name -> table; None or empty tables are skipped).
+
+    Parameters
+    ----------
+    tables
+        Published tables only: suppression must already be applied.
+    about
+        (label, text) rows for the first sheet: title, period, sources, notes.
+    stamp
+        "UNSUPPRESSED ..." when suppression is off: it heads the About sheet and the
+        name of every sheet's first cell row is unchanged.
+    """
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    taken: set[str] = set()
+    first.title = _sheet_name("About", taken)
+    write_about(first, about, stamp=stamp)
+    for name, frame in tables.items():
+        if frame is None or len(frame.columns) == 0:
+            continue
+        sheet = book.create_sheet(_sheet_name(name, taken))
+        write_table(sheet, frame, marker=marker)
+    book.properties.creator = "needsmap"
+    book.properties.created = datetime(2000, 1, 1)
+    book.save(path)
+    return path

@@ -1,0 +1,335 @@
+"""The board summary: benchmark, cluster profiles, findings, figures, escaping, PDF."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from tests import board_data as bd
+
+from needsmap import report
+
+CTX = report.ReportContext(
+    area="Testshire",
+    period="2025-03-31",
+    synthetic=True,
+    stamp=None,
+    attribution=("Contains OS data © Crown copyright and database right 2025.",),
+    subtitle="IoD2025 · synthetic caseload at 2025-03-31 · 9 wards",
+    version="0.1.0",
+)
+
+
+class Figures(HTMLParser):
+    """Collects every tagged figure: (ward, column) -> text, and the image sources."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[tuple[str, str, str]] = []
+        self.sums: list[tuple[str, list[str], str]] = []
+        self.medians: list[tuple[str, str]] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self._open: list[tuple[str, dict[str, str | None], list[str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a.get("src") or "")
+        for key in ("href", "src"):
+            if a.get(key) and not str(a[key]).startswith("data:"):
+                self.links.append(str(a[key]))
+        if tag == "span":
+            self._open.append((tag, a, []))
+
+    def handle_data(self, data):
+        for _, _, parts in self._open:
+            parts.append(data)
+
+    def handle_endtag(self, tag):
+        if tag != "span" or not self._open:
+            return
+        _, a, parts = self._open.pop()
+        text = "".join(parts)
+        if a.get("data-col"):
+            self.figures.append((str(a["data-ward"]), str(a["data-col"]), text))
+        if a.get("data-sum"):
+            self.sums.append((str(a["data-sum"]), str(a["data-wards"]).split(","), text))
+        if a.get("data-median"):
+            self.medians.append((str(a["data-median"]), text))
+
+
+def parse(page: str) -> Figures:
+    p = Figures()
+    p.feed(page)
+    return p
+
+
+def matches(text: str, value: object) -> bool:
+    """Does a printed figure read the same as the table's value?"""
+    if isinstance(value, str) and not re.fullmatch(r"-?[\d.]+(e-?\d+)?", value):
+        return text == value
+    number = float(value)  # type: ignore[arg-type]
+    if text.endswith("%"):
+        return abs(float(text[:-1]) - 100 * number) <= 0.5
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text.replace(",", "")) - number) <= 0.5 * 10**-digits + 1e-9
+
+
+def assert_figures_match(page: str, table: pd.DataFrame) -> int:
+    found = parse(page)
+    assert found.figures, "no tagged figures in the report"
+    for code, col, text in found.figures:
+        assert matches(text, table.at[code, col]), (code, col, text, table.at[code, col])
+    for col, codes, text in found.sums:
+        assert matches(text, pd.to_numeric(table.loc[codes, col]).sum()), (col, text)
+    for col, text in found.medians:
+        assert matches(text, pd.to_numeric(table[col], errors="coerce").median()), (col, text)
+    return len(found.figures)
+
+
+# --- tables --------------------------------------------------------------------------------
+
+
+def test_la_benchmark_hand_worked():
+    comparison = report.la_comparison(bd.dfe())
+    # only measures in the report; latest year with a rate for each of them
+    assert set(comparison["measure"]) == {"children_in_need"}
+    assert set(comparison["year"]) == {2025}
+    bench = report.la_benchmark(comparison)
+    assert list(bench.index) == ["children_in_need_at_31_march"]
+    row = bench.iloc[0]
+    assert row["caseload_measure"] == "children_in_need"
+    assert (row["la_number"], row["la_rate"], row["england_rate"]) == (2000, 400, 330)
+    assert row["neighbour_mean"] == pytest.approx(416.7)  # (300 + 500 + 450) / 3
+    assert (row["neighbour_min"], row["neighbour_max"], row["neighbours"]) == (300, 500, 3)
+    # 500 and 450 are higher: 3rd highest of the LA and its 3 neighbours
+    assert row["la_rank_among_neighbours"] == 3
+
+
+def test_cluster_profiles_leave_out_suppressed_rates():
+    pub = bd.published_wards()
+    profiles = report.cluster_profiles(pub).set_index("group")
+    assert list(profiles.index) == [1, 2, 3]
+    assert set(profiles["section"]) == {"cluster"}
+    one = profiles.loc[1]
+    assert one["wards"] == 3
+    assert one["ward_names"] == "Bridge; Dale; Grange"
+    assert one["children"] == 1200 + 1500 + 1300
+    assert one["need_index_mean"] == pytest.approx((1.10 + 1.75 + 1.30) / 3, abs=5e-4)
+    # cluster 3 = Castle and Dock (CLA 2, suppressed), East Moor, Hill Top (CLA 4, suppressed)
+    three = profiles.loc[3]
+    assert three["looked_after_children_rate_mean"] == pytest.approx(7 / 800 * 10_000, abs=0.05)
+    assert three["suppressed_wards"] == 2
+    assert "need index well above average" in one["description"]
+    assert report.cluster_profiles(pub.drop(columns="cluster")) is None
+
+
+def test_tables_shaped_like_the_pipeline_tables_render():
+    """clusters.csv rows (with locality and k-selection rows) and a benchmark with a trend."""
+    clusters = pd.DataFrame(
+        {
+            "section": ["cluster", "cluster", "locality", "k_selection"],
+            "group": [1, 2, 1, None],
+            "label": ["High need", "Lower need", "Locality 1", None],
+            "description": ["deprivation well above average", "about average", "x", None],
+            "wards": [3, 6, 9, None],
+            "ward_names": ["Bridge; Dale; Grange", "Abbey; ...", "all", None],
+            "children": [4000, 5500, 9500, None],
+            "need_index_mean": [1.383, -0.5, 0.0, None],
+        }
+    )
+    bench = report.la_benchmark(report.la_comparison(bd.dfe())).assign(
+        trend_from=2021, la_change=12.5
+    )
+    html = page(clusters=clusters, benchmark=bench)
+    assert "1: High need" in html and "Locality 1" not in html
+    assert "Change in rate" in html and ">+12<" in html.replace('data-key="la_change">', ">")
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def page(pub=None, **kwargs):
+    pub = bd.published_wards() if pub is None else pub
+    comparison = report.la_comparison(bd.dfe())
+    kwargs.setdefault("benchmark", report.la_benchmark(comparison))
+    kwargs.setdefault("clusters", report.cluster_profiles(pub))
+    return report.build_report(pub, CTX, **kwargs)
+
+
+def test_every_figure_matches_the_ward_table():
+    pub = bd.published_wards()
+    html = page(pub, sites=pd.DataFrame(bd.sites()))
+    n = assert_figures_match(html, pub)
+    # top table, findings, one profile per ward: many figures, each checked
+    assert n > 9 * 15
+
+
+def test_suppressed_figures_read_fewer_than_5():
+    pub = bd.published_wards()
+    found = parse(page(pub)).figures
+    cla = {(c, t) for c, col, t in found if col == "looked_after_children"}
+    assert ("E05000003", "fewer than 5") in cla
+    assert ("E05000008", "fewer than 5") in cla
+    rates = {(c, t) for c, col, t in found if col == "looked_after_children_rate"}
+    assert ("E05000003", "fewer than 5") in rates
+
+
+def test_key_findings_in_plain_words():
+    pub = bd.published_wards()
+    comparison = report.la_comparison(bd.dfe())
+    findings = [
+        re.sub(r"<[^>]+>", "", str(f))
+        for f in report.key_findings(
+            pub,
+            CTX,
+            benchmark=report.la_benchmark(comparison),
+            clusters=report.cluster_profiles(pub),
+            sites=None,
+        )
+    ]
+    assert findings[0] == (
+        "The 5 wards with most need are Dale, Grange, Bridge, Abbey and Ferry. They are home "
+        "to 6,100 of Testshire&#39;s 9,500 children aged 0–17 (64%)."
+    ).replace("&#39;", "'")
+    assert (
+        "11 of Testshire's 30 neighbourhoods (LSOAs) are among the most deprived 10%" in findings[1]
+    )
+    assert findings[2].startswith("Allowing for uncertainty")
+    assert "Dale, Bridge and Grange are in the top 5 in at least 9 of 10" in findings[2]
+    assert findings[3] == (
+        "In 2025, Testshire's rate of children in need was 400 per 10,000 children, higher "
+        "than England (330) and below its statistical neighbours' average (417)."
+    )
+    assert findings[4] == (
+        "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
+        "Grange) has the highest need: child income deprivation (IDACI) well above average; "
+        "need index well above average; overall deprivation (IMD) well above average."
+    )
+    assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
+
+
+def test_rank_intervals_in_top_table():
+    html = page()
+    assert "Rank range" in html and "Chance in top 5" in html
+    found = parse(html).figures
+    cols = {col for _, col, _ in found}
+    assert {"need_rank_lo", "need_rank_hi", "p_top5"} <= cols
+
+
+def test_sections_skip_cleanly_when_tables_are_absent():
+    pub = bd.published_wards().drop(
+        columns=["need_rank_lo", "need_rank_hi", "p_top5", "cluster", "cluster_label"]
+    )
+    html = report.build_report(pub, CTX)
+    assert "Rank range" not in html
+    assert 'id="clusters"' not in html and 'id="sites"' not in html
+    assert 'id="benchmark"' not in html
+    assert_figures_match(html, pub)
+
+
+def test_sites_and_profiles():
+    html = page(sites=pd.DataFrame(bd.sites()), profiles=3)
+    assert 'id="sites"' in html and "Hub at Dale" in html
+    table = pd.DataFrame(
+        {
+            "order": [1, 2],
+            "site_id": ["URN-1", "URN-2"],
+            "name": ["Dale School", "Bridge School"],
+            "type": ["school", "school"],
+            "wards_served": ["Dale; Abbey", "Bridge"],
+            "children_covered": [2500, 1200],
+            "share_covered_cumulative": [0.263, 0.389],
+            "lon": [-3.0, -3.1],
+        }
+    )
+    with_table = page(
+        sites=table,
+        sites_summary="2 new site(s) chosen from 9 candidates by greedy; "
+        "children within 1600 m of provision: 12.0% now, 38.9% after",
+    )
+    assert "<th>Children newly within reach</th>" in with_table and "<td>39%</td>" in with_table
+    section = with_table.split('id="sites"')[1].split("</section>")[0]
+    assert "<td>Dale, Abbey</td>" in section and "Lon" not in section and "URN-1" not in section
+    assert (
+        "2 new pilot site(s) are recommended where they reach most unmet need (see below). "
+        "Children within 1600 m of provision: 12.0% now, 38.9% after."
+    ) in with_table
+    assert html.count('class="ward"') == 3
+    # profiles follow need rank
+    order = re.findall(r'<section class="ward" id="ward-(E\d+)"', html)
+    assert order == ["E05000004", "E05000007", "E05000002"]
+    assert "Profiles follow for the 3 wards with most need (of 9)" in html
+
+
+def test_every_user_string_is_escaped():
+    pub = bd.published_wards()
+    pub.loc["E05000001", "ward_name"] = "<script>alert('x')</script> & Co"
+    ctx = report.ReportContext(**{**CTX.__dict__, "area": "A <b>bold</b> council"})
+    html = report.build_report(pub, ctx, clusters=report.cluster_profiles(pub))
+    assert "<script>" not in html and "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(" in html and "A &lt;b&gt;bold&lt;/b&gt; council" in html
+
+
+def test_standalone_no_external_links_images_embedded():
+    html = page(need_map=b"\x89PNG fake", locators={bd.CODES[0]: b"\x89PNG loc"})
+    found = parse(html)
+    assert found.links == []
+    assert found.images and all(src.startswith("data:image/png;base64,") for src in found.images)
+    assert not re.search(r"(?:src|href)=\"(?:https?:)?//", html)
+
+
+def test_stamp_and_synthetic_banner():
+    ctx = report.ReportContext(**{**CTX.__dict__, "stamp": "UNSUPPRESSED — not for publication"})
+    html = report.build_report(bd.published_wards(enabled=False), ctx)
+    assert html.count("UNSUPPRESSED — not for publication") >= 1 + 9  # header + every profile
+    assert "Synthetic caseload — illustrative, not real ward figures" in html
+
+
+def test_board_report_draws_chart_and_locators():
+    pub = bd.published_wards()
+    html = report.board_report(pub, CTX, comparison=report.la_comparison(bd.dfe()), profiles=2)
+    found = parse(html)
+    assert len(found.images) == 1 + 2  # benchmark chart + two locator maps
+    assert_figures_match(html, pub)
+
+
+# --- PDF -----------------------------------------------------------------------------------
+
+
+def test_pdf_skipped_quietly_without_a_browser(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    paths, note = report.write_report("<html></html>", tmp_path)
+    assert [p.name for p in paths] == ["report.html"]
+    assert (
+        note
+        == "report.pdf not written: no Chromium or Chrome found (install chromium to get report.pdf)"
+    )
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_pdf_failure_is_a_note_not_an_error(tmp_path):
+    (tmp_path / "r.html").write_text("<html></html>")
+    reason = report.html_to_pdf(tmp_path / "r.html", tmp_path / "r.pdf", browser="/bin/false")
+    assert reason == "Chromium could not print the report (exit code 1)"
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_pdf_not_asked_for(tmp_path):
+    paths, note = report.write_report("<html></html>", tmp_path, pdf=False)
+    assert [p.name for p in paths] == ["report.html"] and note is None
+
+
+def test_embedded_map_is_shrunk_for_email(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    buf = BytesIO()
+    Image.new("RGB", (3507, 2481), "#fd8d3c").save(buf, format="png")
+    small = report.shrink_png(buf.getvalue())
+    with Image.open(BytesIO(small)) as image:
+        assert image.size == (1754, 1241) and image.mode == "P"

@@ -1,0 +1,98 @@
+"""wards.xlsx: one formatted sheet per table, suppressed cells kept as text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+from tests import board_data as bd
+
+from needsmap.workbook import number_format, write_workbook
+
+
+def table() -> pd.DataFrame:
+    pub = bd.published_wards()
+    return pd.DataFrame(pub.drop(columns="geometry"))
+
+
+def test_sheets_in_order_and_empty_tables_skipped(tmp_path):
+    path = write_workbook(
+        tmp_path / "wards.xlsx",
+        {
+            "Wards": table(),
+            "Clusters": pd.DataFrame({"cluster": [1, 2], "wards": [3, 6]}),
+            "Recommended sites": None,
+            "LA benchmark": pd.DataFrame(),
+        },
+        about=[("Title", "Testshire")],
+    )
+    book = load_workbook(path)
+    assert book.sheetnames == ["About", "Wards", "Clusters"]
+
+
+def test_header_frozen_styled_filtered_and_widths(tmp_path):
+    path = write_workbook(tmp_path / "w.xlsx", {"Wards": table()})
+    sheet = load_workbook(path)["Wards"]
+    assert sheet.freeze_panes == "B2"
+    assert sheet["A1"].value == "ward_code" and sheet["B1"].value == "ward_name"
+    assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E79")
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}10"
+    assert sheet.column_dimensions["B"].width >= len("Hill Top and Lower Marsh")
+
+
+def test_number_formats_and_suppressed_text(tmp_path):
+    path = write_workbook(tmp_path / "w.xlsx", {"Wards": table()})
+    sheet = load_workbook(path)["Wards"]
+    header = {c.value: c.column for c in sheet[1]}
+
+    def cell(code: str, col: str):
+        row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == code)
+        return sheet.cell(row, header[col])
+
+    assert cell("E05000001", "children_in_need").value == 50
+    assert cell("E05000001", "children_in_need").number_format == "#,##0"
+    assert cell("E05000001", "children_in_need_rate").number_format == "#,##0.0"
+    assert cell("E05000001", "idaci_score").number_format == "0.000"
+    assert cell("E05000001", "need_index").number_format == "0.00"
+    assert cell("E05000001", "p_top5").number_format == "0%"
+    suppressed = cell("E05000003", "looked_after_children")
+    assert suppressed.value == "fewer than 5"
+    assert suppressed.font.italic
+    assert cell("E05000003", "looked_after_children_rate").value == "fewer than 5"
+
+
+def test_missing_values_are_empty_cells_not_nan(tmp_path):
+    frame = pd.DataFrame({"a": [1.5, np.nan], "b": [pd.NA, "x"]}, index=["r1", "r2"])
+    frame.index.name = "id"
+    sheet = load_workbook(write_workbook(tmp_path / "w.xlsx", {"T": frame}))["T"]
+    assert sheet["B3"].value is None and sheet["C2"].value is None
+
+
+def test_about_sheet_carries_the_stamp(tmp_path):
+    stamp = "UNSUPPRESSED — not for publication"
+    path = write_workbook(
+        tmp_path / "w.xlsx", {"Wards": table()}, about=[("Title", "T")], stamp=stamp
+    )
+    about = load_workbook(path)["About"]
+    assert about["A1"].value == stamp and about["A1"].font.bold
+    assert about["A2"].value == "Title"
+
+
+def test_sheet_names_made_valid_and_unique(tmp_path):
+    frame = pd.DataFrame({"a": [1]})
+    path = write_workbook(
+        tmp_path / "w.xlsx",
+        {"A/B: very long sheet name that Excel would refuse": frame, "About": frame},
+    )
+    names = load_workbook(path).sheetnames
+    assert names[1] == "A B  very long sheet name that"
+    assert names[2] == "About (2)"
+    assert all(len(n) <= 31 for n in names)
+
+
+def test_number_format_from_names():
+    assert number_format("dist_school_m", pd.Series([120.0])) == "#,##0"
+    assert number_format("share_within_school", pd.Series([0.5])) == "0%"
+    assert number_format("access_2sfca_school", pd.Series([0.5])) == "0.00"
+    assert number_format("ward_name", pd.Series(["a"])) is None
+    assert number_format("population", pd.Series([1000.0])) == "#,##0"

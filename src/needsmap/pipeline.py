@@ -422,13 +422,10 @@ def board_outputs(
         stamp=disc.stamp,
         attribution=tuple(meta.get("attribution", [])),
         marker=disc.marker,
-        withheld=str(getattr(disc, "withheld", "withheld")),
+        withheld=disc.withheld,
         deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
     )
-    # Tables other steps may add to Results (recommended sites, LA benchmark, cluster
-    # profiles); computed here from the published table when a run has none.
-    sites = getattr(results, "sites", None)
-    siting = getattr(results, "siting", None)
+    sites, siting = results.sites, results.siting
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
     written = static.write_maps(
         published,
@@ -443,19 +440,12 @@ def board_outputs(
         check=check,
     )
     comparison = report.la_comparison(results.area.dfe)
-    benchmark = getattr(results, "benchmark", None)
-    if benchmark is None or not len(benchmark):
-        benchmark = report.la_benchmark(comparison)
-    clusters = getattr(results, "cluster_table", None)
-    if clusters is None:
-        clusters = report.cluster_profiles(published)
+    benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
         ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
     )
-    site_table = getattr(siting, "table", None)
-    if site_table is None and sites is not None:
-        site_table = pd.DataFrame(sites.drop(columns="geometry"))
-    summary = getattr(siting, "summary", None)
+    site_table = siting.table if siting is not None else None
+    summary = siting.summary if siting is not None else None
     written.append(
         workbook.write_workbook(
             folder / "wards.xlsx",

@@ -96,7 +96,8 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
         raise InputError(msg)
     for col in frame.columns:
         frame[col] = frame[col].str.strip()
-    blank = frame.apply(lambda r: (r == "").all(), axis=1)
+    # Column-wise comparison: a row-wise apply took 10 s on England's 33,755 LSOAs.
+    blank = frame.eq("").all(axis=1)
     frame = frame.loc[~blank]
     if frame.empty:
         msg = f"{path.name}: the {what} file has a header but no data rows"
@@ -105,6 +106,24 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBERS = re.compile(r"(?:-?\d+(?:\.\d+)?)?(?:\n(?:-?\d+(?:\.\d+)?)?)*")
+"""Newline-separated values, each a plain number (as _NUMBER) or blank."""
+
+
+def _all_numbers(values: pd.Series) -> bool:
+    """True if every value is a plain number or blank, checked in one pass.
+
+    One regular-expression scan of the joined column in C instead of one Python call per
+    value (2x faster for England's 33,755 LSOAs). False when unsure (a value that is not
+    text or holds a newline): the caller then checks value by value.
+    """
+    try:
+        text = "\n".join(values.tolist())
+    except TypeError:
+        return False
+    if len(values) == 0 or text.count("\n") != len(values) - 1:
+        return False
+    return _NUMBERS.fullmatch(text) is not None
 
 
 def to_numbers(
@@ -117,9 +136,15 @@ def to_numbers(
     non_negative: bool = True,
 ) -> pd.Series:
     """Parse a text column as numbers; thousands separators ("1,234") are accepted."""
-    text = frame[column].str.replace(r"(?<=\d),(?=\d{3}\b)", "", regex=True)
+    text = frame[column]
+    if text.str.contains(",", regex=False).any():
+        text = text.str.replace(r"(?<=\d),(?=\d{3}\b)", "", regex=True)
     blank = text == ""
-    bad = ~blank & ~text.str.match(_NUMBER)
+    bad = (
+        pd.Series(False, index=text.index)
+        if _all_numbers(text)
+        else ~blank & ~text.str.match(_NUMBER)
+    )
     if bad.any():
         idx = np.flatnonzero(bad.to_numpy())
         examples = ", ".join(repr(v) for v in frame[column].iloc[idx[:3]])

@@ -167,7 +167,7 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table["cluster"] = clustering.labels
     with step("Reading services"):
-        outline = geoms.union_all()
+        outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting

@@ -25,8 +25,8 @@ test: setup  ## lint, type checks, then the test suite (unit, end-to-end, browse
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
-bench: setup  ## speed and memory benchmark (Wirral and England scale)
-	$(PY) benchmarks/run.py
+bench: setup  ## speed and memory benchmark (Wirral and England scale); BENCH_ARGS="--repeat 3"
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # Per-environment JupyterLab setting: double-clicking a notebooks/*.py opens it as a notebook.
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json

@@ -15,7 +15,11 @@ What stands in (documented, seeded):
 - one synthetic postcode per LSOA at its seed point (for demand points);
 - 5,000 services placed at random LSOA seed points (GP practices, schools, libraries,
   family hubs) with random capacities;
-- caseload: needsmap's synthetic model with England's published 2021-2025 totals.
+- caseload: needsmap's synthetic model with England's published 2021-2025 totals;
+- IoD2019 and the 2011->2021 LSOA lookup: the England-wide IoD2019 is not bundled, so
+  every 2021 LSOA stands for its own 2011 LSOA (an unchanged 1:1 lookup) and its IoD2019
+  IMD and IDACI deciles are its IoD2025 deciles moved one decile up or down for a random
+  fifth of LSOAs (clipped to 1..10), so the deprivation-change step does its full work.
 """
 
 from __future__ import annotations
@@ -157,12 +161,18 @@ def build_bundle(folder: Path) -> dict[str, int]:
     synthetic_caseload(wards, totals, seed=SEED).to_csv(
         folder / "caseload_synthetic.csv", index=False
     )
-    for name in (
-        "deprivation_iod2019_lsoa11.csv",
-        "lsoa11_to_lsoa21.csv",
-        "dfe_childrens_social_care.csv",
-    ):
-        shutil.copy(wirral / name, folder / name)
+    pd.DataFrame(
+        {"lsoa11_code": iod["lsoa_code"], "lsoa_code": iod["lsoa_code"], "change": "U"}
+    ).to_csv(folder / "lsoa11_to_lsoa21.csv", index=False)
+    moved = rng.choice([-1, 0, 0, 0, 0, 0, 0, 0, 0, 1], size=(len(iod), 2))
+    pd.DataFrame(
+        {
+            "lsoa11_code": iod["lsoa_code"],
+            "imd_decile": (dep["imd_decile"] + moved[:, 0]).clip(1, 10),
+            "idaci_decile": (dep["idaci_decile"] + moved[:, 1]).clip(1, 10),
+        }
+    ).to_csv(folder / "deprivation_iod2019_lsoa11.csv", index=False)
+    shutil.copy(wirral / "dfe_childrens_social_care.csv", folder / "dfe_childrens_social_care.csv")
     meta = json.loads((wirral / "bundle.json").read_text(encoding="utf-8"))
     meta.update(area_name="England (synthetic geometry)", lad_code="E92000001")
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")

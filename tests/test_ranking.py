@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from needsmap.indicators import need_index, need_rank
-from needsmap.ranking import rank_uncertainty, top_wards, weight_sensitivity
+from needsmap.ranking import _min_ranks, rank_uncertainty, top_wards, weight_sensitivity
 
 
 def three_wards() -> pd.DataFrame:
@@ -134,3 +134,17 @@ def test_thousand_draws_for_wirral_size_well_under_a_second():
     start = time.perf_counter()
     rank_uncertainty(wards, ind, draws=1000, count_rates=["m0", "m1", "m2"])
     assert time.perf_counter() - start < 0.5
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([-1.5, -0.0, 0.0, 0.5, 2.0, 3.25]), min_size=4, max_size=4),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_min_ranks_match_scipy_with_ties(rows):
+    score = np.array(rows)
+    expected = stats.rankdata(-score, method="min", axis=1)
+    assert (_min_ranks(score) == expected).all()

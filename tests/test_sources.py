@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 from tests.conftest import write_csv
 
 from needsmap.errors import InputError, RepairWarning
 from needsmap.sources import load_area, load_caseload, load_services
+from needsmap.sources._table import _NUMBER, _all_numbers, read_table, to_numbers
 from needsmap.sources.boundaries import load_lsoa_boundaries
 from needsmap.sources.postcodes import normalise_postcode
 
@@ -215,3 +218,31 @@ def test_bundled_caseload_totals_equal_dfe(wirral_dir, wirral_wards):
     assert totals["children_in_need"] == 2707
     assert totals["child_protection_plans"] == 353
     assert totals["looked_after_children"] == 681
+
+
+VALUES = ["", "0", "12", "-3", "4.5", "-0.25", "1e5", "+1", ".5", "5.", "--1", "1.2.3", "x", "٣"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(VALUES), min_size=1, max_size=8))
+def test_one_pass_number_check_agrees_with_the_value_by_value_check(values):
+    column = pd.Series(values, dtype=str)
+    by_value = all(v == "" or _NUMBER.match(v) for v in values)
+    assert _all_numbers(column) == by_value
+
+
+@pytest.mark.parametrize("values", [["1", "2\n3"], ["1", None], []])
+def test_one_pass_number_check_defers_when_unsure(values):
+    assert not _all_numbers(pd.Series(values, dtype=object))
+
+
+def test_numbers_keep_blank_rows_and_report_bad_values(tmp_path):
+    path = write_csv(tmp_path / "n.csv", "a,b\n1,x\n,2\n , \n3.5,y\n")
+    frame = read_table(path, ("a", "b"), what="test")
+    assert len(frame) == 3  # the row of blank cells is dropped
+    values = to_numbers(frame, "a", path, allow_blank=True)
+    assert values.isna().tolist() == [False, True, False]
+    with pytest.raises(
+        InputError, match=r"column 'b' has values that are not numbers \('x', 'y'\)"
+    ):
+        to_numbers(frame, "b", path, allow_blank=True)

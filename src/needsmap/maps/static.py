@@ -17,9 +17,12 @@ checked by the disclosure scan and stored in the file's metadata (PNG and SVG
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import os
 import textwrap
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -973,20 +976,22 @@ def write_maps(
         The disclosure check run on each figure's text before it is saved.
     """
     st = map_style or style.MapStyle()
-    written: list[Path] = []
     placed = label_layout(wards, font=st.font) if labels else []
-    for spec in layers_for(wards.columns):
-        text = layer_text(spec, ctx, len(wards))
-        fig = layer_map(
+    jobs: list[tuple[Any, ...]] = [
+        (
             wards,
             spec,
-            text,
-            map_style=st,
-            labels=placed,
-            marker=ctx.marker,
-            withheld=ctx.withheld,
+            layer_text(spec, ctx, len(wards)),
+            st,
+            placed,
+            ctx,
+            folder,
+            formats,
+            dpi,
+            check,
         )
-        written += save_figure(fig, folder / spec.stem, formats, dpi, check=check, font=st.font)
+        for spec in layers_for(wards.columns)
+    ]
     text = MapText(
         title=f"{ctx.area}: services for children and families",
         subtitle=f"Services as placed for this run · {len(wards)} wards ({ctx.ward_vintage})",
@@ -994,9 +999,39 @@ def write_maps(
         stamp=ctx.stamp,
         attribution=ctx.attribution,
     )
-    fig = services_map(wards, services, text, sites=sites, map_style=st, labels=placed)
-    written += save_figure(fig, folder / SERVICES_STEM, formats, dpi, check=check, font=st.font)
-    return written
+    jobs.append((wards, services, text, st, placed, sites, folder, formats, dpi, check))
+    workers = min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2:
+        return [path for job in jobs for path in _render(job)]
+    # Each map is drawn and saved in its own process: rendering is CPU-bound matplotlib,
+    # and the maps are independent. Files and their bytes are the same as one by one.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return [path for paths in pool.map(_render, jobs) for path in paths]
+
+
+MAX_WORKERS = 4
+
+
+def _render(job: tuple[Any, ...]) -> list[Path]:
+    """Draw and save one board map (a layer, or the services map when the job says so)."""
+    wards, what, text, st, placed, extra, folder, formats, dpi, check = job
+    if isinstance(what, LayerSpec):
+        ctx = extra
+        fig = layer_map(
+            wards,
+            what,
+            text,
+            map_style=st,
+            labels=placed,
+            marker=ctx.marker,
+            withheld=ctx.withheld,
+        )
+        stem = folder / what.stem
+    else:
+        fig = services_map(wards, what, text, sites=extra, map_style=st, labels=placed)
+        stem = folder / SERVICES_STEM
+    return save_figure(fig, stem, formats, dpi, check=check, font=st.font)
 
 
 # --- the LA against England and its statistical neighbours ------------------------------

@@ -324,3 +324,12 @@ def test_clusters_table_sections_and_hidden_caseload_means():
     assert not small_counts(table["children_in_need"], 5).any()
     unsuppressed = clusters_table(wards, result, measures=["children_in_need"], suppressed=None)
     assert "mean_z_children_in_need_rate" in unsuppressed.columns
+
+
+def test_rate_index_columns_read_as_their_rate():
+    from needsmap.clusters import feature_words
+
+    assert feature_words("looked_after_children_rate_index") == feature_words(
+        "looked_after_children_rate"
+    )
+    assert "index" not in feature_words("children_in_need_rate_index")

@@ -316,6 +316,8 @@ def feature_words(column: str) -> str:
     nearest GP practice"."""
     if column in FEATURE_WORDS:
         return FEATURE_WORDS[column]
+    if column.endswith("_rate_index"):  # the published rate (a stand-in where suppressed)
+        return feature_words(column.removesuffix("_index"))
     for pattern, words, _, _ in SERVICE_PATTERNS:
         m = re.fullmatch(pattern, column)
         if m:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import json
@@ -481,12 +482,7 @@ def board_outputs(
         page = report.board_report(
             published,
             report.ReportContext(
-                area=ctx.area,
-                period=ctx.period,
-                synthetic=ctx.synthetic,
-                stamp=ctx.stamp,
-                attribution=ctx.attribution,
-                marker=disc.marker,
+                **dataclasses.asdict(ctx),
                 subtitle=map_text(results, "need").subtitle,
                 version=__version__,
                 top_n=cfg.need_index.top_n,

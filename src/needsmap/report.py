@@ -65,15 +65,9 @@ PROFILE_FEATURES = {
 
 
 @dataclass(frozen=True)
-class ReportContext:
-    """What the report says about its run."""
+class ReportContext(static.MapContext):
+    """What the report says about its run: what its maps say, and a little more."""
 
-    area: str
-    period: str
-    synthetic: bool
-    stamp: str | None
-    attribution: tuple[str, ...]
-    marker: str = "fewer than 5"
     subtitle: str = ""
     version: str = ""
     top_n: int = 5

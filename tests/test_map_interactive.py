@@ -443,3 +443,9 @@ def test_map_config_from_yaml_values():
     cfg = config_from_dict({"interactive_map": {"background": True, "simplify_m": 25}})
     assert cfg.interactive_map.background is True
     assert cfg.interactive_map.simplify_m == 25.0
+
+
+def test_hot_spot_labels_share_colours_across_maps():
+    names = ["High-High (hot spot)", "Low-Low (cold spot)", "Not significant"]
+    assert style.categorise(names).colours == style.category_colours(names)
+    assert style.categorise(names).colours[0] == "#b2182b"

@@ -69,17 +69,6 @@ SERVICE_SHAPES = {
 PILOT_COLOUR = "#000000"
 SITE_COLOUR = "#6a1b9a"
 """Recommended sites: numbered purple markers, unlike any service colour."""
-CATEGORY_COLOURS = {
-    # Local Moran's I classes, in the colours readers know from LISA maps.
-    "high-high": "#b2182b",
-    "hot spot": "#b2182b",
-    "low-low": "#2166ac",
-    "cold spot": "#2166ac",
-    "high-low": "#f4a582",
-    "low-high": "#92c5de",
-    "not significant": "#f0f0f0",
-}
-"""Fixed colours for categories whose meaning has a conventional colour (case-insensitive)."""
 
 
 def _key(kind: str) -> int:
@@ -164,19 +153,8 @@ class Categories:
 
 
 def categorise(names: Sequence[str]) -> Categories:
-    """Colours for categories in the order given.
-
-    Names with a conventional colour (``CATEGORY_COLOURS``, e.g. "High-High") keep it;
-    the others take the Okabe-Ito colours in turn, skipping any already used.
-    """
-    fixed = [CATEGORY_COLOURS.get(name.strip().lower()) for name in names]
-    free = [c for c in CATEGORICAL if c not in fixed]
-    colours, n_free = [], 0
-    for colour in fixed:
-        if colour is None:
-            colour, n_free = free[n_free % len(free)], n_free + 1
-        colours.append(colour)
-    return Categories(names=tuple(names), colours=tuple(colours))
+    """Colours for categories in the order given (see :func:`category_colours`)."""
+    return Categories(names=tuple(names), colours=category_colours(names))
 
 
 def _fmt(value: float, digits: int) -> str:

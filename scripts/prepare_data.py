@@ -352,13 +352,26 @@ def prepare_england(raw: Path, out: Path) -> None:
     print(f"  wrote {path} ({len(frame)} LSOAs, {frame['ward_code'].nunique()} wards)")
 
 
-def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
-    meta = {
+def _area_identity(lad: str, lad_name: str) -> dict[str, str]:
+    """The bundle.json fields every bundle, complete or partial, starts with."""
+    return {
         "area_name": lad_name,
         "lad_code": lad,
         "ward_vintage": "WD24 (best-fit from LSOA 2021)",
         "lsoa_vintage": "LSOA21",
         "deprivation": "English Indices of Deprivation 2025 (MHCLG)",
+    }
+
+
+def _write_meta(out: Path, meta: dict[str, object]) -> None:
+    path = out / "bundle.json"
+    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"  wrote {path}")
+
+
+def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
+    meta = {
+        **_area_identity(lad, lad_name),
         "population": "ONS mid-2022 (IoD2025 denominators); 0-17 from ONS mid-2020 on LSOA11",
         "caseload_synthetic": True,
         "caseload_note": (
@@ -375,9 +388,7 @@ def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
             "Council England libraries data.",
         ],
     }
-    path = out / "bundle.json"
-    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"  wrote {path}")
+    _write_meta(out, meta)
 
 
 WIRRAL = "E08000015"
@@ -426,11 +437,7 @@ def prepare_england_deprivation(raw: Path, out: Path, codes: pd.Series) -> int:
 
 def write_partial_meta(out: Path, lad: str, lad_name: str, dfe: bool) -> None:
     meta = {
-        "area_name": lad_name,
-        "lad_code": lad,
-        "ward_vintage": "WD24 (best-fit from LSOA 2021)",
-        "lsoa_vintage": "LSOA21",
-        "deprivation": "English Indices of Deprivation 2025 (MHCLG)",
+        **_area_identity(lad, lad_name),
         "complete": False,
         "missing": "see MISSING.md",
         "caseload_synthetic": False,
@@ -441,9 +448,7 @@ def write_partial_meta(out: Path, lad: str, lad_name: str, dfe: bool) -> None:
             + (" DfE children's social care statistics, OGL v3.0." if dfe else ""),
         ],
     }
-    path = out / "bundle.json"
-    path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"  wrote {path}")
+    _write_meta(out, meta)
 
 
 def missing_items(lad: str, lad_name: str, n_lsoa: int, dfe_name: str | None) -> list[str]:

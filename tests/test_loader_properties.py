@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -48,6 +49,9 @@ SETTINGS = settings(
 
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="needsmap-prop-"))
+# Removed at exit, not by a fixture: the module is imported whenever it is collected,
+# also when none of its tests run.
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 
 
 def _write(text: str | bytes, name: str = "input.csv") -> Path:
@@ -55,12 +59,6 @@ def _write(text: str | bytes, name: str = "input.csv") -> Path:
     path = SCRATCH / name
     path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
     return path
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cleanup():
-    yield
-    shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 def _noisy(code: str, draw: st.DrawFn) -> str:

@@ -367,15 +367,6 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             path, index=False, lineterminator="\n"
         )
         written.append(path)
-        how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
-        fig = cluster_chart.k_selection_figure(
-            results.clustering.scores,
-            chosen=results.clustering.k,
-            note=f"{cfg.clustering.method} on {len(results.wards)} wards; k: {how}",
-        )
-        written += static.save_figure(
-            fig, folder / "maps" / "cluster_k_selection", cfg.output.static_formats, cfg.output.dpi
-        )
 
     text = map_text(results, "need for children's services")
     with step("Interactive map"):
@@ -402,9 +393,11 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
 def board_outputs(
     results: Results, cfg: RunConfig, folder: Path, table: pd.DataFrame
 ) -> list[Path]:
-    """Static maps, wards.xlsx and report.html/pdf, then the disclosure scan of the folder.
+    """Board maps and charts, wards.xlsx and report.html/pdf, then the disclosure scan.
 
-    ``table`` is the published ward table as written to wards.csv.
+    ``table`` is the published ward table as written to wards.csv. The figures are
+    drawn by worker processes (``static.drawing_pool``) while this process writes the
+    workbook and the report, so Chromium prints the PDF alongside the drawing.
     """
     published, disc = results.published, results.disclosure
     threshold = disc.threshold if disc.enabled else None
@@ -426,20 +419,28 @@ def board_outputs(
         deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
     )
     sites, siting = results.sites, results.siting
+    formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
-    with step("Static maps"):
-        written = static.write_maps(
-            published,
-            results.services.placed,
-            folder / "maps",
-            ctx,
-            formats=cfg.output.static_formats,
-            dpi=cfg.output.dpi,
-            map_style=look,
-            labels=labels,
-            sites=sites,
-            check=check,
-        )
+    drawings = static.map_drawings(
+        published,
+        results.services.placed,
+        folder / "maps",
+        ctx,
+        formats=formats,
+        dpi=dpi,
+        map_style=look,
+        labels=labels,
+        sites=sites,
+        check=check,
+    )
+    how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
+    k_chart = functools.partial(
+        cluster_chart.k_selection_figure,
+        results.clustering.scores,
+        chosen=results.clustering.k,
+        note=f"{cfg.clustering.method} on {len(results.wards)} wards; k: {how}",
+    )
+    drawings.append(static.Drawing(folder / "maps" / "cluster_k_selection", k_chart, formats, dpi))
     comparison = report.la_comparison(results.area.dfe)
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
@@ -447,60 +448,67 @@ def board_outputs(
     )
     site_table = siting.table if siting is not None else None
     summary = siting.summary if siting is not None else None
-    with step("Workbook"):
-        written.append(
-            workbook.write_workbook(
-                folder / "wards.xlsx",
-                {
-                    "Wards": table,
-                    "Clusters": clusters,
-                    "Recommended sites": site_table,
-                    "LA benchmark": benchmark,
-                },
-                about=about,
-                stamp=disc.stamp,
-                marker=disc.marker,
+    written: list[Path] = []
+    with static.drawing_pool(len(drawings)) as pool:
+        drawn = {d.stem.name: pool.submit(d) for d in drawings}
+        with step("Workbook"):
+            written.append(
+                workbook.write_workbook(
+                    folder / "wards.xlsx",
+                    {
+                        "Wards": table,
+                        "Clusters": clusters,
+                        "Recommended sites": site_table,
+                        "LA benchmark": benchmark,
+                    },
+                    about=about,
+                    stamp=disc.stamp,
+                    marker=disc.marker,
+                )
             )
-        )
-    with step("Report"):
-        png = folder / "maps" / "need_index.png"
-        if png.exists():
-            need_map = png.read_bytes()
-        else:
+        with step("Report"):
             need = layers.LAYERS[0]
-            text = static.layer_text(need, ctx, len(published))
-            fig = static.layer_map(
+            png = folder / "maps" / f"{need.stem}.png"
+            if need.stem in drawn and png in drawn[need.stem].result():
+                need_map = png.read_bytes()
+            else:
+                text = static.layer_text(need, ctx, len(published))
+                fig = static.layer_map(
+                    published,
+                    need,
+                    text,
+                    map_style=look,
+                    labels=labels,
+                    marker=disc.marker,
+                    withheld=ctx.withheld,
+                )
+                need_map = static.figure_png(fig, dpi=150, font=look.font)
+            page = report.board_report(
                 published,
-                need,
-                text,
+                report.ReportContext(
+                    **dataclasses.asdict(ctx),
+                    subtitle=map_text(results, "need").subtitle,
+                    version=__version__,
+                    top_n=cfg.need_index.top_n,
+                ),
+                comparison=comparison,
+                benchmark=benchmark,
+                clusters=clusters,
+                sites=site_table,
+                sites_summary=summary.removeprefix("siting: ")
+                if isinstance(summary, str)
+                else None,
+                need_map=need_map,
                 map_style=look,
-                labels=labels,
-                marker=disc.marker,
-                withheld=ctx.withheld,
+                top_wards=cfg.report.top_wards,
+                profiles=cfg.report.profiles,
             )
-            need_map = static.figure_png(fig, dpi=150, font=look.font)
-        page = report.board_report(
-            published,
-            report.ReportContext(
-                **dataclasses.asdict(ctx),
-                subtitle=map_text(results, "need").subtitle,
-                version=__version__,
-                top_n=cfg.need_index.top_n,
-            ),
-            comparison=comparison,
-            benchmark=benchmark,
-            clusters=clusters,
-            sites=site_table,
-            sites_summary=summary.removeprefix("siting: ") if isinstance(summary, str) else None,
-            need_map=need_map,
-            map_style=look,
-            top_wards=cfg.report.top_wards,
-            profiles=cfg.report.profiles,
-        )
-        paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
-        written += paths
-        if note and note not in results.notes:
-            results.notes.append(note)
+            paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
+            if note and note not in results.notes:
+                results.notes.append(note)
+        with step("Static maps"):  # what the workers have left to draw
+            figures = [path for future in drawn.values() for path in future.result()]
+    written = figures + written + paths
     with step("Disclosure scan"):
         if threshold is not None:
             scan.assert_clean(folder, threshold=threshold)

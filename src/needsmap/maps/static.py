@@ -17,16 +17,17 @@ checked by the disclosure scan and stored in the file's metadata (PNG and SVG
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import textwrap
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import matplotlib as mpl
@@ -71,6 +72,7 @@ DEPRIVATION_COLUMNS = frozenset({*DOMAIN_SCORES, "idaci_score", "idaopi_score"})
 """Layers from public data only: no caseload, so no synthetic watermark."""
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
 SERVICES_STEM = "services"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -951,7 +953,28 @@ def use_labels(n_wards: int, setting: str, max_wards: int) -> bool:
     return n_wards <= max_wards
 
 
-def write_maps(
+@dataclass(frozen=True)
+class Drawing:
+    """One board figure to draw and save in every format.
+
+    ``draw`` makes the figure (a ``functools.partial`` of ``layer_map``, say): a drawing
+    is picklable, so a worker process can run it, and calling it returns the paths.
+    """
+
+    stem: Path
+    draw: Callable[[], Figure]
+    formats: Sequence[str]
+    dpi: int
+    check: Callable[[Sequence[str]], None] | None = None
+    font: str = style.FONT
+
+    def __call__(self) -> list[Path]:
+        return save_figure(
+            self.draw(), self.stem, self.formats, self.dpi, check=self.check, font=self.font
+        )
+
+
+def map_drawings(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     folder: Path,
@@ -963,8 +986,9 @@ def write_maps(
     labels: bool = True,
     sites: gpd.GeoDataFrame | None = None,
     check: Callable[[Sequence[str]], None] | None = None,
-) -> list[Path]:
-    """Every board map: one per registered layer present in ``wards``, plus services.
+) -> list[Drawing]:
+    """Every board map: one per registered layer present in ``wards`` (registry order,
+    so the need index comes first), then services.
 
     Parameters
     ----------
@@ -977,18 +1001,23 @@ def write_maps(
     """
     st = map_style or style.MapStyle()
     placed = label_layout(wards, font=st.font) if labels else []
-    jobs: list[tuple[Any, ...]] = [
-        (
-            wards,
-            spec,
-            layer_text(spec, ctx, len(wards)),
-            st,
-            placed,
-            ctx,
-            folder,
+    drawings = [
+        Drawing(
+            folder / spec.stem,
+            functools.partial(
+                layer_map,
+                wards,
+                spec,
+                layer_text(spec, ctx, len(wards)),
+                map_style=st,
+                labels=placed,
+                marker=ctx.marker,
+                withheld=ctx.withheld,
+            ),
             formats,
             dpi,
             check,
+            st.font,
         )
         for spec in layers_for(wards.columns)
     ]
@@ -999,39 +1028,63 @@ def write_maps(
         stamp=ctx.stamp,
         attribution=ctx.attribution,
     )
-    jobs.append((wards, services, text, st, placed, sites, folder, formats, dpi, check))
-    workers = min(len(jobs), os.cpu_count() or 1, MAX_WORKERS)
-    if workers < 2:
-        return [path for job in jobs for path in _render(job)]
-    # Each map is drawn and saved in its own process: rendering is CPU-bound matplotlib,
-    # and the maps are independent. Files and their bytes are the same as one by one.
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return [path for paths in pool.map(_render, jobs) for path in paths]
+    draw = functools.partial(
+        services_map, wards, services, text, sites=sites, map_style=st, labels=placed
+    )
+    drawings.append(Drawing(folder / SERVICES_STEM, draw, formats, dpi, check, st.font))
+    return drawings
 
 
 MAX_WORKERS = 4
 
 
-def _render(job: tuple[Any, ...]) -> list[Path]:
-    """Draw and save one board map (a layer, or the services map when the job says so)."""
-    wards, what, text, st, placed, extra, folder, formats, dpi, check = job
-    if isinstance(what, LayerSpec):
-        ctx = extra
-        fig = layer_map(
-            wards,
-            what,
-            text,
-            map_style=st,
-            labels=placed,
-            marker=ctx.marker,
-            withheld=ctx.withheld,
-        )
-        stem = folder / what.stem
-    else:
-        fig = services_map(wards, what, text, sites=extra, map_style=st, labels=placed)
-        stem = folder / SERVICES_STEM
-    return save_figure(fig, stem, formats, dpi, check=check, font=st.font)
+@contextlib.contextmanager
+def drawing_pool(jobs: int) -> Iterator[Executor]:
+    """Where board figures are drawn: forked worker processes, one per CPU.
+
+    Drawing is CPU-bound matplotlib and the figures are independent, so each runs in
+    its own process while the caller goes on (the report, say); files and their bytes
+    are the same as drawn one by one. With one CPU, or where processes cannot be
+    forked (Windows), each drawing runs in this process as it is submitted.
+    """
+    workers = min(jobs, os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield _InProcess()
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # do not draw what will be thrown away
+            raise
+
+
+class _InProcess(Executor):
+    """Runs each job at once, in this process."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def write_maps(
+    wards: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    folder: Path,
+    ctx: MapContext,
+    **options: Any,
+) -> list[Path]:
+    """Draw and save every board map (``map_drawings``, with the same options); returns
+    the paths written."""
+    drawings = map_drawings(wards, services, folder, ctx, **options)
+    with drawing_pool(len(drawings)) as pool:
+        done = [pool.submit(drawing) for drawing in drawings]
+        return [path for future in done for path in future.result()]
 
 
 # --- the LA against England and its statistical neighbours ------------------------------

@@ -32,7 +32,7 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     return out
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (61, 40)])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (61, 40), (2 * png.BLOCK + 3, 5)])
 def test_pixels_dpi_and_text_come_back_exactly(shape):
     rng = np.random.default_rng(7)
     rgba = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)

@@ -93,7 +93,7 @@ class Results:
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
 
-    @property
+    @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
         """The rows of clusters.csv: cluster and locality profiles, safe to publish
         (caseload totals withheld where they could reveal a suppressed ward), and the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -61,9 +62,30 @@ def test_quick_wirral_run_writes_a_table_and_json(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads((tmp_path / "wirral.json").read_text(encoding="utf-8"))
     steps = [row["step"] for row in summary["table"]]
-    for step in ("load: area bundle and ward polygons", "siting", "static maps"):
+    for step in (
+        "load: area bundle and ward polygons",
+        "siting",
+        "static maps: the rest of the drawing",
+    ):
         assert step in steps
+    assert summary["measured"]["peak_pss_mb"] > 0
     assert all(row["seconds"] >= 0 for row in summary["table"])
     assert summary["meta"]["wards"] == 22
     assert {t["status"] for t in summary["targets"]} == {"n/a"}  # quick: not a measurement
     assert "end to end" in done.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="Linux /proc only")
+def test_tree_memory_counts_child_processes():
+    bench = harness()
+    before = bench.tree_pss_mb(os.getpid())
+    code = 'import sys; b = b"x" * (200 * 2**20); print(flush=True); sys.stdin.read()'
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        child.stdout.readline()  # the child holds its 200 MB now
+        during = bench.tree_pss_mb(os.getpid())
+    finally:
+        child.communicate("")
+    assert during - before > 150

@@ -3,7 +3,7 @@
 Pillow's PNG encoder filters each row with whichever of the five PNG filters suits it
 best (adaptive filtering) and has no option to choose one. For a mostly white A4 map at
 300 dpi (8.7 million pixels) that search is most of the time: Pillow takes 0.15 s, these
-unfiltered rows 0.05 s, and the file is about a fifth smaller (the flat colours of a
+unfiltered rows 0.05 s, and the files are 10-20% smaller (the flat colours of a
 map deflate well as they are). Pillow reads the files back, in the tests and in the
 disclosure scan. The alpha channel is dropped: the maps are opaque.
 """

@@ -328,3 +328,39 @@ def test_withheld_cells_cross_hatched_with_their_own_legend_entry(published, pla
         "Withheld: protects a suppressed count",
     ]
     assert "No data" not in labels
+
+
+def test_one_cpu_draws_in_this_process_and_writes_the_same_files(published, tmp_path, monkeypatch):
+    options = {"formats": ("png", "svg"), "dpi": LOW_DPI, "sites": bd.sites()}
+    pooled = static.write_maps(published, bd.services(), tmp_path / "a", bd.context(), **options)
+    monkeypatch.setattr(static.os, "cpu_count", lambda: 1)
+    alone = static.write_maps(published, bd.services(), tmp_path / "b", bd.context(), **options)
+    assert [p.name for p in alone] == [p.name for p in pooled]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(alone, pooled, strict=True))
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def test_in_process_an_error_waits_for_result_and_an_interrupt_stops_at_once():
+    with static.drawing_pool(1) as pool:  # one job: drawn in this process
+        failed = pool.submit(_raise, ValueError("bad figure"))
+        with pytest.raises(ValueError, match="bad figure"):
+            failed.result()
+        with pytest.raises(KeyboardInterrupt):
+            pool.submit(_raise, KeyboardInterrupt())
+
+
+def test_a_failing_figure_fails_the_whole_set(published, tmp_path, monkeypatch):
+    def broken(fig, stem, *args, **kwargs):
+        if stem.name == static.SERVICES_STEM:
+            msg = "cannot draw"
+            raise RuntimeError(msg)
+        return []
+
+    monkeypatch.setattr(static, "save_figure", broken)  # the workers fork with it
+    with pytest.raises(RuntimeError, match="cannot draw"):
+        static.write_maps(
+            published, bd.services(), tmp_path, bd.context(), formats=("png",), dpi=LOW_DPI
+        )

@@ -450,7 +450,13 @@ def board_outputs(
     summary = siting.summary if siting is not None else None
     written: list[Path] = []
     with static.drawing_pool(len(drawings)) as pool:
-        drawn = {d.stem.name: pool.submit(d) for d in drawings}
+        with step("Board figures handed to the drawing workers"):  # in-process: drawn
+            drawn = [pool.submit(d) for d in drawings]
+        need = layers.LAYERS[0]
+        need_png = folder / "maps" / f"{need.stem}.png"
+        need_drawn = dict(zip([d.stem for d in drawings], drawn, strict=True)).get(
+            need_png.with_suffix("")
+        )
         with step("Workbook"):
             written.append(
                 workbook.write_workbook(
@@ -467,10 +473,9 @@ def board_outputs(
                 )
             )
         with step("Report"):
-            need = layers.LAYERS[0]
-            png = folder / "maps" / f"{need.stem}.png"
-            if need.stem in drawn and png in drawn[need.stem].result():
-                need_map = png.read_bytes()
+            if need_drawn is not None and "png" in formats:
+                need_drawn.result()  # the need map's PNG is written
+                need_map = need_png.read_bytes()
             else:
                 text = static.layer_text(need, ctx, len(published))
                 fig = static.layer_map(
@@ -507,7 +512,7 @@ def board_outputs(
             if note and note not in results.notes:
                 results.notes.append(note)
         with step("Static maps"):  # what the workers have left to draw
-            figures = [path for future in drawn.values() for path in future.result()]
+            figures = [path for future in drawn for path in future.result()]
     written = figures + written + paths
     with step("Disclosure scan"):
         if threshold is not None:

@@ -1045,13 +1045,14 @@ def drawing_pool(jobs: int) -> Iterator[Executor]:
 
 
 class _InProcess(Executor):
-    """Runs each job at once, in this process."""
+    """Runs each job at once, in this process. An error is kept for ``result()``, as a
+    worker's would be; an interrupt (Ctrl-C) stops the run at once."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
+        except Exception as exc:
             future.set_exception(exc)
         return future
 

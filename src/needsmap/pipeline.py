@@ -19,7 +19,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from needsmap import __version__, report, scan, workbook
+from needsmap import __version__, report, scan
 from needsmap.access import Access, gap_score, measure_access
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
@@ -449,6 +449,10 @@ def board_outputs(
     site_table = siting.table if siting is not None else None
     summary = siting.summary if siting is not None else None
     written: list[Path] = []
+    # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
+    # overlaps the drawing instead of delaying the analysis.
+    from needsmap import workbook
+
     with static.drawing_pool(len(drawings)) as pool:
         with step("Board figures handed to the drawing workers"):  # in-process: drawn
             drawn = [pool.submit(d) for d in drawings]

@@ -12,11 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from matplotlib.colors import to_hex
+from tests import board_data as bd
 from tests import map_fixtures as mf
 
 from needsmap.config import InteractiveMapConfig, RunConfig, config_from_dict
 from needsmap.errors import ConfigError, InputError
-from needsmap.maps import interactive, layers, offline, style
+from needsmap.maps import interactive, layers, offline, static, style
 from needsmap.maps.interactive import Comparison
 
 COMPARISON = Comparison(
@@ -449,3 +451,20 @@ def test_hot_spot_labels_share_colours_across_maps():
     names = ["High-High (hot spot)", "Low-Low (cold spot)", "Not significant"]
     assert style.categorise(names).colours == style.category_colours(names)
     assert style.categorise(names).colours[0] == "#b2182b"
+
+
+def test_a_council_palette_colours_the_interactive_map_like_the_board_maps():
+    wards = mf.square_wards()
+    look = style.MapStyle(
+        sequential=("#f7fbff", "#c6dbef", "#6baed6", "#08306b"),
+        categorical=("#111111", "#222222"),
+    )
+    spec = next(s for s in layers.LAYERS if s.column == "need_index")
+    text = static.layer_text(spec, bd.context(), len(wards))
+    fig = static.layer_map(wards, spec, text, map_style=look, labels=False)
+    board = [to_hex(p.get_facecolor()) for p in fig.axes[1].get_legend().get_patches()]
+    t = interactive.theme(spec, wards, map_style=look)
+    assert [e["colour"] for e in t["legend"]] == board == list(look.sequential)
+    locality = next(s for s in layers.LAYERS if s.column == "locality")
+    t = interactive.theme(locality, wards, map_style=look)
+    assert [e["colour"] for e in t["legend"]] == ["#111111", "#222222"]  # East, West

@@ -258,7 +258,8 @@ class InteractiveMapConfig:
 
 @dataclass(frozen=True)
 class MapsConfig:
-    """How the board maps look: a council's own colours and font (see maps/style.py)."""
+    """How the maps look: a council's own colours (board maps and the interactive map)
+    and font (board maps; see maps/style.py)."""
 
     palette: tuple[str, ...] = style.SEQUENTIAL
     """Sequential colours for continuous layers, light to dark, as '#rrggbb' (quote them in

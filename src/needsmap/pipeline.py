@@ -297,6 +297,15 @@ def map_text(results: Results, subject: str) -> interactive.MapText:
     )
 
 
+def map_style(cfg: RunConfig) -> style.MapStyle:
+    """The council's colours and font (config ``maps``), for every map of the run."""
+    return style.MapStyle(
+        sequential=cfg.maps.palette,
+        categorical=cfg.maps.categorical,
+        font=static.font_family(cfg.maps.font),
+    )
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -382,6 +391,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             tiles_attribution=im.tiles_attribution,
             simplify_m=im.simplify_m,
             decimals=im.decimals,
+            map_style=map_style(cfg),
         )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
@@ -402,11 +412,7 @@ def board_outputs(
     published, disc = results.published, results.disclosure
     threshold = disc.threshold if disc.enabled else None
     check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
-    look = style.MapStyle(
-        sequential=cfg.maps.palette,
-        categorical=cfg.maps.categorical,
-        font=static.font_family(cfg.maps.font),
-    )
+    look = map_style(cfg)
     meta = results.area.meta
     ctx = static.MapContext(
         area=results.area.name,

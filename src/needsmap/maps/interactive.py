@@ -364,7 +364,11 @@ def _legend_note(spec: layers.LayerSpec, k: int, synthetic: bool) -> str:
 
 
 def theme(
-    spec: layers.LayerSpec, wards: pd.DataFrame, *, synthetic: bool = False
+    spec: layers.LayerSpec,
+    wards: pd.DataFrame,
+    *,
+    synthetic: bool = False,
+    map_style: style.MapStyle | None = None,
 ) -> dict[str, Any]:
     """One ward layer for the page: each ward's legend entry, and the legend.
 
@@ -372,10 +376,11 @@ def theme(
     withheld (text, e.g. "fewer than 5") and wards with no value get their own grey
     entries, listed only when some ward has them.
     """
+    st = map_style or style.MapStyle()
     values = wards[spec.column]
     legend: list[dict[str, str]]
     if spec.kind == "categorical":
-        cats = layers.categories_for(spec, wards)
+        cats = layers.categories_for(spec, wards, palette=st.categorical)
         idx = cats.index_of(values)
         legend = [
             {"colour": c, "label": name} for c, name in zip(cats.colours, cats.names, strict=True)
@@ -383,7 +388,7 @@ def theme(
         withheld = np.zeros(len(values), dtype=bool)
         k = len(cats.names)
     else:
-        classes = layers.classes_for(spec, wards)
+        classes = layers.classes_for(spec, wards, palette=st.sequential)
         idx = classes.index_of(values)
         legend = [
             {"colour": c, "label": label}
@@ -490,6 +495,7 @@ def map_data(
     tiles_attribution: str = TILES_ATTRIBUTION,
     simplify_m: float = SIMPLIFY_M,
     decimals: int = DECIMALS,
+    map_style: style.MapStyle | None = None,
 ) -> dict[str, Any]:
     """Everything the page draws, as one JSON-ready dict (see :func:`build_map`)."""
     need = ["ward_name", "need_index", "need_rank", "geometry"]
@@ -505,7 +511,10 @@ def map_data(
         raise InputError(msg)
     shapes = simplify_coverage(wards.geometry, simplify_m).to_crs(WGS84)
     minx, miny, maxx, maxy = shapes.total_bounds
-    themes = [theme(spec, wards, synthetic=text.synthetic) for spec in layers.layers_for(wards)]
+    themes = [
+        theme(spec, wards, synthetic=text.synthetic, map_style=map_style)
+        for spec in layers.layers_for(wards)
+    ]
     return {
         "decimals": decimals,
         "wards": {
@@ -573,6 +582,7 @@ def build_map(
     tiles_attribution: str = TILES_ATTRIBUTION,
     simplify_m: float = SIMPLIFY_M,
     decimals: int = DECIMALS,
+    map_style: style.MapStyle | None = None,
 ) -> folium.Map:
     """Build the interactive map.
 
@@ -600,6 +610,8 @@ def build_map(
     simplify_m, decimals
         Coverage simplification tolerance (metres) and coordinate rounding (decimal
         places of a degree).
+    map_style
+        The council's colours (config ``maps``), as on the board maps.
 
     Returns
     -------
@@ -617,6 +629,7 @@ def build_map(
         tiles_attribution=tiles_attribution,
         simplify_m=simplify_m,
         decimals=decimals,
+        map_style=map_style,
     )
     fmap = folium.Map(tiles=None, zoom_snap=0.25, zoom_delta=0.5, maxZoom=18)
     fmap._id = "needsmap"  # a fixed id: reruns write the same file

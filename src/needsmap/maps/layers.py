@@ -70,20 +70,26 @@ def layers_for(columns: object) -> list[LayerSpec]:
     return [spec for spec in LAYERS if spec.column in present]
 
 
-def classes_for(spec: LayerSpec, wards: pd.DataFrame, *, k: int = 5) -> style.Classes:
-    """Class breaks for a continuous layer, as every map of it draws them.
+def classes_for(
+    spec: LayerSpec, wards: pd.DataFrame, *, palette: tuple[str, ...] = style.SEQUENTIAL
+) -> style.Classes:
+    """Class breaks for a continuous layer, as every map of it draws them: one quantile
+    class per ``palette`` colour.
 
     Breaks come from the published values: suppressed cells (text such as "fewer than
     5") are left out, so no break can sit on a withheld value. Where a low value means
     more need (``higher="access"``) the palette is reversed: darker is always more need.
     """
-    values = pd.to_numeric(wards[spec.column], errors="coerce")
-    classes = style.classify(values, k=k, digits=spec.digits)
-    return classes.reversed() if spec.higher == "access" else classes
+    return style.layer_classes(
+        wards[spec.column], digits=spec.digits, higher=spec.higher, palette=palette
+    )
 
 
-def categories_for(spec: LayerSpec, wards: pd.DataFrame) -> style.Categories:
-    """Categories of a categorical layer, in a stable order, with their colours.
+def categories_for(
+    spec: LayerSpec, wards: pd.DataFrame, *, palette: tuple[str, ...] = style.CATEGORICAL
+) -> style.Categories:
+    """Categories of a categorical layer, in a stable order, with their colours from
+    ``palette`` (hot-spot classes keep their conventional colours).
 
     Ordered by ``spec.order_by`` when that column is present (clusters: 1 = highest
     need first), otherwise alphabetically.
@@ -97,4 +103,4 @@ def categories_for(spec: LayerSpec, wards: pd.DataFrame) -> style.Categories:
         ordered = [str(n) for n in order.index]
     else:
         ordered = sorted(set(names))
-    return style.categorise(ordered)
+    return style.categorise(ordered, palette=palette)

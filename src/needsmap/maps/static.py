@@ -52,7 +52,7 @@ from matplotlib.transforms import Bbox  # noqa: E402
 from matplotlib_scalebar.scalebar import ScaleBar  # noqa: E402
 
 from needsmap.indicators import DOMAIN_SCORES  # noqa: E402
-from needsmap.maps import png, style  # noqa: E402
+from needsmap.maps import layers, png, style  # noqa: E402
 from needsmap.maps.interactive import MapText  # noqa: E402
 from needsmap.maps.layers import LayerSpec, layers_for  # noqa: E402
 
@@ -514,28 +514,6 @@ def _hidden(values: pd.Series, text: str) -> np.ndarray:
     return (values.astype(object) == text).to_numpy(dtype=bool)
 
 
-def _categories(
-    spec: LayerSpec, wards: pd.DataFrame, palette: Sequence[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Category names in a stable order, and their colours.
-
-    Ordered by the layer's ``order_by`` column where it has one (clusters: 1 = highest
-    need first), otherwise alphabetically.
-    """
-    values = wards[spec.column]
-    present = values.notna()
-    names = values[present].astype(str)
-    order_by = getattr(spec, "order_by", "") or (
-        "cluster" if spec.column == "cluster_label" else ""
-    )
-    if order_by and order_by in wards.columns:
-        rank = pd.to_numeric(wards.loc[present, order_by], errors="coerce")
-        ordered = tuple(str(n) for n in rank.groupby(names).min().sort_values(kind="stable").index)
-    else:
-        ordered = tuple(sorted(set(names)))
-    return ordered, style.category_colours(ordered, palette=palette)
-
-
 def layer_map(
     wards: gpd.GeoDataFrame,
     spec: LayerSpec,
@@ -559,8 +537,8 @@ def layer_map(
     text
         Title, subtitle, attribution, synthetic flag and stamp.
     classes
-        Class breaks for continuous layers; by default ``style.layer_classes`` of the
-        published column: the interactive map's classes.
+        Class breaks for continuous layers; by default ``layers.classes_for`` of the
+        published column in ``map_style``'s palette: the interactive map's classes.
     marker, withheld
         The texts suppressed and withheld cells hold, for the legend.
     """
@@ -571,7 +549,8 @@ def layer_map(
     with _styled(st.font):
         fig, ax, panel = _skeleton(text)
         if spec.kind == "categorical":
-            names, palette = _categories(spec, wards, st.categorical)
+            cats = layers.categories_for(spec, wards, palette=st.categorical)
+            names, palette = cats.names, cats.colours
             lookup = dict(zip(names, palette, strict=True))
             colours = pd.Series(
                 [lookup.get(str(v), st.no_data) if pd.notna(v) else st.no_data for v in values],
@@ -584,9 +563,7 @@ def layer_map(
             missing = values.isna().to_numpy()
             notes = []
         else:
-            classes = classes or style.layer_classes(
-                values, digits=spec.digits, higher=spec.higher, palette=st.sequential
-            )
+            classes = classes or layers.classes_for(spec, wards, palette=st.sequential)
             colours = classes.colour_of(values)
             handles = [
                 Patch(facecolor=c, edgecolor=st.outline, label=lab)

@@ -152,9 +152,9 @@ class Categories:
         return pd.Series(out, index=values.index)
 
 
-def categorise(names: Sequence[str]) -> Categories:
+def categorise(names: Sequence[str], *, palette: Sequence[str] = CATEGORICAL) -> Categories:
     """Colours for categories in the order given (see :func:`category_colours`)."""
-    return Categories(names=tuple(names), colours=category_colours(names))
+    return Categories(names=tuple(names), colours=category_colours(names, palette=palette))
 
 
 def _fmt(value: float, digits: int) -> str:

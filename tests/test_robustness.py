@@ -224,7 +224,7 @@ def test_record_level_run_offline_leaks_nothing(bundled_run, tmp_path, monkeypat
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "needsmap.cli", *args],
+        [sys.executable, "-m", "needsmap", *args],  # as the needsmap command runs
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -251,6 +251,15 @@ def test_cli_bad_record_file_one_line_exit_2_nothing_leaked(tmp_path):
     assert "SECRET" not in done.stderr and "CH41" not in done.stderr
     assert not out.exists()
     assert _strays(tmp_path) == []
+
+
+def test_cli_run_writes_everything_and_says_so_in_one_line(tmp_path, bundled_run):
+    out = tmp_path / "out"
+    done = _cli("run", "--out", str(out), "--quiet", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(f"Wrote {len(bundled_run.written)} files for 22 wards")
+    assert _snapshot(out).keys() == _snapshot(bundled_run.written[0].parent).keys()
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["outputs"]
 
 
 def test_cli_bad_config_one_line_exit_2(tmp_path):

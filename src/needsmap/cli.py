@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import gc
 import logging
 import sys
 import warnings
@@ -136,17 +135,5 @@ def _one_line(value: object) -> str:
     return " ".join(str(value).split())
 
 
-def entry() -> None:
-    """The ``needsmap`` command: :func:`main`, then exit without a last sweep of the heap.
-
-    When a command is done, everything still alive is freed with the process. Left to
-    the interpreter, its final garbage collections walk every object pandas,
-    scikit-learn and matplotlib made, and exiting takes half a second.
-    """
-    code = main()
-    gc.freeze()  # the collections at exit skip frozen objects
-    sys.exit(code)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    entry()
+    raise SystemExit(main())

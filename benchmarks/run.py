@@ -40,6 +40,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import gc
 import json
 import logging
 import os
@@ -229,9 +230,12 @@ def worker(case: str, area: Path | None, out: Path, *, quick: bool, peers: bool)
     runs alongside the drawing.
     """
     import_start = time.perf_counter()
+    gc.disable()  # loaded as the needsmap command loads them (needsmap/__main__.py)
     import needsmap.pipeline as pipeline
     from needsmap.config import RunConfig
 
+    gc.freeze()
+    gc.enable()
     imported = time.perf_counter() - import_start
     records: list[Record] = [Record("import needsmap", imported, peak_rss_mb(), rss_mb(), "part")]
     log = logging.getLogger("needsmap.pipeline")

@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -260,6 +261,32 @@ def test_cli_run_writes_everything_and_says_so_in_one_line(tmp_path, bundled_run
     assert done.stdout.startswith(f"Wrote {len(bundled_run.written)} files for 22 wards")
     assert _snapshot(out).keys() == _snapshot(bundled_run.written[0].parent).keys()
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["outputs"]
+
+
+def test_ctrl_c_one_line_exit_130_previous_output_kept(previous_output, tmp_path):
+    before = _snapshot(previous_output)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "needsmap", "run", "--out", str(previous_output)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the interrupt goes to the command and its workers only
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as at a terminal
+    )
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # interrupt once the board outputs are being written
+        lines.append(line)
+        if line.startswith("Interactive map"):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    rest = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130
+    assert rest.strip().splitlines()[-1] == "needsmap: interrupted"
+    assert "Traceback" not in rest
+    assert _snapshot(previous_output) == before
+    assert _strays(previous_output.parent) == []
 
 
 def test_cli_bad_config_one_line_exit_2(tmp_path):

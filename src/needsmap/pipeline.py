@@ -377,6 +377,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         )
         written.append(path)
 
+    look = map_style(cfg)
     text = map_text(results, "need for children's services")
     with step("Interactive map"):
         im = cfg.interactive_map
@@ -391,28 +392,28 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             tiles_attribution=im.tiles_attribution,
             simplify_m=im.simplify_m,
             decimals=im.decimals,
-            map_style=map_style(cfg),
+            map_style=look,
         )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
         written.append(path)
-    written += board_outputs(results, cfg, folder, csv_table)
+    written += board_outputs(results, cfg, folder, csv_table, look)
     return written
 
 
 def board_outputs(
-    results: Results, cfg: RunConfig, folder: Path, table: pd.DataFrame
+    results: Results, cfg: RunConfig, folder: Path, table: pd.DataFrame, look: style.MapStyle
 ) -> list[Path]:
     """Board maps and charts, wards.xlsx and report.html/pdf, then the disclosure scan.
 
-    ``table`` is the published ward table as written to wards.csv. The figures are
+    ``table`` is the published ward table as written to wards.csv; ``look`` the run's
+    colours and font (``map_style``), as on the interactive map. The figures are
     drawn by worker processes (``static.drawing_pool``) while this process writes the
     workbook and the report, so Chromium prints the PDF alongside the drawing.
     """
     published, disc = results.published, results.disclosure
     threshold = disc.threshold if disc.enabled else None
     check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
-    look = map_style(cfg)
     meta = results.area.meta
     ctx = static.MapContext(
         area=results.area.name,

@@ -307,6 +307,73 @@ def prepare_social_care(raw: Path, out: Path, lad: str) -> pd.DataFrame:
     return keep[keep["group"] == "Local authority"]
 
 
+CILIF_FILE = "england/england_dwp_cilif_ward_wd24_fye2022_2025_long.csv.gz"
+
+
+def _cilif_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Children in low income and the percentage for a group of wards, by year and measure.
+
+    The percentage is the ward counts' sum over the sum of each ward's children aged 0-15
+    implied by its count and percentage (count / percentage); wards with a blank cell
+    are left out of both sums.
+    """
+    rows = rows.dropna(subset=["children_0_15", "percentage"])
+    rows = rows[rows["percentage"] > 0]
+    base = rows["children_0_15"] / rows["percentage"] * 100
+    frame = (
+        rows.assign(base=base)
+        .groupby(["fye", "measure"], as_index=False)[["children_0_15", "base"]]
+        .sum()
+    )
+    frame["percentage"] = (frame["children_0_15"] / frame["base"] * 100).round(3)
+    frame["children_0_15"] = frame["children_0_15"].round().astype("int64")
+    return frame.drop(columns="base").rename(columns={"children_0_15": "children"})
+
+
+def prepare_child_poverty(raw: Path, out: Path, lad: str) -> None:
+    """DWP Children in Low Income Families for the area's wards, and for the area, England
+    and its DfE statistical neighbours (summed from their wards).
+
+    Writes ``child_poverty_wards.csv`` (ward_code, ward_name, fye, measure, children,
+    percentage) and ``child_poverty_areas.csv`` (group, area_name, fye, measure, children,
+    percentage). The MSOA series (FYE 2015-2022) is not used: DWP says figures before
+    FYE 2022 are not on a consistent basis (MANIFEST).
+    """
+    text = {"ward_code": str, "la_code": str, "source_flag": str}
+    cilif = pd.read_csv(raw / CILIF_FILE, dtype=text)
+    wards = cilif[cilif["la_code"] == lad]
+    if wards.empty:
+        print(f"  {lad}: no ward in the DWP children in low income file; skipped")
+        return
+    table = wards[["ward_code", "ward_name", "fye", "measure", "children_0_15", "percentage"]]
+    table = table.rename(columns={"children_0_15": "children"})
+    table = table.sort_values(["ward_code", "measure", "fye"], ignore_index=True)
+    table["children"] = table["children"].astype("Int64")
+    _csv(table, out / "child_poverty_wards.csv")
+    la_name = str(wards["la_name"].iloc[0])
+    sn = pd.read_csv(raw / "social_care/dfe_statistical_neighbours_april2021.csv")
+    row = sn[sn["LA.Name"] == (dfe_area_name(raw, lad) or la_name)]
+    neighbours = row[[f"SN{i}" for i in range(1, 11)]].iloc[0].tolist() if len(row) else []
+    groups = [("England", "England", cilif), ("Local authority", la_name, wards)]
+    groups += [
+        ("Statistical neighbour", name, cilif[cilif["la_name"] == name])
+        for name in neighbours
+        if (cilif["la_name"] == name).any()
+    ]
+    absent = [name for name in neighbours if not (cilif["la_name"] == name).any()]
+    areas = pd.concat(
+        [_cilif_summary(rows).assign(group=g, area_name=n) for g, n, rows in groups],
+        ignore_index=True,
+    )
+    areas = areas[["group", "area_name", "fye", "measure", "children", "percentage"]]
+    _csv(areas, out / "child_poverty_areas.csv")
+    print(
+        f"  child poverty: {table['ward_code'].nunique()} wards, FYE "
+        f"{table['fye'].min()}-{table['fye'].max()}; {len(groups) - 2} statistical neighbours"
+        + (f" ({', '.join(absent)} not a DWP local authority: left out)" if absent else "")
+    )
+
+
 def synthetic_caseload(
     lsoa: gpd.GeoDataFrame, pop: pd.DataFrame, dep: pd.DataFrame, la_rows: pd.DataFrame
 ) -> pd.DataFrame:
@@ -495,6 +562,7 @@ def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
     dfe_name = dfe_area_name(raw, lad)
     if dfe_name is not None:
         prepare_social_care(raw, out, lad)
+    prepare_child_poverty(raw, out, lad)
     write_partial_meta(out, lad, lad_name, dfe_name is not None)
     items = missing_items(lad, lad_name, n, dfe_name)
     text = [
@@ -559,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_postcodes(raw, out, lsoa, args.lad)
     prepare_services(raw, out)
     la_rows = prepare_social_care(raw, out, args.lad)
+    prepare_child_poverty(raw, out, args.lad)
     dep = pd.read_csv(out / "deprivation_iod2025_lsoa21.csv")
     caseload = synthetic_caseload(lsoa, pop, dep, la_rows)
     _csv(caseload, out / "caseload_synthetic.csv")

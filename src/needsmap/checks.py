@@ -29,7 +29,7 @@ from needsmap.indicators import (
     ward_deprivation,
 )
 from needsmap.sources import Area, load_area, load_caseload, load_services
-from needsmap.sources.area import FILES
+from needsmap.sources.area import FILES, OPTIONAL
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -100,7 +100,7 @@ def _collect(check: Check) -> Iterator[None]:
 
 def _area(cfg: RunConfig, check: Check) -> Area | None:
     folder = Path(cfg.area)
-    absent = [n for k, n in FILES.items() if k != "caseload" and not (folder / n).exists()]
+    absent = [n for k, n in FILES.items() if k not in OPTIONAL and not (folder / n).exists()]
     if (folder / FILES["meta"]).exists() and absent:
         hint = " (listed in its MISSING.md)" if (folder / "MISSING.md").exists() else ""
         check.problems.append(

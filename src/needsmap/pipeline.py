@@ -47,6 +47,12 @@ from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
+from needsmap.trends import (
+    caseload_trends,
+    child_poverty_columns,
+    earlier_counts,
+    trend_links,
+)
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +162,10 @@ def analyse(cfg: RunConfig) -> Results:
         ni, sup = cfg.need_index, cfg.suppression
         table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
         table = table.join(caseload_change(caseload.counts, table["children"]))
+        table = table.join(caseload_trends(caseload.counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
+        if area.child_poverty is not None:
+            table = table.join(child_poverty_columns(area.child_poverty, table.index))
         # The same cells apply_suppression hides below: the index uses only what is published.
         hidden = suppression_mask(latest.join(earlier), sup.threshold) & sup.enabled
         table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
@@ -254,10 +263,16 @@ def analyse(cfg: RunConfig) -> Results:
         caseload.measures,
         threshold=cfg.suppression.threshold,
         enabled=cfg.suppression.enabled,
-        hidden=earlier,
-        derived=change_links(caseload.measures, earlier),
+        hidden=earlier_counts(caseload.counts),
+        derived=change_links(caseload.measures, earlier)
+        | trend_links(caseload.measures, earlier_counts(caseload.counts)),
     )
     notes = list(caseload.notes) + access_notes + group_notes
+    if area.child_poverty is None:
+        notes.append(
+            f"{area.files['child_poverty'].name} is not in the area bundle: no child poverty "
+            "trend (rebuild the bundle with scripts/prepare_data.py)"
+        )
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"

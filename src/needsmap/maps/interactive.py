@@ -222,6 +222,18 @@ def _caseload_cell(row: pd.Series, measure: str) -> str:
     return text
 
 
+def _poverty(row: pd.Series) -> str:
+    """``32.0% → 33.9% (FYE 2022–2025): not clearly changing``."""
+    first, latest, verdict = (
+        row.get(c) for c in ("child_poverty_pct_first", "child_poverty_pct", "child_poverty_trend")
+    )
+    if _missing(latest):
+        return "n/a"
+    years = f"FYE {fmt(row.get('child_poverty_fye_first'))}–{fmt(row.get('child_poverty_fye'))}"
+    text = f"{fmt(first, 1)}% → {fmt(latest, 1)}% ({years})"
+    return text if _missing(verdict) else f"{text}: {verdict}"
+
+
 def _chance_row(wards: pd.DataFrame, rows: list[pd.Series]) -> dict[str, Any] | None:
     """``p_top5`` as a percentage, labelled as its map layer is."""
     if "p_top5" not in wards.columns:
@@ -273,6 +285,13 @@ def ward_profiles(
         column("IMD score (population-weighted)", "imd_score", 1),
         column("Child income deprivation (IDACI)", "idaci_score", 3),
     ]
+    if "child_poverty_trend" in wards.columns:
+        main.append(
+            {
+                "label": "Children in low income families (DWP, 0–15)",
+                "values": [_poverty(r) for r in rows],
+            }
+        )
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):
         main.append(
             {

@@ -31,17 +31,37 @@ class LayerSpec:
     """Static map file name; defaults to the column."""
     order_by: str = ""
     """Categorical layers: a numeric column that orders the categories (e.g. ``cluster``)."""
+    source: str = ""
+    """For a layer from public data other than IoD and the caseload: its source, named in
+    the map's subtitle (no synthetic watermark)."""
 
     @property
     def stem(self) -> str:
         return self.file_stem or self.column
 
 
+DWP = (
+    "DWP Children in Low Income Families (provisional): children aged 0–15 in relative "
+    "low income before housing costs, first to latest year"
+)
+
 LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("need_index", "Need index", digits=2),
     LayerSpec("p_top5", "Chance of being among the 5 wards of most need", digits=2),
     LayerSpec("imd_score", "IMD score (population-weighted)"),
     LayerSpec("idaci_score", "Child income deprivation (IDACI)", digits=3),
+    LayerSpec("child_poverty_pct", "Children in low income families (%)", source=DWP),
+    LayerSpec(
+        "child_poverty_change",
+        "Change in children in low income families (percentage points)",
+        source=DWP,
+    ),
+    LayerSpec(
+        "child_poverty_trend",
+        "Child poverty trend (rising, falling, not clearly changing)",
+        kind="categorical",
+        source=DWP,
+    ),
     LayerSpec(
         "children_in_need_rate", "Children in need per 10,000 children", digits=0, caseload=True
     ),

@@ -105,7 +105,9 @@ def _sentence(title: str) -> str:
 def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
     """Title and a subtitle naming the data, its vintage and period, for one layer."""
     wards = f"{n_wards} wards ({ctx.ward_vintage})"
-    if spec.column in DEPRIVATION_COLUMNS:
+    if spec.source:
+        sub = f"{spec.source} · {wards}"
+    elif spec.column in DEPRIVATION_COLUMNS:
         sub = f"{ctx.deprivation} · LSOA 2021 scores, population-weighted to {wards}"
     elif spec.caseload:
         sub = f"{ctx.caseload_source.capitalize()} at {ctx.period} · children aged 0–17 · {wards}"
@@ -115,7 +117,7 @@ def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
         title=f"{ctx.area}: {_sentence(spec.title)}"
         + (" by ward" if spec.kind == "continuous" else ""),
         subtitle=sub,
-        synthetic=ctx.synthetic and spec.column not in DEPRIVATION_COLUMNS,
+        synthetic=ctx.synthetic and not spec.source and spec.column not in DEPRIVATION_COLUMNS,
         stamp=ctx.stamp,
         attribution=ctx.attribution,
     )

@@ -210,6 +210,10 @@ LISA_COLOURS = {
     "low-low": "#2166ac",
     "cold spot": "#2166ac",
     "not significant": "#f0f0f0",
+    # Trend verdicts (needsmap.trends) read the same way: red = rising, blue = falling.
+    "rising": "#b2182b",
+    "falling": "#2166ac",
+    "not clearly changing": "#f0f0f0",
 }
 GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths"}
 

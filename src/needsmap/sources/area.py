@@ -13,6 +13,7 @@ import pandas as pd
 from needsmap.errors import InputError
 from needsmap.sources._table import read_table, rows_where, to_numbers
 from needsmap.sources.boundaries import load_lsoa_boundaries
+from needsmap.sources.child_poverty import load_child_poverty, load_child_poverty_areas
 from needsmap.sources.postcodes import load_postcodes
 
 DOMAINS = (
@@ -40,7 +41,12 @@ FILES = {
     "caseload": "caseload_synthetic.csv",
     "dfe": "dfe_childrens_social_care.csv",
     "meta": "bundle.json",
+    "child_poverty": "child_poverty_wards.csv",
+    "child_poverty_areas": "child_poverty_areas.csv",
 }
+OPTIONAL = ("caseload", "child_poverty", "child_poverty_areas")
+"""Bundle files a run can do without (a council's own caseload replaces the synthetic one;
+without the DWP series there is no child poverty trend, and the outputs say so)."""
 
 
 @dataclass
@@ -56,6 +62,10 @@ class Area:
     postcodes: pd.DataFrame
     dfe: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    child_poverty: pd.DataFrame | None = None
+    """DWP children in low income families by ward and year (None if not bundled)."""
+    child_poverty_areas: pd.DataFrame | None = None
+    """The same for the area, England and its statistical neighbours (summed from wards)."""
 
     @property
     def name(self) -> str:
@@ -98,7 +108,7 @@ def load_area(folder: Path) -> Area:
         )
         raise InputError(msg)
     files = {k: folder / v for k, v in FILES.items()}
-    absent = sorted(v for k, v in FILES.items() if k != "caseload" and not files[k].exists())
+    absent = sorted(v for k, v in FILES.items() if k not in OPTIONAL and not files[k].exists())
     if absent:
         msg = (
             f"{folder}: the area bundle lacks {absent}; rebuild it with "
@@ -122,6 +132,7 @@ def load_area(folder: Path) -> Area:
     lookup = pd.read_csv(files["lsoa11_lookup"])
     dfe = pd.read_csv(files["dfe"])
     postcodes = load_postcodes(files["postcodes"])
+    cp, cp_areas = files["child_poverty"], files["child_poverty_areas"]
     return Area(
         folder=folder,
         meta=meta,
@@ -131,4 +142,6 @@ def load_area(folder: Path) -> Area:
         postcodes=postcodes,
         dfe=dfe,
         files=files,
+        child_poverty=load_child_poverty(cp) if cp.exists() else None,
+        child_poverty_areas=load_child_poverty_areas(cp_areas) if cp_areas.exists() else None,
     )

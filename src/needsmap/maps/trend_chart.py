@@ -1,0 +1,71 @@
+"""Small multiples: one little trend chart per ward, on a shared scale, so a board sees
+at a glance which wards are rising (red), falling (blue) or not clearly changing (grey)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
+
+from needsmap.maps import style
+from needsmap.trends import FALLING, RISING
+
+VERDICT_COLOURS = {RISING: "#b2182b", FALLING: "#2166ac"}
+STEADY_COLOUR = "#636363"
+AREA_COLOUR = "#bdbdbd"
+
+
+def small_multiples(
+    series: pd.DataFrame,
+    verdicts: pd.Series,
+    names: pd.Series,
+    *,
+    area: pd.Series | None = None,
+    title: str,
+    ylabel: str,
+    note: str = "",
+    columns: int = 6,
+) -> Figure:
+    """One panel per ward: its yearly values, coloured by its trend verdict.
+
+    Parameters
+    ----------
+    series
+        Wards (index) by years (columns), values to plot.
+    verdicts
+        Ward -> rising / falling / not clearly changing (colours the line).
+    names
+        Ward -> name (panel titles). Panels are ordered by the latest value, highest first.
+    area
+        Year -> the whole area's value, drawn in light grey behind every ward.
+    """
+    matplotlib.rcParams["font.family"] = style.FONT
+    order = series.iloc[:, -1].sort_values(ascending=False, kind="stable").index
+    rows = math.ceil(len(order) / columns)
+    fig = Figure(figsize=(1.45 * columns + 0.4, 1.2 * rows + 1.1), layout="constrained")
+    axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    years = [int(y) for y in series.columns]
+    for ax in axes.flat[len(order) :]:
+        ax.set_visible(False)
+    for ax, code in zip(axes.flat, order, strict=False):
+        verdict = verdicts.get(code)
+        colour = VERDICT_COLOURS.get(str(verdict), STEADY_COLOUR)
+        if area is not None:
+            ax.plot(years, area.reindex(series.columns).to_numpy(), color=AREA_COLOUR, lw=1)
+        values = series.loc[code].to_numpy(dtype=float)
+        ax.plot(years, values, color=colour, lw=1.6, marker="o", markersize=2.2)
+        ax.set_title(str(names.get(code, code)), fontsize=6.5, color=colour, pad=2)
+        ax.set_xticks([years[0], years[-1]])
+        ax.tick_params(labelsize=5.5, length=2)
+        ax.grid(alpha=0.3, linewidth=0.4)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.suptitle(title, fontsize=9.5)
+    fig.supylabel(ylabel, fontsize=7)
+    key = "Red: rising · blue: falling · dark grey: not clearly changing (95% trend test)"
+    if area is not None:
+        key += " · light grey: the whole area"
+    fig.supxlabel(f"{key}\n{note}".strip(), fontsize=6, color="#444444")
+    return fig

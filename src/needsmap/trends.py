@@ -1,0 +1,556 @@
+"""Is a ward's figure rising, falling or not clearly changing? And did piloted wards
+change differently from comparable wards?
+
+Two pieces, each a pure function on a tidy frame:
+
+- ``linear_trends``: each ward's straight-line trend in a percentage or a rate over the
+  years given, with an interval, and a plain verdict. The test is a weighted
+  least-squares slope of the yearly values on the year, each year weighted by its
+  denominator (children): under no change, a count of ``k`` out of ``n`` children
+  varies as binomial (a percentage) or Poisson (a rate per 10,000), and this slope is
+  then the Cochran-Armitage test for trend. Real year-to-year scatter is wider than
+  that sampling noise (local economies move, DWP rounds its counts, caseloads follow
+  practice as well as need), so the variance is scaled by the scatter the area's own
+  wards show about their lines (a quasi-likelihood dispersion, pooled over wards, never
+  below 1) and the interval uses Student's t on the pooled degrees of freedom. With
+  four years per ward this is a test with little power: "not clearly changing" means
+  the data cannot tell, not that nothing changed.
+- ``difference_in_differences``: the mean change (after minus before) in the piloted
+  wards minus the mean change in the comparison wards, with a t interval from the
+  spread of the wards' own changes. It is a comparison of trends, never an estimate of
+  what the pilot did: wards are not chosen at random, and a handful of wards can
+  rarely tell anything apart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from needsmap.errors import InputError
+
+log = logging.getLogger(__name__)
+
+RISING, FALLING, STEADY = "rising", "falling", "not clearly changing"
+VERDICTS = (RISING, STEADY, FALLING)
+TREND_TEST = (
+    "weighted least-squares trend (Cochran-Armitage form), variance scaled by the "
+    "year-to-year scatter of the area's wards, 95% t interval"
+)
+
+
+@dataclass(frozen=True)
+class Trends:
+    table: pd.DataFrame
+    """One row per ward: ``first``, ``latest`` (values), ``change`` (latest - first),
+    ``slope``, ``slope_lower``, ``slope_upper`` (per year), ``p_value``, ``verdict``."""
+    dispersion: float
+    """Scatter about the lines relative to sampling noise (1 = as expected)."""
+    df: int
+    """Degrees of freedom behind the dispersion (0: not estimable, taken as 1)."""
+    years: tuple[float, ...]
+
+
+def linear_trends(
+    panel: pd.DataFrame,
+    *,
+    family: Literal["binomial", "poisson"] = "binomial",
+    scale: float = 100.0,
+    level: float = 0.95,
+) -> Trends:
+    """Each ward's linear trend, interval and verdict.
+
+    Parameters
+    ----------
+    panel
+        Long: ``ward_code``, ``year`` (numeric), ``count`` and ``base`` (the
+        denominator: children). Rows with a missing or zero base are left out.
+    family
+        ``binomial`` for a share of the base (a percentage), ``poisson`` for a rate.
+    scale
+        Values are ``count / base * scale`` (100: percent; 10,000: per 10,000).
+    level
+        Interval coverage.
+
+    Returns
+    -------
+    Trends
+        ``table`` indexed by ward (values in ``scale`` units, slopes per year).
+    """
+    need = {"ward_code", "year", "count", "base"}
+    missing = sorted(need - set(panel.columns))
+    if missing:
+        msg = f"trend panel: missing column(s) {missing}; expected {sorted(need)}"
+        raise InputError(msg)
+    frame = panel[["ward_code", "year", "count", "base"]].copy()
+    frame[["year", "count", "base"]] = frame[["year", "count", "base"]].astype(float)
+    frame = frame.dropna()
+    frame = frame[frame["base"] > 0].sort_values(["ward_code", "year"])
+    rows, x2, df = [], 0.0, 0
+    for ward, g in frame.groupby("ward_code", sort=True):
+        t, k, n = (g[c].to_numpy() for c in ("year", "count", "base"))
+        y = k / n
+        row = {
+            "ward_code": ward,
+            "first": y[0] * scale,
+            "latest": y[-1] * scale,
+            "change": (y[-1] - y[0]) * scale,
+        }
+        mean = k.sum() / n.sum()
+        var_unit = mean * (1 - mean) if family == "binomial" else mean
+        tbar = (n * t).sum() / n.sum()
+        sxx = (n * (t - tbar) ** 2).sum()
+        if len(t) < 2 or sxx <= 0 or var_unit <= 0:
+            rows.append(row | {"slope": np.nan, "var0": np.nan})
+            continue
+        slope = (n * (t - tbar) * (y - mean)).sum() / sxx
+        fitted = mean + slope * (t - tbar)
+        x2 += float((n * (y - fitted) ** 2).sum() / var_unit)
+        df += len(t) - 2
+        rows.append(row | {"slope": slope * scale, "var0": var_unit / sxx * scale**2})
+    if not rows:
+        msg = "trend panel: no ward has a usable year (every base is missing or zero)"
+        raise InputError(msg)
+    table = pd.DataFrame(rows).set_index("ward_code")
+    dispersion = max(1.0, x2 / df) if df else 1.0
+    crit = stats.t.ppf(0.5 + level / 2, df) if df else stats.norm.ppf(0.5 + level / 2)
+    se = np.sqrt(dispersion * table.pop("var0"))
+    table["slope_lower"] = table["slope"] - crit * se
+    table["slope_upper"] = table["slope"] + crit * se
+    z = table["slope"] / se
+    tail = stats.t.sf(np.abs(z), df) if df else stats.norm.sf(np.abs(z))
+    table["p_value"] = np.where(se > 0, 2 * tail, np.nan)
+    table["verdict"] = np.select(
+        [table["slope_lower"] > 0, table["slope_upper"] < 0], [RISING, FALLING], STEADY
+    )
+    table.loc[table["slope"].isna(), "verdict"] = pd.NA
+    years = tuple(sorted(frame["year"].unique()))
+    log.debug("trend dispersion %.2f on %d df", dispersion, df)
+    return Trends(table=table, dispersion=dispersion, df=df, years=years)
+
+
+@dataclass(frozen=True)
+class DiD:
+    estimate: float
+    """Mean change in the piloted wards minus the mean change in the comparison wards."""
+    lower: float
+    upper: float
+    pilot_change: float
+    comparison_change: float
+    pilot_wards: tuple[str, ...]
+    comparison_wards: tuple[str, ...]
+    before: tuple[str, ...]
+    """Labels of the periods counted as before the start."""
+    after: tuple[str, ...]
+    comparison_rule: str
+
+    @property
+    def tells_apart(self) -> bool:
+        return bool(self.lower > 0 or self.upper < 0)
+
+    def sentence(self, what: str, unit: str) -> str:
+        """The comparison in plain words; never calls it an effect of the pilot."""
+        n_p, n_c = len(self.pilot_wards), len(self.comparison_wards)
+        span = f"{_fmt(self.lower)} to {_fmt(self.upper)} {unit}"
+        head = (
+            f"{what}: piloted wards ({n_p}) changed by {_fmt(self.pilot_change)} {unit}, "
+            f"comparison wards ({n_c}, {self.comparison_rule}) by "
+            f"{_fmt(self.comparison_change)} {unit}; difference {_fmt(self.estimate)} {unit} "
+            f"(95% interval {span})."
+        )
+        if not self.tells_apart:
+            return (
+                f"{head} The interval includes no difference: these wards cannot tell "
+                "the piloted and comparison wards apart."
+            )
+        return (
+            f"{head} The piloted wards changed differently, but this is a comparison of "
+            "trends in wards that were not chosen at random, not a measure of what the "
+            "pilot did."
+        )
+
+
+def _fmt(x: float) -> str:
+    return f"{x:+.1f}".replace("-", "−")
+
+
+def comparison_wards(
+    pilot_wards: Sequence[str],
+    groups: pd.Series,
+    *,
+    minimum: int = 2,
+) -> tuple[list[str], str]:
+    """Non-piloted wards in the same group (cluster or need band) as any piloted ward.
+
+    Falls back to every non-piloted ward when fewer than ``minimum`` share a group; the
+    returned rule says which was used, in words for the output.
+    """
+    piloted = set(pilot_wards)
+    others = [w for w in groups.index if w not in piloted]
+    shared = set(groups.reindex(list(piloted)).dropna())
+    same = [w for w in others if groups[w] in shared]
+    if len(same) >= minimum:
+        return same, f"non-piloted wards in the same {groups.name or 'group'}"
+    return others, f"all non-piloted wards (too few in the same {groups.name or 'group'})"
+
+
+def difference_in_differences(
+    panel: pd.DataFrame,
+    pilot_wards: Sequence[str],
+    start: pd.Timestamp | str,
+    *,
+    comparison: Sequence[str],
+    comparison_rule: str = "chosen by the caller",
+    level: float = 0.95,
+) -> DiD:
+    """Compare the change in piloted wards with the change in comparison wards.
+
+    Parameters
+    ----------
+    panel
+        Long: ``ward_code``, ``period`` (label), ``period_start``, ``period_end``
+        (dates the figure covers: equal for a count at a date) and ``value``.
+    pilot_wards, comparison
+        Ward codes of the two groups (disjoint).
+    start
+        When the pilot began. A period is *before* if it ended before the start and
+        *after* if it began on or after it; a period spanning the start is left out.
+
+    Returns
+    -------
+    DiD
+        Each ward's change is its mean value after minus its mean before; the estimate
+        is the piloted wards' mean change minus the comparison wards'. The interval is
+        Welch's t from the spread of those ward changes; with a single piloted ward the
+        comparison wards' spread stands in for both groups (pooled, n_c - 1 df).
+    """
+    start = pd.Timestamp(start)
+    overlap = sorted(set(pilot_wards) & set(comparison))
+    if overlap:
+        msg = f"pilot comparison: ward(s) {overlap} are both piloted and comparison wards"
+        raise InputError(msg)
+    frame = panel.dropna(subset=["value"])
+    frame = frame[frame["ward_code"].isin([*pilot_wards, *comparison])]
+    ends = pd.to_datetime(frame["period_end"])
+    begins = pd.to_datetime(frame["period_start"])
+    side = np.select([ends < start, begins >= start], ["before", "after"], "")
+    frame = frame.assign(side=side)[side != ""]
+    labels = {
+        s: tuple(sorted(frame.loc[frame["side"] == s, "period"].astype(str).unique()))
+        for s in ("before", "after")
+    }
+    if not labels["before"] or not labels["after"]:
+        msg = (
+            f"pilot comparison: the data need a period before and after {start.date()}; "
+            f"before: {list(labels['before']) or 'none'}, after: {list(labels['after']) or 'none'}"
+        )
+        raise InputError(msg)
+    means = frame.pivot_table(index="ward_code", columns="side", values="value", aggfunc="mean")
+    change = (means["after"] - means["before"]).dropna()
+    p = change.reindex(list(pilot_wards)).dropna()
+    c = change.reindex(list(comparison)).dropna()
+    if len(p) < 1 or len(c) < 2:
+        msg = (
+            f"pilot comparison: {len(p)} piloted and {len(c)} comparison ward(s) have data "
+            "before and after the start; need at least 1 and 2"
+        )
+        raise InputError(msg)
+    est = float(p.mean() - c.mean())
+    if len(p) >= 2:
+        vp, vc = p.var(ddof=1) / len(p), c.var(ddof=1) / len(c)
+        se = float(np.sqrt(vp + vc))
+        dof = (vp + vc) ** 2 / (vp**2 / (len(p) - 1) + vc**2 / (len(c) - 1)) if se > 0 else 1
+    else:
+        se = float(c.std(ddof=1) * np.sqrt(1 / len(p) + 1 / len(c)))
+        dof = len(c) - 1
+    crit = float(stats.t.ppf(0.5 + level / 2, dof))
+    return DiD(
+        estimate=est,
+        lower=est - crit * se,
+        upper=est + crit * se,
+        pilot_change=float(p.mean()),
+        comparison_change=float(c.mean()),
+        pilot_wards=tuple(p.index),
+        comparison_wards=tuple(c.index),
+        before=labels["before"],
+        after=labels["after"],
+        comparison_rule=comparison_rule,
+    )
+
+
+CHILD_POVERTY_MEASURE = "relative_bhc"
+
+
+def fye_label(fye: int | float) -> str:
+    """``2025`` -> ``FYE 2025`` (the year April 2024 to March 2025)."""
+    return f"FYE {int(fye)}"
+
+
+def child_poverty_panel(
+    cilif: pd.DataFrame, *, measure: str = CHILD_POVERTY_MEASURE
+) -> pd.DataFrame:
+    """The DWP ward series as a trend panel: ``ward_code``, ``year``, ``count``, ``base``.
+
+    DWP gives the count and the percentage of children aged 0-15; the base (children
+    aged 0-15 that DWP divided by) is the count over the percentage. A blank or zero
+    percentage leaves that year out.
+    """
+    rows = cilif[cilif["measure"] == measure].dropna(subset=["children", "percentage"])
+    rows = rows[rows["percentage"] > 0]
+    return pd.DataFrame(
+        {
+            "ward_code": rows["ward_code"].to_numpy(),
+            "year": rows["fye"].astype(float).to_numpy(),
+            "count": rows["children"].astype(float).to_numpy(),
+            "base": (rows["children"] / rows["percentage"] * 100).to_numpy(),
+        }
+    )
+
+
+def child_poverty_columns(cilif: pd.DataFrame, wards: pd.Index) -> pd.DataFrame:
+    """Child poverty (DWP, children 0-15 in relative low income before housing costs) by
+    ward: latest level, change over the series and its trend.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by ``wards``: ``child_poverty_fye_first`` and ``child_poverty_fye``
+        (the first and latest financial year ending), ``child_poverty_pct`` (latest, %),
+        ``child_poverty_children`` (its count), ``child_poverty_pct_first`` (first
+        year), ``child_poverty_change`` (percentage points, latest minus first),
+        ``child_poverty_trend_per_year`` with ``_lower`` / ``_upper`` (95%, percentage
+        points a year), ``child_poverty_trend`` (rising, falling or not clearly
+        changing; see ``linear_trends``) and, where DWP gives it,
+        ``child_poverty_ahc_pct`` (after housing costs, latest year).
+    """
+    trends = linear_trends(child_poverty_panel(cilif), family="binomial", scale=100.0)
+    t = trends.table.reindex(wards)
+    rel = cilif[cilif["measure"] == CHILD_POVERTY_MEASURE]
+    latest = rel[rel["fye"] == rel["fye"].max()].set_index("ward_code")
+    out = pd.DataFrame(index=wards)
+    out["child_poverty_fye_first"] = int(min(trends.years))
+    out["child_poverty_fye"] = int(rel["fye"].max())
+    out["child_poverty_pct"] = latest["percentage"].reindex(wards).round(1)
+    out["child_poverty_children"] = latest["children"].reindex(wards)
+    out["child_poverty_pct_first"] = t["first"].round(1)
+    out["child_poverty_change"] = t["change"].round(1)
+    out["child_poverty_trend_per_year"] = t["slope"].round(2)
+    out["child_poverty_trend_lower"] = t["slope_lower"].round(2)
+    out["child_poverty_trend_upper"] = t["slope_upper"].round(2)
+    out["child_poverty_trend"] = t["verdict"]
+    ahc = cilif[cilif["measure"] == "relative_ahc"]
+    if len(ahc):
+        last = ahc[ahc["fye"] == ahc["fye"].max()].set_index("ward_code")["percentage"]
+        out["child_poverty_ahc_pct"] = last.reindex(wards).round(1)
+    return out
+
+
+def period_years(periods: pd.Index | Sequence[object]) -> pd.Series:
+    """Caseload period labels as decimal years (``2021-03-31`` -> 2021.25)."""
+    dates = pd.to_datetime(pd.Index([str(p) for p in periods]))
+    years = dates.year + (dates.day_of_year - 1) / 365.25
+    return pd.Series(np.asarray(years, dtype=float), index=list(periods))
+
+
+def caseload_trends(counts: pd.DataFrame, children: pd.Series) -> pd.DataFrame:
+    """Each caseload measure's trend per ward over every period supplied.
+
+    The same test as for child poverty, on counts with the ward's children (0-17) as
+    the Poisson base (rates per 10,000). Needs at least three periods (two give a
+    change, not a trend); otherwise no columns.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by ward: ``<m>_trend`` (rising, falling, not clearly changing) and
+        ``<m>_trend_per_year`` with ``_lower`` / ``_upper`` (per 10,000 a year). The
+        disclosure step withholds them wherever any period's count is hidden
+        (``trend_links``).
+    """
+    periods = sorted(counts.index.get_level_values("period").unique())
+    out = pd.DataFrame(index=children.index)
+    if len(periods) < 3:
+        return out
+    years = period_years(periods)
+    long = counts.reset_index()
+    long["year"] = long["period"].map(lambda p: years[p])
+    long["base"] = long["ward_code"].map(children.astype(float))
+    for m in counts.columns:
+        panel = long[["ward_code", "year", m, "base"]].rename(columns={m: "count"})
+        t = linear_trends(panel, family="poisson", scale=10_000.0).table.reindex(children.index)
+        out[f"{m}_trend"] = t["verdict"]
+        out[f"{m}_trend_per_year"] = t["slope"].round(1)
+        out[f"{m}_trend_lower"] = t["slope_lower"].round(1)
+        out[f"{m}_trend_upper"] = t["slope_upper"].round(1)
+    return out
+
+
+TREND_SUFFIXES = ("_trend", "_trend_per_year", "_trend_lower", "_trend_upper")
+
+
+def earlier_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Counts of every period before the latest, one column ``<m>@<period>`` each.
+
+    Not published, but a published trend is computed from them: the disclosure step
+    protects them as it protects the latest counts.
+    """
+    periods = sorted(counts.index.get_level_values("period").unique())
+    frames = []
+    for p in periods[:-1]:
+        frame = counts.xs(p, level="period")
+        assert isinstance(frame, pd.DataFrame)
+        frames.append(frame.add_suffix(f"@{p}"))
+    wards = counts.index.get_level_values("ward_code").unique()
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame(index=wards)
+
+
+def trend_links(measures: Sequence[str], earlier: pd.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Each published trend column -> every count column it is computed from."""
+    links: dict[str, tuple[str, ...]] = {}
+    for m in measures:
+        sources = (m, *[c for c in earlier.columns if c.startswith(f"{m}@")])
+        links |= {f"{m}{s}": sources for s in TREND_SUFFIXES}
+    return links
+
+
+# --- in words, for the report -------------------------------------------------------------
+
+
+def _names(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _pp(x: float) -> str:
+    return f"{x:+.1f}".replace("-", "−")
+
+
+def poverty_benchmark(areas: pd.DataFrame, *, measure: str = CHILD_POVERTY_MEASURE) -> pd.DataFrame:
+    """The area, England and its statistical neighbours' median, by year (% of children).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per ``area`` (the council, "England", "Statistical neighbours
+        (median)"), one column per ``FYE yyyy``, and ``change`` (latest minus first, in
+        percentage points).
+    """
+    rows = areas[areas["measure"] == measure]
+    wide = rows.pivot_table(index=["group", "area_name"], columns="fye", values="percentage")
+    out = []
+    for group in ("Local authority", "England"):
+        part = wide.xs(group, level="group") if group in wide.index.get_level_values(0) else None
+        if part is not None and len(part):
+            out.append(part.iloc[[0]])
+    if "Statistical neighbour" in wide.index.get_level_values(0):
+        sn = wide.xs("Statistical neighbour", level="group")
+        median = pd.DataFrame(
+            [sn.median()], index=[f"Statistical neighbours (median of {len(sn)})"]
+        )
+        out.append(median)
+    table = pd.concat(out) if out else pd.DataFrame()
+    if table.empty:
+        return table
+    years = list(table.columns)
+    table["change"] = table[years[-1]] - table[years[0]]
+    table.columns = pd.Index([fye_label(int(c)) for c in years] + ["change"])
+    table.index.name = "area"
+    return table.round(1)
+
+
+def change_findings(
+    wards: pd.DataFrame,
+    *,
+    pilot_wards: Sequence[str] = (),
+    benchmark: pd.DataFrame | None = None,
+    area: str = "the area",
+) -> list[str]:
+    """The board's question in plain words: which non-piloted wards are getting worse, on
+    what evidence, and how sure.
+
+    Parameters
+    ----------
+    wards
+        The published ward table with the ``child_poverty_*`` columns (and, optionally,
+        caseload ``<m>_trend`` columns).
+    pilot_wards
+        Ward codes where a pilot runs (from the config); the rest count as non-piloted.
+    benchmark
+        From ``poverty_benchmark``.
+    """
+    if "child_poverty_trend" not in wards.columns:
+        return [
+            "No child poverty series in the area bundle (child_poverty_wards.csv), so this "
+            "report cannot say which wards are getting worse."
+        ]
+    w = wards
+    first, last = int(w["child_poverty_fye_first"].iloc[0]), int(w["child_poverty_fye"].iloc[0])
+    span = f"FYE {first} to FYE {last}"
+    up = int((w["child_poverty_change"] > 0).sum())
+    down = int((w["child_poverty_change"] < 0).sum())
+    out = [
+        f"Children aged 0–15 in relative low income (DWP, before housing costs) went up in "
+        f"{up} of {len(w)} wards and down in {down} from {span}. A ward's yearly figure "
+        "moves for many reasons, so each ward's four years are tested for a trend "
+        "(a weighted straight-line fit; its 95% interval is widened by the year-to-year "
+        "scatter all wards show): only where the interval excludes no change is a ward "
+        "called rising or falling."
+    ]
+    piloted = set(pilot_wards)
+
+    def one(code: str) -> str:
+        r = w.loc[code]
+        keys = ("pct_first", "pct", "trend_per_year", "trend_lower", "trend_upper")
+        v = {
+            k: float(x) for k, x in zip(keys, r[[f"child_poverty_{k}" for k in keys]], strict=True)
+        }
+        lo, hi = v["trend_lower"], v["trend_upper"]
+        return (
+            f"{r['ward_name']} ({v['pct_first']:.1f}% → {v['pct']:.1f}%, "
+            f"{_pp(v['trend_per_year'])} points a year, 95% interval {_pp(lo)} to {_pp(hi)})"
+        )
+
+    def listing(codes: Sequence[str]) -> str:
+        return _names([one(c) for c in codes])
+
+    by_change = w.sort_values("child_poverty_change", ascending=False)
+    verdict, change = by_change["child_poverty_trend"], by_change["child_poverty_change"]
+    rising = [c for c in by_change.index[verdict == RISING] if c not in piloted]
+    falling = list(by_change.index[verdict == FALLING][::-1])
+    worse = rising
+    who = "non-piloted wards" if piloted else "wards (no pilot wards are set in the config)"
+    if worse:
+        out.append(
+            f"Getting worse, with a clear rising trend: {len(worse)} {who}: {listing(worse)}."
+        )
+    else:
+        out.append(f"No {who.split(' (')[0]} shows a clearly rising trend over {span}.")
+    up_only = by_change.index[(verdict == STEADY) & (change > 0)]
+    steady_up = [c for c in up_only if c not in piloted][:5]
+    if steady_up:
+        out.append(
+            "Higher in the latest year than the first, but not clearly rising (the "
+            f"movement is within year-to-year variation): {listing(steady_up)}."
+        )
+    if falling:
+        out.append(f"Clearly falling: {listing(falling)}.")
+    if benchmark is not None and len(benchmark):
+        cols = [c for c in benchmark.columns if c.startswith("FYE")]
+        parts = [
+            f"{name} {row[cols[0]]:.1f}% → {row[cols[-1]]:.1f}% ({_pp(row['change'])} points)"
+            for name, row in benchmark.iterrows()
+        ]
+        out.append(f"For comparison, {cols[0]} → {cols[-1]}: " + "; ".join(parts) + ".")
+    out.append(
+        "DWP's figures are provisional, and FYE 2022 is the first year on the current basis: "
+        "the older MSOA series is not comparable and is not used."
+    )
+    return out

@@ -1,0 +1,278 @@
+"""needsmap.trends: ward trends with intervals, the pilot comparison, and the bundled DWP
+series (expected values worked out by hand in the comments)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from needsmap.disclosure import apply_suppression
+from needsmap.errors import InputError
+from needsmap.sources.child_poverty import load_child_poverty, load_child_poverty_areas
+from needsmap.trends import (
+    FALLING,
+    RISING,
+    STEADY,
+    caseload_trends,
+    change_findings,
+    child_poverty_columns,
+    comparison_wards,
+    difference_in_differences,
+    earlier_counts,
+    linear_trends,
+    poverty_benchmark,
+    trend_links,
+)
+
+WIRRAL = Path(__file__).resolve().parents[1] / "data" / "wirral"
+SEACOMBE = "E05000972"
+
+
+def _panel(rows: dict[str, list[int]], base: float = 1000.0) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"ward_code": w, "year": 2022 + i, "count": k, "base": base}
+            for w, counts in rows.items()
+            for i, k in enumerate(counts)
+        ]
+    )
+
+
+def test_straight_lines_give_the_binomial_interval_on_pooled_df():
+    # Two wards, 1,000 children each. A: 10%, 20%, 30% (a perfect line); B: flat 20%.
+    # A: p = 0.2, var = 0.16, Sxx = 1000 * (1 + 0 + 1) = 2000, slope 0.1 = 10 points a
+    # year, se = sqrt(0.16 / 2000) * 100 = 0.894. Lines fit exactly: dispersion 1 on
+    # 1 + 1 = 2 df, t(2) = 4.303, so 10 ± 3.85: rising. B: slope 0: not clearly changing.
+    trends = linear_trends(_panel({"A": [100, 200, 300], "B": [200, 200, 200]}))
+    a, b = trends.table.loc["A"], trends.table.loc["B"]
+    se = np.sqrt(0.16 / 2000) * 100
+    assert trends.dispersion == 1.0 and trends.df == 2
+    assert a["slope"] == pytest.approx(10.0)
+    assert a["slope_lower"] == pytest.approx(10 - stats.t.ppf(0.975, 2) * se)
+    assert a["change"] == pytest.approx(20.0)
+    assert (a["first"], a["latest"]) == pytest.approx((10.0, 30.0))
+    assert a["verdict"] == RISING
+    assert b["verdict"] == STEADY and b["slope"] == pytest.approx(0.0)
+
+
+def test_year_to_year_scatter_widens_the_interval():
+    # A: 10%, 30%, 20%: p = 0.2, slope 0.05, fitted 15, 20, 25%, residuals -5, +10, -5
+    # points; Pearson X2 = 1000 * (0.0025 + 0.01 + 0.0025) / 0.16 = 93.75 on 1 df.
+    trends = linear_trends(_panel({"A": [100, 300, 200]}))
+    assert trends.dispersion == pytest.approx(93.75)
+    assert trends.table.loc["A", "slope"] == pytest.approx(5.0)
+    assert trends.table.loc["A", "verdict"] == STEADY
+
+
+def test_falling_and_poisson_rates():
+    # Rates per 10,000: 1,000 children, counts 400, 300, 200 -> 4,000, 3,000, 2,000 in a
+    # straight line: slope -1,000 per 10,000 a year; se = sqrt(0.3 / 2000) * 10,000 = 122,
+    # t(2) * 122 = 527 (B, flat, makes the df 2), so the interval is below 0: falling.
+    panel = _panel({"A": [400, 300, 200], "B": [200, 200, 200]})
+    table = linear_trends(panel, family="poisson", scale=10_000.0).table
+    assert table.loc["A", "slope"] == pytest.approx(-1000.0)
+    assert table.loc["A", "verdict"] == FALLING
+
+
+def test_bad_trend_panels_are_refused():
+    with pytest.raises(InputError, match=r"missing column\(s\) \['base'\]"):
+        linear_trends(pd.DataFrame({"ward_code": ["A"], "year": [1], "count": [1]}))
+    with pytest.raises(InputError, match="no ward has a usable year"):
+        linear_trends(_panel({"A": [1, 2]}, base=0.0))
+
+
+def test_seacombe_reproduces_dwp_32_0_to_33_9():
+    # DWP Children in Low Income Families, FYE 2022-2025: Seacombe's children aged 0-15
+    # in relative low income before housing costs, 32.0% -> 33.9% (1,122 -> 1,213).
+    cilif = load_child_poverty(WIRRAL / "child_poverty_wards.csv")
+    wards = pd.Index(sorted(cilif["ward_code"].unique()))
+    cols = child_poverty_columns(cilif, wards)
+    row = cols.loc[SEACOMBE]
+    assert len(wards) == 22
+    assert (row["child_poverty_pct_first"], row["child_poverty_pct"]) == (32.0, 33.9)
+    assert row["child_poverty_children"] == 1213
+    assert row["child_poverty_change"] == pytest.approx(1.8)  # 33.883 - 32.048
+    assert (row["child_poverty_fye_first"], row["child_poverty_fye"]) == (2022, 2025)
+    assert row["child_poverty_trend"] in (RISING, STEADY, FALLING)
+    assert row["child_poverty_trend_lower"] < row["child_poverty_trend_per_year"]
+    assert row["child_poverty_ahc_pct"] == pytest.approx(43.7)
+
+
+def test_wirral_against_england_and_neighbours_from_ward_sums():
+    # Wirral's 22 wards sum to 10,612 children in FYE 2022 and 11,636 in FYE 2025
+    # (MANIFEST); the areas file carries those sums.
+    areas = load_child_poverty_areas(WIRRAL / "child_poverty_areas.csv")
+    wirral = areas[(areas["group"] == "Local authority") & (areas["measure"] == "relative_bhc")]
+    assert wirral.set_index("fye")["children"].to_dict() == {
+        2022: 10612,
+        2023: 11769,
+        2024: 11135,
+        2025: 11636,
+    }
+    table = poverty_benchmark(areas)
+    assert list(table.index[:2]) == ["Wirral", "England"]
+    assert table.index[2].startswith("Statistical neighbours (median of 9)")
+    assert list(table.columns) == ["FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change"]
+
+
+def test_child_poverty_loader_refuses_bad_files(tmp_path):
+    path = tmp_path / "cp.csv"
+    path.write_text("ward_code,fye,measure,children,percentage\nE1,2025,relative,10,5\n")
+    with pytest.raises(InputError, match=r"cp.csv: column 'measure' has \['relative'\] at row 2"):
+        load_child_poverty(path)
+    path.write_text(
+        "ward_code,fye,measure,children,percentage\n"
+        "E1,2025,relative_bhc,10,5\nE1,2025,relative_bhc,11,6\n"
+    )
+    with pytest.raises(InputError, match="ward, fye and measure repeat at rows 2, 3"):
+        load_child_poverty(path)
+    path.write_text("ward_code,fye,measure,children,percentage\nE1,2025,relative_bhc,10,120\n")
+    with pytest.raises(InputError, match="column 'percentage' is over 100 at row 2"):
+        load_child_poverty(path)
+
+
+def _counts(values: dict[str, list[int]]) -> pd.DataFrame:
+    periods = ["2023-03-31", "2024-03-31", "2025-03-31"]
+    rows = [
+        {"period": p, "ward_code": w, "children_in_need": k}
+        for w, ks in values.items()
+        for p, k in zip(periods, ks, strict=True)
+    ]
+    return pd.DataFrame(rows).set_index(["period", "ward_code"])
+
+
+def test_caseload_trend_is_withheld_where_any_period_is_hidden():
+    # Ward B's middle year is 3 children: unpublished, but the trend is computed from it,
+    # so B's trend is withheld (and, to protect the total of that year, one more ward's).
+    counts = _counts({"A": [50, 60, 70], "B": [40, 3, 40], "C": [30, 30, 30], "D": [20, 25, 20]})
+    kids = pd.Series(1000.0, index=["A", "B", "C", "D"])
+    trends = caseload_trends(counts, kids)
+    assert trends.loc["A", "children_in_need_trend_per_year"] == pytest.approx(100.0)
+    table = kids.to_frame("children").join(counts.xs("2025-03-31", level="period")).join(trends)
+    earlier = earlier_counts(counts)
+    assert list(earlier.columns) == ["children_in_need@2023-03-31", "children_in_need@2024-03-31"]
+    d = apply_suppression(
+        table,
+        ["children_in_need"],
+        hidden=earlier,
+        derived=trend_links(["children_in_need"], earlier),
+    )
+    assert d.table.loc["B", "children_in_need_trend"] == "withheld"
+    assert d.table.loc["B", "children_in_need_trend_per_year"] == "withheld"
+    assert (d.table["children_in_need_trend"] == "withheld").sum() == 2
+    assert d.table.loc["A", "children_in_need"] == 70
+
+
+def test_two_periods_give_no_caseload_trend():
+    counts = _counts({"A": [1, 2, 3]}).drop(index="2023-03-31", level="period")
+    assert caseload_trends(counts, pd.Series(100.0, index=["A"])).columns.empty
+
+
+def _did_panel() -> pd.DataFrame:
+    # Yearly values for FYE 2022-2025 (a year runs April to March).
+    values = {
+        "P1": [10, 10, 14, 14],  # before mean 10, after 14: change 4
+        "P2": [20, 20, 26, 26],  # change 6
+        "C1": [10, 10, 11, 11],  # change 1
+        "C2": [10, 10, 13, 13],  # change 3
+        "C3": [10, 10, 12, 12],  # change 2
+    }
+    return pd.DataFrame(
+        [
+            {
+                "ward_code": w,
+                "period": f"FYE {2022 + i}",
+                "period_start": f"{2021 + i}-04-01",
+                "period_end": f"{2022 + i}-03-31",
+                "value": v,
+            }
+            for w, vs in values.items()
+            for i, v in enumerate(vs)
+        ]
+    )
+
+
+def test_difference_in_differences_by_hand():
+    # Pilot starts 1 April 2023: FYE 2022-2023 before, 2024-2025 after. Piloted mean
+    # change 5, comparison 2: difference 3. Welch: var(4, 6) / 2 = 1, var(1, 3, 2) / 3 =
+    # 1/3; se = sqrt(4/3); df = (4/3)^2 / (1 + (1/3)^2 / 2) = 1.684.
+    did = difference_in_differences(
+        _did_panel(), ["P1", "P2"], "2023-04-01", comparison=["C1", "C2", "C3"]
+    )
+    se, df = np.sqrt(4 / 3), (4 / 3) ** 2 / (1 + (1 / 3) ** 2 / 2)
+    assert did.estimate == pytest.approx(3.0)
+    assert (did.pilot_change, did.comparison_change) == pytest.approx((5.0, 2.0))
+    assert did.lower == pytest.approx(3 - stats.t.ppf(0.975, df) * se)
+    assert did.before == ("FYE 2022", "FYE 2023") and did.after == ("FYE 2024", "FYE 2025")
+    assert not did.tells_apart  # a handful of wards: the interval spans 0
+    text = did.sentence("Children in low income", "points")
+    assert "cannot tell the piloted and comparison wards apart" in text
+    assert "effect" not in text
+
+
+def test_one_pilot_ward_uses_the_comparison_spread():
+    # One piloted ward (change 4) against C1-C3 (2 ± sd 1): se = 1 * sqrt(1 + 1/3), 2 df.
+    did = difference_in_differences(
+        _did_panel(), ["P1"], "2023-04-01", comparison=["C1", "C2", "C3"]
+    )
+    assert did.estimate == pytest.approx(2.0)
+    assert did.upper - did.estimate == pytest.approx(stats.t.ppf(0.975, 2) * np.sqrt(4 / 3))
+
+
+def test_a_start_inside_a_year_leaves_that_year_out():
+    # A start on 1 October 2023 falls inside FYE 2024: before = 2022-2023, after = 2025.
+    did = difference_in_differences(
+        _did_panel(), ["P1", "P2"], "2023-10-01", comparison=["C1", "C2", "C3"]
+    )
+    assert did.after == ("FYE 2025",)
+
+
+def test_pilot_comparison_refuses_what_it_cannot_compare():
+    panel = _did_panel()
+    with pytest.raises(InputError, match=r"\['C1'\] are both piloted and comparison"):
+        difference_in_differences(panel, ["P1", "C1"], "2023-04-01", comparison=["C1", "C2"])
+    with pytest.raises(InputError, match="need a period before and after 2030-01-01"):
+        difference_in_differences(panel, ["P1"], "2030-01-01", comparison=["C1", "C2"])
+    with pytest.raises(InputError, match="1 piloted and 1 comparison ward"):
+        difference_in_differences(panel, ["P1"], "2023-04-01", comparison=["C1"])
+
+
+def test_comparison_wards_share_the_pilot_wards_group():
+    groups = pd.Series({"P": 1, "A": 1, "B": 1, "C": 2}, name="cluster")
+    assert comparison_wards(["P"], groups) == (["A", "B"], "non-piloted wards in the same cluster")
+    wards, rule = comparison_wards(["C"], groups)
+    assert wards == ["P", "A", "B"]
+    assert rule == "all non-piloted wards (too few in the same cluster)"
+
+
+def test_change_findings_name_the_wards_getting_worse():
+    wards = pd.DataFrame(
+        {
+            "ward_name": ["Upton", "Seacombe", "Heswall"],
+            "child_poverty_fye_first": 2022,
+            "child_poverty_fye": 2025,
+            "child_poverty_pct_first": [20.0, 32.0, 10.0],
+            "child_poverty_pct": [24.0, 33.9, 8.0],
+            "child_poverty_change": [4.0, 1.9, -2.0],
+            "child_poverty_trend_per_year": [1.3, 0.6, -0.7],
+            "child_poverty_trend_lower": [0.4, -0.5, -1.2],
+            "child_poverty_trend_upper": [2.2, 1.7, -0.2],
+            "child_poverty_trend": [RISING, STEADY, FALLING],
+        },
+        index=["U", "S", "H"],
+    )
+    text = change_findings(wards, pilot_wards=["H"])
+    assert "went up in 2 of 3 wards and down in 1 from FYE 2022 to FYE 2025" in text[0]
+    assert text[1] == (
+        "Getting worse, with a clear rising trend: 1 non-piloted wards: Upton (20.0% → 24.0%, "
+        "+1.3 points a year, 95% interval +0.4 to +2.2)."
+    )
+    assert "not clearly rising" in text[2] and "Seacombe (32.0% → 33.9%" in text[2]
+    assert text[3].startswith("Clearly falling: Heswall")
+    assert change_findings(wards.drop(columns="child_poverty_trend"))[0].startswith(
+        "No child poverty series"
+    )

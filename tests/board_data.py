@@ -81,6 +81,20 @@ def full_wards() -> gpd.GeoDataFrame:
         "Not significant",
     ]
     table["gap_score"] = [0.4, 1.2, -0.6, 1.6, -1.1, 0.1, 0.9, -0.7, -0.2]
+    # DWP children in low income (needsmap.trends.child_poverty_columns), FYE 2022-2025.
+    table["child_poverty_fye_first"] = 2022
+    table["child_poverty_fye"] = 2025
+    table["child_poverty_pct_first"] = [20.0, 30.0, 8.0, 35.0, 5.0, 18.0, 31.0, 9.0, 15.0]
+    table["child_poverty_pct"] = [22.0, 34.9, 7.5, 36.0, 5.5, 18.1, 33.0, 9.4, 14.0]
+    table["child_poverty_change"] = table["child_poverty_pct"] - table["child_poverty_pct_first"]
+    table["child_poverty_trend_per_year"] = table["child_poverty_change"] / 3
+    table["child_poverty_trend_lower"] = table["child_poverty_trend_per_year"] - 1.2
+    table["child_poverty_trend_upper"] = table["child_poverty_trend_per_year"] + 1.2
+    table["child_poverty_trend"] = np.select(
+        [table["child_poverty_trend_lower"] > 0, table["child_poverty_trend_upper"] < 0],
+        ["rising", "falling"],
+        "not clearly changing",
+    )
     return gpd.GeoDataFrame(table, geometry=geoms, crs=BNG)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -66,13 +67,45 @@ def test_maps_carry_vintage_attribution_and_synthetic_mark(folder, bundled_run):
     assert cla is not None and "Suppressed: fewer than 5 children" in cla
 
 
+def _section_text(page: str, section: str) -> str:
+    start = page.index(">", page.index(f'<section id="{section}"')) + 1
+    body = page[start : page.index("</section>", start)]
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", body).split()))
+
+
+def test_change_section_answers_the_boards_question(folder, wards_csv):
+    # DWP Children in Low Income Families: Seacombe 32.0% -> 33.9% (FYE 2022 -> 2025).
+    text = _section_text((folder / "report.html").read_text(encoding="utf-8"), "change")
+    assert text.startswith("Change: are areas getting worse?")
+    assert "went up in 19 of 22 wards and down in 3 from FYE 2022 to FYE 2025" in text
+    assert (
+        "Getting worse, with a clear rising trend (3 wards; no pilot wards are set in the "
+        "config, so every ward counts as non-piloted): New Brighton (16.9% → 22.3%, +1.6 "
+        "points a year, 95% interval +0.4 to +2.8)"
+    ) in text
+    assert "Seacombe (32.0% → 33.9%" in text
+    assert "Wirral 18.3% 20.2% 19.0% 20.0% +1.6" in text
+    assert "England 18.6% 19.9% 19.3% 19.8% +1.2" in text
+    assert "Children in need (synthetic): rising in" in text
+    seacombe = wards_csv.loc["E05000972"]
+    assert (seacombe["child_poverty_pct_first"], seacombe["child_poverty_pct"]) == ("32", "33.9")
+    rising = set(wards_csv.index[wards_csv["child_poverty_trend"] == "rising"])
+    assert rising == {"E05000965", "E05000967", "E05000973"}  # Liscard, New Brighton, Upton
+    # the board map of change and the small multiples are written
+    change = figure_text(folder / "maps" / "child_poverty_change.png")
+    assert change is not None and "SYNTHETIC CASELOAD" not in change
+    assert "DWP Children in Low Income Families" in change
+    assert (folder / "maps" / "child_poverty_trends.png").stat().st_size > 50_000
+
+
 def test_every_report_figure_matches_wards_csv(folder, wards_csv):
     page = (folder / "report.html").read_text(encoding="utf-8")
     n = assert_figures_match(page, wards_csv)
     assert n > 22 * 15
     found = parse(page)
     assert found.links == []
-    assert len(found.images) == 1 + 1 + 22  # need map, benchmark chart, 22 locator maps
+    # need map, benchmark chart, child poverty small multiples, 22 locator maps
+    assert len(found.images) == 1 + 1 + 1 + 22
     # the LA figures are DfE's published 2025 values
     assert re.search(r"data-key=\"la_number\">2,707<", page)
     assert "Wirral against England and statistical neighbours" in page

@@ -268,7 +268,7 @@ def test_change_findings_name_the_wards_getting_worse():
     text = change_findings(wards, pilot_wards=["H"])
     assert "went up in 2 of 3 wards and down in 1 from FYE 2022 to FYE 2025" in text[0]
     assert text[1] == (
-        "Getting worse, with a clear rising trend: 1 non-piloted wards: Upton (20.0% → 24.0%, "
+        "Getting worse, with a clear rising trend (1 non-piloted ward): Upton (20.0% → 24.0%, "
         "+1.3 points a year, 95% interval +0.4 to +2.2)."
     )
     assert "not clearly rising" in text[2] and "Seacombe (32.0% → 33.9%" in text[2]

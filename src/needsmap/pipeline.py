@@ -40,7 +40,7 @@ from needsmap.indicators import (
 )
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
-from needsmap.maps import cluster_chart, interactive, layers, static, style
+from needsmap.maps import cluster_chart, interactive, layers, static, style, trend_chart
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
@@ -48,9 +48,13 @@ from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
 from needsmap.trends import (
+    TREND_TEST,
+    caseload_trend_findings,
     caseload_trends,
+    change_findings,
     child_poverty_columns,
     earlier_counts,
+    poverty_benchmark,
     trend_links,
 )
 
@@ -463,6 +467,18 @@ def board_outputs(
         note=f"{cfg.clustering.method} on {len(results.wards)} wards; k: {how}",
     )
     drawings.append(static.Drawing(folder / "maps" / "cluster_k_selection", k_chart, formats, dpi))
+    change = change_section(results)
+    area = results.area
+    poverty_stem = folder / "maps" / "child_poverty_trends"
+    if area.child_poverty is not None:
+        poverty_chart = functools.partial(
+            trend_chart.child_poverty_figure,
+            area.child_poverty,
+            pd.DataFrame(published.drop(columns="geometry")),
+            areas=area.child_poverty_areas,
+            area_name=area.name,
+        )
+        drawings.append(static.Drawing(poverty_stem, poverty_chart, formats, dpi, check, look.font))
     comparison = report.la_comparison(results.area.dfe)
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
@@ -499,6 +515,14 @@ def board_outputs(
                 )
             )
         with step("Report"):
+            poverty_drawn = dict(zip([d.stem for d in drawings], drawn, strict=True)).get(
+                poverty_stem
+            )
+            if poverty_drawn is not None and "png" in formats:
+                poverty_drawn.result()
+                change = dataclasses.replace(
+                    change, chart=poverty_stem.with_suffix(".png").read_bytes()
+                )
             if need_drawn is not None and "png" in formats:
                 need_drawn.result()  # the need map's PNG is written
                 need_map = need_png.read_bytes()
@@ -533,6 +557,7 @@ def board_outputs(
                 map_style=look,
                 top_wards=cfg.report.top_wards,
                 profiles=cfg.report.profiles,
+                change=change,
             )
             paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
             if note and note not in results.notes:
@@ -544,6 +569,24 @@ def board_outputs(
         if threshold is not None:
             scan.assert_clean(folder, threshold=threshold)
     return written
+
+
+def change_section(results: Results) -> report.ChangeSection:
+    """The report's Change section from the published ward table (chart added later)."""
+    published = results.published
+    areas = results.area.child_poverty_areas
+    benchmark = poverty_benchmark(areas) if areas is not None else None
+    measures = {m: report.MEASURES.get(m, m) for m in results.caseload.measures}
+    return report.ChangeSection(
+        findings=change_findings(published, pilot_wards=[], benchmark=benchmark),
+        benchmark=benchmark,
+        caseload=caseload_trend_findings(published, measures, synthetic=results.caseload.synthetic),
+        test=(
+            f"How rising and falling are decided: {TREND_TEST}. Four yearly figures per "
+            "ward give the test little power: 'not clearly changing' means the figures "
+            "cannot tell, not that nothing changed."
+        ),
+    )
 
 
 def _inputs(results: Results) -> dict[str, str]:

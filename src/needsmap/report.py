@@ -74,6 +74,24 @@ class ReportContext(static.MapContext):
     """The need index's 'top n' (the ``p_top5`` column) when rank intervals are present."""
 
 
+@dataclass(frozen=True)
+class ChangeSection:
+    """The report's "Change" section: is need rising, where, and how sure."""
+
+    findings: Sequence[str]
+    """Plain-words answers (``needsmap.trends.change_findings``)."""
+    chart: bytes | None = None
+    """Small multiples of each ward's yearly figure (PNG)."""
+    benchmark: pd.DataFrame | None = None
+    """The area beside England and its statistical neighbours, by year."""
+    caseload: Sequence[str] = ()
+    """Caseload trends in words (``needsmap.trends.caseload_trend_findings``)."""
+    pilots: Sequence[str] = ()
+    """Pilot comparisons in words (``needsmap.trends.DiD.sentence``)."""
+    test: str = ""
+    """How rising and falling are decided."""
+
+
 # --- tables the report (and wards.xlsx) use ---------------------------------------------
 
 
@@ -557,6 +575,20 @@ def _generic_table(frame: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
     return header, rows
 
 
+def _change_table(benchmark: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
+    """Percentages by year, one decimal, and the change in points with its sign."""
+    header = ["Area", *(str(c) for c in benchmark.columns[:-1]), "Change (points)"]
+    rows = [
+        [
+            Markup("{}").format(name),
+            *(Markup("{}%").format(f"{v:.1f}") for v in r.iloc[:-1]),
+            Markup("{}").format(f"{r.iloc[-1]:+.1f}".replace("-", "−")),
+        ]
+        for name, r in benchmark.iterrows()
+    ]
+    return header, rows
+
+
 def _benchmark_view(benchmark: pd.DataFrame | None) -> pd.DataFrame | None:
     """The LA benchmark indexed by DfE measure, or None if it has no rates."""
     if benchmark is None or not len(benchmark):
@@ -827,6 +859,7 @@ def build_report(
     sites_summary: str | None = None,
     top_wards: int = 10,
     profiles: int = 100,
+    change: ChangeSection | None = None,
 ) -> str:
     """The board summary as one standalone HTML page.
 
@@ -841,6 +874,8 @@ def build_report(
         Ward code -> small PNG locator map, for the profile pages.
     profiles
         How many ward profile pages, most need first.
+    change
+        The "Change" section (trends and pilot comparisons); left out when None.
     """
     locators = locators or {}
     ranked = wards.sort_values("need_rank")
@@ -870,6 +905,11 @@ def build_report(
         else None,
         "clusters": _cluster_rows(clusters) if clusters is not None and len(clusters) else None,
         "sites": _sites_rows(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
+        "change": change,
+        "change_chart": png_uri(change.chart) if change is not None and change.chart else None,
+        "change_table": _change_table(change.benchmark)
+        if change is not None and change.benchmark is not None and len(change.benchmark)
+        else None,
     }
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -900,6 +940,7 @@ def board_report(
     map_style: style.MapStyle | None = None,
     top_wards: int = 10,
     profiles: int = 100,
+    change: ChangeSection | None = None,
 ) -> str:
     """``build_report`` with its figures drawn: the benchmark chart and locator maps.
 
@@ -934,6 +975,7 @@ def board_report(
         sites_summary=sites_summary,
         top_wards=top_wards,
         profiles=profiles,
+        change=change,
     )
 
 

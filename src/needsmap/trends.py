@@ -471,7 +471,6 @@ def change_findings(
     *,
     pilot_wards: Sequence[str] = (),
     benchmark: pd.DataFrame | None = None,
-    area: str = "the area",
 ) -> list[str]:
     """The board's question in plain words: which non-piloted wards are getting worse, on
     what evidence, and how sure.
@@ -526,13 +525,20 @@ def change_findings(
     rising = [c for c in by_change.index[verdict == RISING] if c not in piloted]
     falling = list(by_change.index[verdict == FALLING][::-1])
     worse = rising
-    who = "non-piloted wards" if piloted else "wards (no pilot wards are set in the config)"
+    who = "non-piloted " if piloted else ""
+    wards_word = "ward" if len(worse) == 1 else "wards"
+    none_set = (
+        ""
+        if piloted
+        else "; no pilot wards are set in the config, so every ward counts as non-piloted"
+    )
     if worse:
         out.append(
-            f"Getting worse, with a clear rising trend: {len(worse)} {who}: {listing(worse)}."
+            f"Getting worse, with a clear rising trend ({len(worse)} {who}{wards_word}"
+            f"{none_set}): {listing(worse)}."
         )
     else:
-        out.append(f"No {who.split(' (')[0]} shows a clearly rising trend over {span}.")
+        out.append(f"No {who}ward shows a clearly rising trend over {span}{none_set}.")
     up_only = by_change.index[(verdict == STEADY) & (change > 0)]
     steady_up = [c for c in up_only if c not in piloted][:5]
     if steady_up:
@@ -553,4 +559,30 @@ def change_findings(
         "DWP's figures are provisional, and FYE 2022 is the first year on the current basis: "
         "the older MSOA series is not comparable and is not used."
     )
+    return out
+
+
+def caseload_trend_findings(
+    wards: pd.DataFrame, measures: dict[str, str], *, synthetic: bool = False
+) -> list[str]:
+    """One sentence per caseload measure with a trend: how many wards rise and fall.
+
+    ``wards`` is the published table: withheld trends are counted as withheld, never
+    read. ``measures``: column -> label (e.g. ``children_in_need`` -> "Children in need").
+    """
+    out = []
+    for m, label in measures.items():
+        col = f"{m}_trend"
+        if col not in wards.columns:
+            continue
+        verdict = wards[col].astype(str)
+        rising = list(wards.loc[verdict == RISING, "ward_name"])
+        n_fall, n_steady = int((verdict == FALLING).sum()), int((verdict == STEADY).sum())
+        hidden = int((~verdict.isin(VERDICTS)).sum())
+        text = f"{label}{' (synthetic)' if synthetic else ''}: rising in {len(rising)} ward"
+        text += "" if len(rising) == 1 else "s"
+        text += f" ({_names(rising)})" if rising else ""
+        text += f", falling in {n_fall}, not clearly changing in {n_steady}"
+        text += f"; withheld in {hidden} to protect small counts." if hidden else "."
+        out.append(text)
     return out

@@ -4,6 +4,7 @@ at a glance which wards are rising (red), falling (blue) or not clearly changing
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 import pandas as pd
@@ -56,7 +57,9 @@ def small_multiples(
             ax.plot(years, area.reindex(series.columns).to_numpy(), color=AREA_COLOUR, lw=1)
         values = series.loc[code].to_numpy(dtype=float)
         ax.plot(years, values, color=colour, lw=1.6, marker="o", markersize=2.2)
-        ax.set_title(str(names.get(code, code)), fontsize=6.5, color=colour, pad=2)
+        name = textwrap.fill(str(names.get(code, code)), 24)
+        ax.set_title(name, fontsize=6.5, color=colour, pad=2)
+        ax.set_ylim(bottom=0)
         ax.set_xticks([years[0], years[-1]])
         ax.tick_params(labelsize=5.5, length=2)
         ax.grid(alpha=0.3, linewidth=0.4)
@@ -69,3 +72,37 @@ def small_multiples(
         key += " · light grey: the whole area"
     fig.supxlabel(f"{key}\n{note}".strip(), fontsize=6, color="#444444")
     return fig
+
+
+def child_poverty_figure(
+    cilif: pd.DataFrame,
+    wards: pd.DataFrame,
+    *,
+    areas: pd.DataFrame | None = None,
+    area_name: str = "",
+) -> Figure:
+    """Small multiples of the DWP ward series (relative low income before housing costs).
+
+    ``wards`` holds ``ward_name`` and ``child_poverty_trend``; ``areas`` the
+    bundle's area series (its "Local authority" row is drawn behind every ward).
+    """
+    rows = cilif[cilif["measure"] == "relative_bhc"]
+    series = rows.pivot_table(index="ward_code", columns="fye", values="percentage")
+    series = series.reindex(wards.index).dropna(how="all")
+    area = None
+    if areas is not None:
+        la = areas[(areas["group"] == "Local authority") & (areas["measure"] == "relative_bhc")]
+        area = la.set_index("fye")["percentage"] if len(la) else None
+    years = [int(c) for c in series.columns]
+    return small_multiples(
+        series,
+        wards["child_poverty_trend"],
+        wards["ward_name"],
+        area=area,
+        title=(
+            f"{area_name}: children aged 0–15 in relative low income, by ward, "
+            f"FYE {years[0]}–{years[-1]}"
+        ).lstrip(": "),
+        ylabel="% of children (before housing costs)",
+        note="DWP Children in Low Income Families, provisional. Wards ordered by the latest year.",
+    )

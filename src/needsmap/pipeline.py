@@ -41,6 +41,7 @@ from needsmap.indicators import (
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style
+from needsmap.pilots import Pilots, load_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
@@ -92,6 +93,9 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    pilots: Pilots | None = None
+    """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
+    of the wards they serve (see needsmap.pilots)."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -209,6 +213,9 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Reading services"):
         outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        pilots = load_pilots(
+            cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
+        )
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
         catchment, times, access_notes = ac.catchment_m, None, []
@@ -239,7 +246,7 @@ def analyse(cfg: RunConfig) -> Results:
                 sites=sc.sites,
                 candidates=sc.candidates,
                 existing=sc.existing,
-                pilot_wards=sc.pilot_wards,
+                pilots=pilots,
                 need_weight_max=sc.need_weight_max,
                 method=sc.method,
                 time_limit=sc.time_limit_s,
@@ -257,7 +264,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + access_notes + group_notes
+    notes = list(caseload.notes) + pilots.notes + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -278,6 +285,7 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        pilots=pilots,
     )
 
 

@@ -102,6 +102,7 @@ wider = site_pilots(
     catchment=results.access.catchment,
     sites=SITES,
     candidates=[*CANDIDATES, "lsoa"],
+    categories=cfg.siting.candidate_categories,
     existing=cfg.siting.existing,
     pilots=results.pilots,
     need_weight_max=cfg.siting.need_weight_max,

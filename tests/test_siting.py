@@ -391,7 +391,10 @@ def test_siting_all_lsoas_by_all_candidates_is_fast(bundled_run):
         candidates=("school", "gp_practice", "library", "lsoa"),
     )
     took = time.perf_counter() - start
-    assert got.candidates == len(services) + 209
+    # every placed service but the 4 bundled hubs and the 24 special, independent and
+    # college schools (not candidates by default), plus the 209 LSOA centres
+    assert len(services) == 198
+    assert got.candidates == 198 - 4 - 24 + 209
     assert got.solution.method == "exact" and got.solution.status.startswith("exact: optimal")
     assert took < 10, took
 
@@ -426,8 +429,58 @@ def test_user_pilots_and_travel_times(tmp_path, wirral_dir):
     res = analyse(cfg)
     assert res.access.unit == "min"
     assert "time_school_min" in res.wards.columns
-    assert res.siting.existing == 2
+    assert res.siting.existing == 6  # the bundle's 4 hubs, HUB1 and the pilot PIL1
+    assert {"HUB1", "PIL1"} <= set(res.siting.provision["service_id"])
     assert "PIL1" not in set(res.sites["site_id"])
     assert res.wards.loc["E05000955", "share_covered_now"] == 1.0
     assert any("not among the placed services" in n for n in res.notes)  # the 2 unplaced
     assert res.wards["access_2sfca_family_hub"].notna().all()
+
+
+# --- which schools may host a site ----------------------------------------------------
+
+
+def test_special_and_independent_schools_are_candidates_only_when_asked(line):
+    demand, services, need = line
+    services = services.assign(category=["mainstream", "mainstream", "special", "independent", ""])
+    got = run_line(line, frames=(demand, services, need), sites=2)
+    # West School (S3, special) would be the best second site; by default it is not offered
+    assert got.sites["site_id"].tolist() == ["S4"]
+    assert got.candidates == 2  # S1 and S2; S4 is independent, the GP not a school
+    assert got.notes[0] == (
+        "siting: 2 school site(s) not offered as new sites because of their category "
+        "(1 special, 1 independent); siting.candidate_categories chooses which may host a site"
+    )
+    got = run_line(
+        line,
+        frames=(demand, services, need),
+        sites=2,
+        categories=("mainstream", "special", "independent"),
+    )
+    assert got.sites["site_id"].tolist() == ["S4", "S3"]
+
+
+def test_unknown_candidate_category(line):
+    with pytest.raises(
+        ConfigError,
+        match=r"siting.candidate_categories: \['specal'\] not a category; choose from "
+        r"\['alternative_provision', 'college', 'independent', 'mainstream', 'other', 'special'\]",
+    ):
+        run_line(line, sites=1, categories=("specal",))
+
+
+def test_empty_candidate_categories_in_the_config():
+    with pytest.raises(ConfigError, match=r"siting.candidate_categories: give at least one"):
+        config_from_dict({"siting": {"candidate_categories": []}})
+
+
+def test_default_wirral_run_recommends_only_mainstream_schools(bundled_run):
+    """Issue 17: Clare Mount Specialist Sports College (special) was recommended."""
+    placed = bundled_run.services.placed.set_index("service_id")
+    chosen = placed.loc[bundled_run.sites["site_id"]]
+    assert len(chosen) == 5
+    assert set(chosen["category"]) == {"mainstream"}
+    assert "Clare Mount Specialist Sports College" in set(placed["name"])
+    assert "Clare Mount Specialist Sports College" not in set(chosen["name"])
+    table = pd.read_csv(bundled_run.written[0].parent / "recommended_sites.csv")
+    assert set(table["category"]) == {"mainstream"}

@@ -29,7 +29,7 @@ from needsmap.indicators import (
     ward_deprivation,
 )
 from needsmap.pilots import load_pilots
-from needsmap.siting import existing_provision
+from needsmap.siting import eligible, existing_provision
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.area import FILES
 from needsmap.sources.caseload import Caseload
@@ -271,7 +271,10 @@ def _settings(
         if pilots is not None:
             fixed |= placed["service_id"].isin(pilots.service_ids)
         wanted = {type_key(k) for k in sc.candidates}
-        n_cands = int((placed["type"].map(type_key).isin(wanted) & ~fixed).sum())
+        allowed = pd.Series(True, index=placed.index)
+        with _collect(check):
+            allowed = eligible(placed, sc.candidate_categories)
+        n_cands = int((placed["type"].map(type_key).isin(wanted) & ~fixed & allowed).sum())
         lsoas = " plus LSOA centres" if "lsoa" in wanted else ""
         ward_pilots = pilots.active_wards if pilots is not None else []
         check.facts.append(

@@ -227,9 +227,15 @@ class SitingConfig:
     candidates: tuple[str, ...] = ("school",)
     """Service types offered as candidate sites, or ``lsoa`` for LSOA centres. Schools by
     default: the two successful pilots were school-based."""
+    candidate_categories: tuple[str, ...] = ("mainstream",)
+    """Which schools may host a new site, by their ``category``: mainstream (state-funded
+    nursery, primary, secondary and all-through schools), special, independent,
+    alternative_provision (pupil referral units), college (16-19 and further education),
+    other. Candidates without a category (a council's own venues, LSOA centres) are
+    always eligible."""
     existing: tuple[str, ...] = ("family_hub", "childrens_centre", "pilot")
-    """Service types that are existing provision, fixed in place; any service marked
-    ``pilot = yes`` is existing provision too, whatever its type."""
+    """Service types that are existing provision, fixed in place; pilots (``pilots``, or
+    ``pilot = yes`` in a services file) are existing provision too while they run."""
     as_of: dt.date | None = None
     """The date at which existing provision is counted "now": pilots running on that
     date (see ``pilots``). Null: the day of the run."""
@@ -428,6 +434,9 @@ def _check_access(a: AccessConfig, s: SitingConfig) -> None:
         raise ConfigError(msg)
     if s.sites and not s.candidates:
         msg = "siting.candidates: give at least one service type (e.g. school) or 'lsoa'"
+        raise ConfigError(msg)
+    if s.sites and not s.candidate_categories:
+        msg = "siting.candidate_categories: give at least one, e.g. [mainstream]"
         raise ConfigError(msg)
     if not s.need_weight_max >= 1:
         msg = f"siting.need_weight_max: must be 1 or more (got {s.need_weight_max})"

@@ -245,6 +245,7 @@ def analyse(cfg: RunConfig) -> Results:
                 catchment=catchment,
                 sites=sc.sites,
                 candidates=sc.candidates,
+                categories=sc.candidate_categories,
                 existing=sc.existing,
                 pilots=pilots,
                 need_weight_max=sc.need_weight_max,

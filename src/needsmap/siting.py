@@ -311,6 +311,26 @@ def existing_provision(services: gpd.GeoDataFrame, pilots: Pilots | None) -> gpd
     return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
 
 
+CATEGORIES = ("mainstream", "special", "independent", "alternative_provision", "college", "other")
+"""School categories (the bundle's ``category`` column; see siting.candidate_categories)."""
+
+
+def eligible(services: pd.DataFrame, categories: Sequence[str]) -> pd.Series:
+    """True for services that may host a site: no category, or one of ``categories``."""
+    if "category" not in services.columns:
+        return pd.Series(True, index=services.index)
+    cat = services["category"].fillna("").astype(str)
+    present = sorted(set(cat) - {""})
+    unknown = [c for c in categories if c not in CATEGORIES and c not in present]
+    if unknown:
+        msg = (
+            f"siting.candidate_categories: {unknown} not a category; choose from "
+            f"{sorted(set(CATEGORIES) | set(present))}"
+        )
+        raise ConfigError(msg)
+    return (cat == "") | cat.isin(list(categories))
+
+
 def _candidates(
     services: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, kinds: Sequence[str], fixed: pd.Series
 ) -> gpd.GeoDataFrame:
@@ -362,6 +382,7 @@ def site_pilots(
     catchment: float,
     sites: int = 5,
     candidates: Sequence[str] = ("school",),
+    categories: Sequence[str] = ("mainstream",),
     existing: Sequence[str] = ("family_hub", "childrens_centre", "pilot"),
     pilots: Pilots | None = None,
     need_weight_max: float = 2.0,
@@ -387,6 +408,9 @@ def site_pilots(
         How many new sites to choose.
     candidates
         Service types offered as sites, or "lsoa" for LSOA centres.
+    categories
+        Of those, the ``category`` values that may host a site (services without a
+        category always may): by default state-funded mainstream schools only.
     existing
         Service types that are existing provision.
     pilots
@@ -414,7 +438,18 @@ def site_pilots(
     by_type = services["type"].map(type_key).isin(existing_keys)
     pilot_ids = pilots.service_ids if pilots is not None else set()
     fixed = by_type | services["pilot"].astype(bool) | services["service_id"].isin(pilot_ids)
-    cands = _candidates(services, demand, candidates, fixed)
+    allowed = eligible(services, categories)
+    left_out = services.loc[~allowed & ~fixed]
+    left_out = left_out.loc[left_out["type"].map(type_key).isin({type_key(k) for k in candidates})]
+    if len(left_out):
+        counts = left_out["category"].value_counts()
+        notes.append(
+            f"siting: {len(left_out)} {'/'.join(sorted(set(left_out['type'])))} site(s) not "
+            "offered as new sites because of their category ("
+            + ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.items())
+            + "); siting.candidate_categories chooses which may host a site"
+        )
+    cands = _candidates(services, demand, candidates, fixed | ~allowed)
     if cands.empty:
         msg = (
             f"siting.candidates: no candidate sites of type(s) {list(candidates)} "

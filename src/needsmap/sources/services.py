@@ -4,7 +4,10 @@ Schema (see data/README.md): ``name``, ``type``, and a location given as ``lon``
 (WGS84), ``easting``/``northing`` (British National Grid) or ``postcode``. Optional:
 ``service_id``, ``capacity`` (places, pupils, hours: anything that scales with what a
 site can offer), ``pilot`` (yes/no: an existing pilot site) with ``pilot_start`` and
-``pilot_end`` (YYYY-MM-DD or DD/MM/YYYY; see needsmap.pilots), ``subtype``.
+``pilot_end`` (YYYY-MM-DD or DD/MM/YYYY; see needsmap.pilots), ``subtype``, and for
+schools ``category`` (mainstream, special, independent, alternative_provision, college:
+which may host a new site), ``phase``, ``pupils`` and ``fsm_share`` (0 to 1). A site
+with no ``capacity`` but a ``pupils`` count takes its pupils as capacity.
 
 Rows that cannot be placed are returned with the reason, never dropped silently.
 """
@@ -36,6 +39,10 @@ SERVICE_COLUMNS = [
     "pilot",
     "pilot_start",
     "pilot_end",
+    "category",
+    "phase",
+    "pupils",
+    "fsm_share",
     "postcode",
     "source",
 ]
@@ -137,11 +144,20 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         found = postcodes.reindex(pc[hit])
         x[hit], y[hit] = found["easting"].to_numpy(), found["northing"].to_numpy()
         reason = np.where(hit, "", reason)
-    capacity = (
-        to_numbers(frame, "capacity", path, allow_blank=True)
-        if "capacity" in frame.columns
+    numbers = {
+        c: to_numbers(frame, c, path, allow_blank=True)
+        if c in frame.columns
         else pd.Series(np.nan, frame.index)
-    )
+        for c in ("capacity", "pupils", "fsm_share")
+    }
+    over = numbers["fsm_share"] > 1
+    if over.any():
+        msg = (
+            f"{name}: column 'fsm_share' is the share of pupils eligible for free school "
+            f"meals, from 0 to 1, but is above 1 at {rows_where(over)}; divide percentages by 100"
+        )
+        raise InputError(msg)
+    capacity = numbers["capacity"].fillna(numbers["pupils"])
     ids = frame["service_id"] if "service_id" in frame.columns else pd.Series("", frame.index)
     ids = ids.where(ids != "", [f"{path.stem}-{i + 2}" for i in range(n)])
     out = pd.DataFrame(
@@ -159,6 +175,12 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             ),
             "pilot_start": dates["pilot_start"].to_numpy(),
             "pilot_end": dates["pilot_end"].to_numpy(),
+            "category": _text(frame, "category").str.lower().str.replace(
+                r"[^a-z0-9]+", "_", regex=True
+            ),
+            "phase": _text(frame, "phase"),
+            "pupils": numbers["pupils"].to_numpy(),
+            "fsm_share": numbers["fsm_share"].to_numpy(),
             "postcode": pc.where(pc.str.len() > 1, "").to_numpy(),
             "source": name,
             "x": x,
@@ -168,6 +190,11 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         }
     )
     return out[out["reason"] == ""], out[out["reason"] != ""]
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """An optional text column, blank where the file has none."""
+    return frame[column] if column in frame.columns else pd.Series("", frame.index)
 
 
 def _dates(frame: pd.DataFrame, column: str, name: str) -> pd.Series:

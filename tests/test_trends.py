@@ -198,12 +198,12 @@ def _did_panel() -> pd.DataFrame:
 
 def test_difference_in_differences_by_hand():
     # Pilot starts 1 April 2023: FYE 2022-2023 before, 2024-2025 after. Piloted mean
-    # change 5, comparison 2: difference 3. Welch: var(4, 6) / 2 = 1, var(1, 3, 2) / 3 =
-    # 1/3; se = sqrt(4/3); df = (4/3)^2 / (1 + (1/3)^2 / 2) = 1.684.
+    # change 5, comparison 2: difference 3. Pooled: squared deviations 2 + 2 on 3 df,
+    # variance 4/3; se = sqrt(4/3 * (1/2 + 1/3)) = sqrt(10/9); t(3) = 3.182.
     did = difference_in_differences(
         _did_panel(), ["P1", "P2"], "2023-04-01", comparison=["C1", "C2", "C3"]
     )
-    se, df = np.sqrt(4 / 3), (4 / 3) ** 2 / (1 + (1 / 3) ** 2 / 2)
+    se, df = np.sqrt(10 / 9), 3
     assert did.estimate == pytest.approx(3.0)
     assert (did.pilot_change, did.comparison_change) == pytest.approx((5.0, 2.0))
     assert did.lower == pytest.approx(3 - stats.t.ppf(0.975, df) * se)
@@ -215,7 +215,8 @@ def test_difference_in_differences_by_hand():
 
 
 def test_one_pilot_ward_uses_the_comparison_spread():
-    # One piloted ward (change 4) against C1-C3 (2 ± sd 1): se = 1 * sqrt(1 + 1/3), 2 df.
+    # One piloted ward (change 4) against C1-C3 (2, squared deviations 2 on 1 + 3 - 2 =
+    # 2 df: variance 1): se = sqrt(1 + 1/3).
     did = difference_in_differences(
         _did_panel(), ["P1"], "2023-04-01", comparison=["C1", "C2", "C3"]
     )

@@ -41,6 +41,7 @@ from needsmap.indicators import (
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style, trend_chart
+from needsmap.pilots import Pilots, load_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
@@ -48,13 +49,17 @@ from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
 from needsmap.trends import (
+    CHILD_POVERTY_LABEL,
     TREND_TEST,
+    caseload_did_panel,
     caseload_trend_findings,
     caseload_trends,
     change_findings,
     child_poverty_columns,
     earlier_counts,
+    pilot_comparisons,
     poverty_benchmark,
+    poverty_did_panel,
     trend_links,
 )
 
@@ -102,6 +107,12 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    pilot_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Each pilot against comparable non-piloted wards, per indicator
+    (``needsmap.trends.PILOT_COLUMNS``); empty without pilots that have a start date."""
+    pilots: Pilots | None = None
+    """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
+    of the wards they serve (see needsmap.pilots)."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -170,6 +181,7 @@ def analyse(cfg: RunConfig) -> Results:
         earlier = first_period_counts(caseload.counts)
         if area.child_poverty is not None:
             table = table.join(child_poverty_columns(area.child_poverty, table.index))
+        table = table.copy()  # one block per dtype again after the joins
         # The same cells apply_suppression hides below: the index uses only what is published.
         hidden = suppression_mask(latest.join(earlier), sup.threshold) & sup.enabled
         table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
@@ -222,6 +234,9 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Reading services"):
         outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        pilots = load_pilots(
+            cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
+        )
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
         catchment, times, access_notes = ac.catchment_m, None, []
@@ -251,8 +266,9 @@ def analyse(cfg: RunConfig) -> Results:
                 catchment=catchment,
                 sites=sc.sites,
                 candidates=sc.candidates,
+                categories=sc.candidate_categories,
                 existing=sc.existing,
-                pilot_wards=sc.pilot_wards,
+                pilots=pilots,
                 need_weight_max=sc.need_weight_max,
                 method=sc.method,
                 time_limit=sc.time_limit_s,
@@ -271,7 +287,7 @@ def analyse(cfg: RunConfig) -> Results:
         derived=change_links(caseload.measures, earlier)
         | trend_links(caseload.measures, earlier_counts(caseload.counts)),
     )
-    notes = list(caseload.notes) + access_notes + group_notes
+    notes = list(caseload.notes) + pilots.notes + access_notes + group_notes
     if area.child_poverty is None:
         notes.append(
             f"{area.files['child_poverty'].name} is not in the area bundle: no child poverty "
@@ -281,6 +297,8 @@ def analyse(cfg: RunConfig) -> Results:
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
         )
+    with step("Pilot comparison"):
+        comparison = compare_pilots(area, caseload, wards, disclosure, pilots)
     return Results(
         config=cfg,
         area=area,
@@ -297,6 +315,38 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        pilots=pilots,
+        pilot_comparison=comparison,
+    )
+
+
+def compare_pilots(
+    area: Area, caseload: Caseload, wards: pd.DataFrame, disclosure: Disclosure, pilots: Pilots
+) -> pd.DataFrame:
+    """Each pilot with a start date against non-piloted wards of the same cluster, for
+    child poverty and every caseload measure (see ``needsmap.trends.pilot_comparisons``).
+
+    A caseload comparison that involves a ward with a suppressed count in any period is
+    not shown.
+    """
+    panels: dict[str, tuple[pd.DataFrame, str]] = {}
+    if area.child_poverty is not None:
+        panels[CHILD_POVERTY_LABEL] = (poverty_did_panel(area.child_poverty), "points")
+    withheld: dict[str, set[str]] = {}
+    hidden = disclosure.suppressed.join(disclosure.hidden_counts)
+    for m in caseload.measures:
+        label = report.MEASURES.get(m, m).lower() + " per 10,000 children"
+        if caseload.synthetic:
+            label += " (synthetic)"
+        panels[label] = (caseload_did_panel(caseload.counts, wards["children"], m), "per 10,000")
+        cols = [c for c in hidden.columns if c == m or c.startswith(f"{m}@")]
+        withheld[label] = set(hidden.index[hidden[cols].any(axis=1)])
+    return pilot_comparisons(
+        pilots.wards,
+        panels,
+        wards["cluster"].rename("cluster"),
+        wards["ward_name"],
+        withheld=withheld,
     )
 
 
@@ -384,6 +434,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         for name, frame, index in (
             ("sensitivity.csv", results.sensitivity, False),
             ("la_benchmark.csv", results.benchmark, True),
+            ("pilot_comparison.csv", results.pilot_comparison, False),
         ):
             if len(frame):
                 path = folder / name
@@ -508,6 +559,10 @@ def board_outputs(
                         "Clusters": clusters,
                         "Recommended sites": site_table,
                         "LA benchmark": benchmark,
+                        "Child poverty": change.benchmark,
+                        "Pilot comparison": results.pilot_comparison
+                        if len(results.pilot_comparison)
+                        else None,
                     },
                     about=about,
                     stamp=disc.stamp,
@@ -577,8 +632,10 @@ def change_section(results: Results) -> report.ChangeSection:
     areas = results.area.child_poverty_areas
     benchmark = poverty_benchmark(areas) if areas is not None else None
     measures = {m: report.MEASURES.get(m, m) for m in results.caseload.measures}
+    piloted = sorted(set(results.pilots.wards["ward_code"])) if results.pilots else []
     return report.ChangeSection(
-        findings=change_findings(published, pilot_wards=[], benchmark=benchmark),
+        findings=change_findings(published, pilot_wards=piloted, benchmark=benchmark),
+        pilots=list(results.pilot_comparison["reading"]),
         benchmark=benchmark,
         caseload=caseload_trend_findings(published, measures, synthetic=results.caseload.synthetic),
         test=(

@@ -11,9 +11,9 @@ pilots*)
   ward counts ``need_weight_max`` (2 by default). "Need covered" is in these
   need-weighted children; it is never a caseload count.
 - **Existing provision** (fixed, already covering its catchment): services of the
-  ``existing`` types (family hubs, children's centres, pilots), any service marked
-  ``pilot = yes``, and whole wards named in ``pilot_wards``. Existing sites are not
-  candidates.
+  ``existing`` types (family hubs, children's centres), and the pilots running at the
+  date provision is counted (:mod:`needsmap.pilots`): their sites, and the whole wards
+  a pilot names. Existing sites and pilot sites are not candidates.
 - **Candidates**: services of the chosen types (schools by default) or LSOA centres.
 - **Exact**: the maximal covering location problem as an integer programme, maximise
   ``sum_i w_i y_i`` subject to ``y_i <= sum_{j covers i} x_j``, ``sum_j x_j <= p``,
@@ -41,7 +41,7 @@ from scipy import optimize, sparse
 
 from needsmap.access import BNG, Travel, type_key
 from needsmap.errors import ConfigError, InputError
-from needsmap.geography import match_wards
+from needsmap.pilots import Pilots
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +265,10 @@ class Siting:
     solution: Solution
     candidates: int
     existing: int
+    """How many sites are existing provision (services of the existing types and running
+    pilots' sites)."""
+    provision: gpd.GeoDataFrame
+    """Those sites (PROVISION_COLUMNS, EPSG:27700)."""
     catchment: float
     unit: str
     notes: list[str] = field(default_factory=list)
@@ -277,6 +281,54 @@ class Siting:
             f"by {self.solution.status}; children within {self.catchment:g} {self.unit} of "
             f"provision: {s['share_covered_now']:.1%} now, {s['share_covered_after']:.1%} after"
         )
+
+
+PROVISION_COLUMNS = ["service_id", "name", "type", "geometry"]
+
+
+def existing_provision(services: gpd.GeoDataFrame, pilots: Pilots | None) -> gpd.GeoDataFrame:
+    """Existing provision as one frame: the given services and the running pilots' sites.
+
+    A pilot at a service keeps that service's id (travel times find it); a pilot placed
+    by postcode or coordinates gets the id ``pilot: <name>``.
+    """
+    frames = [pd.DataFrame(services[PROVISION_COLUMNS])]
+    if pilots is not None and len(pilots.active_sites):
+        sites = pilots.active_sites
+        ids = sites["service_id"].where(sites["service_id"] != "", "pilot: " + sites["pilot"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "service_id": ids.to_numpy(),
+                    "name": sites["pilot"].to_numpy(),
+                    "type": "pilot",
+                    "geometry": sites.geometry.to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out = out.drop_duplicates("service_id", keep="last", ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
+
+
+CATEGORIES = ("mainstream", "special", "independent", "alternative_provision", "college", "other")
+"""School categories (the bundle's ``category`` column; see siting.candidate_categories)."""
+
+
+def eligible(services: pd.DataFrame, categories: Sequence[str]) -> pd.Series:
+    """True for services that may host a site: no category, or one of ``categories``."""
+    if "category" not in services.columns:
+        return pd.Series(True, index=services.index)
+    cat = services["category"].fillna("").astype(str)
+    present = sorted(set(cat) - {""})
+    unknown = [c for c in categories if c not in CATEGORIES and c not in present]
+    if unknown:
+        msg = (
+            f"siting.candidate_categories: {unknown} not a category; choose from "
+            f"{sorted(set(CATEGORIES) | set(present))}"
+        )
+        raise ConfigError(msg)
+    return (cat == "") | cat.isin(list(categories))
 
 
 def _candidates(
@@ -330,8 +382,9 @@ def site_pilots(
     catchment: float,
     sites: int = 5,
     candidates: Sequence[str] = ("school",),
+    categories: Sequence[str] = ("mainstream",),
     existing: Sequence[str] = ("family_hub", "childrens_centre", "pilot"),
-    pilot_wards: Sequence[str] = (),
+    pilots: Pilots | None = None,
     need_weight_max: float = 2.0,
     method: Method = "auto",
     time_limit: float = 20.0,
@@ -355,10 +408,15 @@ def site_pilots(
         How many new sites to choose.
     candidates
         Service types offered as sites, or "lsoa" for LSOA centres.
+    categories
+        Of those, the ``category`` values that may host a site (services without a
+        category always may): by default state-funded mainstream schools only.
     existing
-        Service types that are existing provision; ``pilot = yes`` services are too.
-    pilot_wards
-        Ward codes or names whose children are already served by a pilot.
+        Service types that are existing provision.
+    pilots
+        Pilots (:func:`needsmap.pilots.load_pilots`): the sites of those running are
+        existing provision, and the wards they name count as reached. Services marked
+        ``pilot = yes`` are never candidates.
     need_weight_max
         Weight of a child in the most needy ward (the least needy counts 1).
     method, time_limit
@@ -377,8 +435,21 @@ def site_pilots(
         )
         raise ConfigError(msg)
     existing_keys = {type_key(k) for k in existing}
-    fixed = services["type"].map(type_key).isin(existing_keys) | services["pilot"].astype(bool)
-    cands = _candidates(services, demand, candidates, fixed)
+    by_type = services["type"].map(type_key).isin(existing_keys)
+    pilot_ids = pilots.service_ids if pilots is not None else set()
+    fixed = by_type | services["pilot"].astype(bool) | services["service_id"].isin(pilot_ids)
+    allowed = eligible(services, categories)
+    left_out = services.loc[~allowed & ~fixed]
+    left_out = left_out.loc[left_out["type"].map(type_key).isin({type_key(k) for k in candidates})]
+    if len(left_out):
+        counts = left_out["category"].value_counts()
+        notes.append(
+            f"siting: {len(left_out)} {'/'.join(sorted(set(left_out['type'])))} site(s) not "
+            "offered as new sites because of their category ("
+            + ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.items())
+            + "); siting.candidate_categories chooses which may host a site"
+        )
+    cands = _candidates(services, demand, candidates, fixed | ~allowed)
     if cands.empty:
         msg = (
             f"siting.candidates: no candidate sites of type(s) {list(candidates)} "
@@ -387,18 +458,10 @@ def site_pilots(
         raise ConfigError(msg)
     children = demand["children"].to_numpy(dtype=float)
     weights = need_weights(demand, need, max_weight=need_weight_max)
-    provision = services.loc[fixed]
+    provision = existing_provision(services.loc[by_type], pilots)
     covered_now = np.asarray(travel.within(provision, catchment).matrix().sum(axis=1)).ravel() > 0
-    if pilot_wards:
-        names = demand.groupby("ward_code")["ward_name"].first()
-        match = match_wards(pd.Series(list(pilot_wards)), names)
-        if match.unmatched:
-            msg = (
-                f"siting.pilot_wards: {match.unmatched} not wards of this area; use codes "
-                f"or names such as {names.index[0]} or {names.iloc[0]}"
-            )
-            raise ConfigError(msg)
-        covered_now |= demand["ward_code"].isin(set(match.codes)).to_numpy()
+    if pilots is not None:
+        covered_now |= demand["ward_code"].isin(pilots.active_wards).to_numpy()
     cover = travel.within(cands, catchment).matrix()
     remaining = np.where(covered_now, 0.0, weights)
     solution = choose_sites(cover, remaining, sites, method=method, time_limit=time_limit)
@@ -450,7 +513,8 @@ def site_pilots(
         wards=scenario.drop(index="All wards")[["share_covered_now", "share_covered_after"]],
         solution=solution,
         candidates=len(cands),
-        existing=int(fixed.sum()),
+        existing=len(provision),
+        provision=provision,
         catchment=catchment,
         unit=travel.unit,
         notes=notes,

@@ -17,9 +17,9 @@ Two pieces, each a pure function on a tidy frame:
   the data cannot tell, not that nothing changed.
 - ``difference_in_differences``: the mean change (after minus before) in the piloted
   wards minus the mean change in the comparison wards, with a t interval from the
-  spread of the wards' own changes. It is a comparison of trends, never an estimate of
-  what the pilot did: wards are not chosen at random, and a handful of wards can
-  rarely tell anything apart.
+  spread of the wards' own changes (pooled two-sample t). It is a comparison of
+  trends, never an estimate of what the pilot did: wards are not chosen at random, and
+  a handful of wards can rarely tell anything apart.
 """
 
 from __future__ import annotations
@@ -227,8 +227,9 @@ def difference_in_differences(
     DiD
         Each ward's change is its mean value after minus its mean before; the estimate
         is the piloted wards' mean change minus the comparison wards'. The interval is
-        Welch's t from the spread of those ward changes; with a single piloted ward the
-        comparison wards' spread stands in for both groups (pooled, n_c - 1 df).
+        Student's t from the spread of those ward changes, pooled over both groups
+        (n_p + n_c - 2 df); with a single piloted ward the comparison wards' spread
+        stands in for it.
     """
     start = pd.Timestamp(start)
     overlap = sorted(set(pilot_wards) & set(comparison))
@@ -262,13 +263,11 @@ def difference_in_differences(
         )
         raise InputError(msg)
     est = float(p.mean() - c.mean())
-    if len(p) >= 2:
-        vp, vc = p.var(ddof=1) / len(p), c.var(ddof=1) / len(c)
-        se = float(np.sqrt(vp + vc))
-        dof = (vp + vc) ** 2 / (vp**2 / (len(p) - 1) + vc**2 / (len(c) - 1)) if se > 0 else 1
-    else:
-        se = float(c.std(ddof=1) * np.sqrt(1 / len(p) + 1 / len(c)))
-        dof = len(c) - 1
+    # Student's two-sample t: one spread of ward changes, pooled over both groups (a
+    # single piloted ward adds no spread of its own), on n_p + n_c - 2 df.
+    dof = len(p) + len(c) - 2
+    pooled = (((p - p.mean()) ** 2).sum() + ((c - c.mean()) ** 2).sum()) / dof
+    se = float(np.sqrt(pooled * (1 / len(p) + 1 / len(c))))
     crit = float(stats.t.ppf(0.5 + level / 2, dof))
     return DiD(
         estimate=est,
@@ -285,6 +284,7 @@ def difference_in_differences(
 
 
 CHILD_POVERTY_MEASURE = "relative_bhc"
+CHILD_POVERTY_LABEL = "children in relative low income (%, DWP)"
 
 
 def fye_label(fye: int | float) -> str:
@@ -586,3 +586,133 @@ def caseload_trend_findings(
         text += f"; withheld in {hidden} to protect small counts." if hidden else "."
         out.append(text)
     return out
+
+
+# --- panels for the pilot comparison --------------------------------------------------------
+
+
+def poverty_did_panel(cilif: pd.DataFrame) -> pd.DataFrame:
+    """The DWP ward series as a comparison panel: a financial year runs April to March."""
+    rows = cilif[cilif["measure"] == CHILD_POVERTY_MEASURE].dropna(subset=["percentage"])
+    fye = rows["fye"].astype(int)
+    return pd.DataFrame(
+        {
+            "ward_code": rows["ward_code"].to_numpy(),
+            "period": [fye_label(y) for y in fye],
+            "period_start": pd.to_datetime([f"{y - 1}-04-01" for y in fye]),
+            "period_end": pd.to_datetime([f"{y}-03-31" for y in fye]),
+            "value": rows["percentage"].to_numpy(),
+        }
+    )
+
+
+def caseload_did_panel(counts: pd.DataFrame, children: pd.Series, measure: str) -> pd.DataFrame:
+    """One caseload measure as a comparison panel: the rate per 10,000 at each date."""
+    frame = counts[measure].reset_index()
+    dates = pd.to_datetime(frame["period"].astype(str))
+    kids = frame["ward_code"].map(children.astype(float))
+    return pd.DataFrame(
+        {
+            "ward_code": frame["ward_code"].to_numpy(),
+            "period": frame["period"].astype(str).to_numpy(),
+            "period_start": dates.to_numpy(),
+            "period_end": dates.to_numpy(),
+            "value": (frame[measure].astype(float) / kids * 10_000).to_numpy(),
+        }
+    )
+
+
+PILOT_COLUMNS = (
+    "pilot",
+    "indicator",
+    "start",
+    "pilot_wards",
+    "comparison_wards",
+    "comparison_rule",
+    "before",
+    "after",
+    "pilot_change",
+    "comparison_change",
+    "difference",
+    "lower",
+    "upper",
+    "reading",
+)
+
+
+def pilot_comparisons(
+    pilots: pd.DataFrame,
+    panels: dict[str, tuple[pd.DataFrame, str]],
+    groups: pd.Series,
+    names: pd.Series,
+    *,
+    withheld: dict[str, set[str]] | None = None,
+) -> pd.DataFrame:
+    """Every pilot with a start date against comparable non-piloted wards, per indicator.
+
+    Parameters
+    ----------
+    pilots
+        Tidy ``pilot, ward_code, start, end`` (``needsmap.pilots.Pilots.wards``).
+    panels
+        Indicator label -> (panel for ``difference_in_differences``, unit).
+    groups
+        Ward -> the group comparison wards must share with a piloted ward (e.g. its
+        cluster; named, so the rule reads "same cluster").
+    names
+        Ward -> name, for the output.
+    withheld
+        Indicator label -> wards whose figures are suppressed in some period: a
+        comparison that involves one is not shown (it could reveal the count).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per pilot and indicator (``PILOT_COLUMNS``); ``reading`` says in words
+        what the comparison shows, or why it could not be made.
+    """
+    withheld = withheld or {}
+    rows = []
+    all_piloted = set(pilots["ward_code"])
+    for name, part in pilots.dropna(subset=["start"]).groupby("pilot", sort=False):
+        wards = list(dict.fromkeys(part["ward_code"]))
+        start = pd.Timestamp(part["start"].min())
+        others = groups.drop(index=[w for w in all_piloted if w not in wards], errors="ignore")
+        comparison, rule = comparison_wards(wards, others)
+        for label, (panel, unit) in panels.items():
+            row: dict[str, object] = {
+                "pilot": name,
+                "indicator": label,
+                "start": start.date().isoformat(),
+                "pilot_wards": "; ".join(str(names.get(w, w)) for w in wards),
+                "comparison_wards": "; ".join(str(names.get(w, w)) for w in comparison),
+                "comparison_rule": rule,
+            }
+            hidden = withheld.get(label, set()) & {*wards, *comparison}
+            if hidden:
+                row["reading"] = (
+                    f"{name}: {label}: not shown: a ward involved has a suppressed count."
+                )
+                rows.append(row)
+                continue
+            try:
+                did = difference_in_differences(
+                    panel, wards, start, comparison=comparison, comparison_rule=rule
+                )
+            except InputError as exc:
+                why = str(exc).removeprefix("pilot comparison: ")
+                row["reading"] = f"{name}: {label}: cannot be compared ({why})."
+                rows.append(row)
+                continue
+            row |= {
+                "before": ", ".join(did.before),
+                "after": ", ".join(did.after),
+                "pilot_change": round(did.pilot_change, 2),
+                "comparison_change": round(did.comparison_change, 2),
+                "difference": round(did.estimate, 2),
+                "lower": round(did.lower, 2),
+                "upper": round(did.upper, 2),
+                "reading": did.sentence(f"{name}: {label}", unit),
+            }
+            rows.append(row)
+    return pd.DataFrame(rows, columns=list(PILOT_COLUMNS))

@@ -552,8 +552,8 @@ def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
             "Contains Royal Mail data © Royal Mail copyright and database right 2025. "
             "Contains National Statistics data © Crown copyright and database right 2025.",
             "English Indices of Deprivation 2025 and 2019, MHCLG, OGL v3.0. DfE children's "
-            "social care statistics, OGL v3.0. NHS ODS, DfE GIAS and school census, Arts "
-            "Council England libraries data.",
+            "social care statistics, OGL v3.0. DWP Children in Low Income Families, OGL "
+            "v3.0. NHS ODS, DfE GIAS and school census, Arts Council England libraries data.",
         ],
     }
     _write_meta(out, meta)
@@ -613,7 +613,8 @@ def write_partial_meta(out: Path, lad: str, lad_name: str, dfe: bool) -> None:
             "Source: Office for National Statistics licensed under the Open Government "
             "Licence v3.0. Contains OS data © Crown copyright and database right 2025.",
             "English Indices of Deprivation 2025, MHCLG, OGL v3.0."
-            + (" DfE children's social care statistics, OGL v3.0." if dfe else ""),
+            + (" DfE children's social care statistics, OGL v3.0." if dfe else "")
+            + " DWP Children in Low Income Families, OGL v3.0.",
         ],
     }
     _write_meta(out, meta)

@@ -51,6 +51,8 @@ def test_partial_bundle_holds_what_the_england_files_cover(rutland):
     assert sorted(p.name for p in out.iterdir()) == [
         "MISSING.md",
         "bundle.json",
+        "child_poverty_areas.csv",
+        "child_poverty_wards.csv",
         "deprivation_iod2025_lsoa21.csv",
         "dfe_childrens_social_care.csv",
         "lsoa21_wards.csv",
@@ -66,7 +68,10 @@ def test_partial_bundle_holds_what_the_england_files_cover(rutland):
     assert set(dfe["group"]) == {"England", "Local authority", "Statistical neighbour"}
     assert set(dfe.loc[dfe["group"] == "Local authority", "area_name"]) == {"Rutland"}
     assert dfe.loc[dfe["group"] == "Statistical neighbour", "area_name"].nunique() == 10
+    poverty = pd.read_csv(out / "child_poverty_wards.csv")
+    assert poverty["ward_code"].nunique() == 15 and set(poverty["fye"]) == {2022, 2023, 2024, 2025}
     meta = json.loads((out / "bundle.json").read_text(encoding="utf-8"))
+    assert "DWP Children in Low Income Families, OGL v3.0." in meta["attribution"][-1]
     assert (meta["area_name"], meta["complete"], meta["caseload_synthetic"]) == (
         "Rutland",
         False,

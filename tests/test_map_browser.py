@@ -147,6 +147,12 @@ def test_wirral_map_works_offline(bundled_run, page):
     text = _click_profile(page, "path[data-ward='E05000972']")
     assert "Children in need" in text and "Wirral" in text and "England" in text
     assert "few children" not in text  # the † footnote only where a rate carries it
+    # DWP children in low income, FYE 2022 -> 2025, and the ward's trend verdict
+    assert "Children in low income, FYE 2022 → 2025 (DWP)\t32.0% → 33.9%" in text
+    assert "Child poverty trend\tnot clearly changing" in text
+    # The tall popup panned the map: back to the whole area before the next click.
+    page.locator(".needsmap-tools a").first.click()
+    page.wait_for_timeout(400)
     assert "few children" in _click_profile(page, "path[data-ward='E05000968']")  # Oxton
     page.mouse.move(5, 400)
     shots = os.environ.get("NEEDSMAP_SCREENSHOTS")
@@ -174,6 +180,11 @@ def test_wirral_map_works_offline(bundled_run, page):
     assert "Caseload figures are synthetic" in legend.inner_text()
     page.get_by_label("Need index").check()
     assert ward.get_attribute("fill") == before
+    # The change layer: a board reads where child poverty rose most.
+    page.get_by_label("Change in children in low income families (percentage points)").check()
+    assert _legend(page, "child_poverty_change").is_visible()
+    assert ward.get_attribute("fill") != before
+    page.get_by_label("Need index").check()
 
     # Services: a layer per type; its legend shows and hides with it.
     markers = page.locator(".leaflet-marker-pane > *")

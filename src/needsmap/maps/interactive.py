@@ -222,16 +222,29 @@ def _caseload_cell(row: pd.Series, measure: str) -> str:
     return text
 
 
-def _poverty(row: pd.Series) -> str:
-    """``32.0% → 33.9% (FYE 2022–2025): not clearly changing``."""
-    first, latest, verdict = (
-        row.get(c) for c in ("child_poverty_pct_first", "child_poverty_pct", "child_poverty_trend")
-    )
-    if _missing(latest):
-        return "n/a"
-    years = f"FYE {fmt(row.get('child_poverty_fye_first'))}–{fmt(row.get('child_poverty_fye'))}"
-    text = f"{fmt(first, 1)}% → {fmt(latest, 1)}% ({years})"
-    return text if _missing(verdict) else f"{text}: {verdict}"
+def _poverty_rows(wards: pd.DataFrame, rows: list[pd.Series]) -> list[dict[str, Any]]:
+    """DWP children in low income, first -> latest year (``32.0% → 33.9%``), and the
+    ward's trend verdict, as two short rows."""
+    if "child_poverty_pct" not in wards.columns:
+        return []
+    first, last = (wards[c].iloc[0] for c in ("child_poverty_fye_first", "child_poverty_fye"))
+    out = [
+        {
+            "label": f"Children in low income, FYE {first:.0f} → {last:.0f} (DWP)",
+            "values": [
+                f"{fmt(r['child_poverty_pct_first'], 1)}% → {fmt(r['child_poverty_pct'], 1)}%"
+                for r in rows
+            ],
+        }
+    ]
+    if "child_poverty_trend" in wards.columns:
+        out.append(
+            {
+                "label": "Child poverty trend",
+                "values": [fmt(r["child_poverty_trend"]) for r in rows],
+            }
+        )
+    return out
 
 
 def _chance_row(wards: pd.DataFrame, rows: list[pd.Series]) -> dict[str, Any] | None:
@@ -285,13 +298,7 @@ def ward_profiles(
         column("IMD score (population-weighted)", "imd_score", 1),
         column("Child income deprivation (IDACI)", "idaci_score", 3),
     ]
-    if "child_poverty_trend" in wards.columns:
-        main.append(
-            {
-                "label": "Children in low income families (DWP, 0–15)",
-                "values": [_poverty(r) for r in rows],
-            }
-        )
+    main += _poverty_rows(wards, rows)
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):
         main.append(
             {

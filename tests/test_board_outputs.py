@@ -75,7 +75,13 @@ def _section_text(page: str, section: str) -> str:
 
 def test_change_section_answers_the_boards_question(folder, wards_csv):
     # DWP Children in Low Income Families: Seacombe 32.0% -> 33.9% (FYE 2022 -> 2025).
-    text = _section_text((folder / "report.html").read_text(encoding="utf-8"), "change")
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    findings = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+    assert (
+        "Child poverty (DWP, children in low income) is clearly rising in New Brighton, "
+        "Upton and Liscard over FYE 2022–2025 (no pilot wards are set)"
+    ) in findings
+    text = _section_text(page, "change")
     assert text.startswith("Change: are areas getting worse?")
     assert "went up in 19 of 22 wards and down in 3 from FYE 2022 to FYE 2025" in text
     assert (
@@ -129,7 +135,10 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     sites = getattr(bundled_run, "sites", None) is not None
     assert book.sheetnames == ["About", "Wards", "Clusters"] + (
         ["Recommended sites"] if sites else []
-    ) + ["LA benchmark"]
+    ) + ["LA benchmark", "Child poverty"]
+    poverty = list(book["Child poverty"].iter_rows(values_only=True))
+    assert poverty[0] == ("area", "FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change")
+    assert poverty[1] == ("Wirral", 18.3, 20.2, 19, 20, 1.6)  # DWP, summed from wards
     rows = list(book["Wards"].iter_rows(values_only=True))
     sheet = pd.DataFrame(rows[1:], columns=rows[0]).set_index("ward_code")
     assert list(sheet.columns) == list(wards_csv.columns)

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from tests.board_data import full_wards
 
 from needsmap.disclosure import apply_suppression
 from needsmap.errors import InputError
+from needsmap.indicators import need_index
 from needsmap.sources.child_poverty import load_child_poverty, load_child_poverty_areas
 from needsmap.trends import (
     FALLING,
@@ -19,6 +21,7 @@ from needsmap.trends import (
     STEADY,
     caseload_trends,
     change_findings,
+    change_headline,
     child_poverty_columns,
     comparison_wards,
     difference_in_differences,
@@ -250,6 +253,14 @@ def test_comparison_wards_share_the_pilot_wards_group():
     assert rule == "all non-piloted wards (too few in the same cluster)"
 
 
+def test_child_poverty_can_be_a_need_index_indicator():
+    # Offered, not a default: with it alone the index is its z-score across wards.
+    wards = full_wards()
+    index = need_index(wards, {"child_poverty_pct": 1.0})
+    x = wards["child_poverty_pct"]
+    assert index.to_numpy() == pytest.approx(((x - x.mean()) / x.std(ddof=0)).to_numpy())
+
+
 def test_change_findings_name_the_wards_getting_worse():
     wards = pd.DataFrame(
         {
@@ -274,6 +285,10 @@ def test_change_findings_name_the_wards_getting_worse():
     )
     assert "not clearly rising" in text[2] and "Seacombe (32.0% → 33.9%" in text[2]
     assert text[3].startswith("Clearly falling: Heswall")
+    assert change_headline(wards, pilot_wards=["H"]) == (
+        "Child poverty (DWP, children in low income) is clearly rising in Upton over "
+        "FYE 2022–2025 (none of them piloted); see Change for how sure that is."
+    )
     assert change_findings(wards.drop(columns="child_poverty_trend"))[0].startswith(
         "No child poverty series"
     )

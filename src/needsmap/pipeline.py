@@ -55,6 +55,7 @@ from needsmap.trends import (
     caseload_trend_findings,
     caseload_trends,
     change_findings,
+    change_headline,
     child_poverty_columns,
     earlier_counts,
     pilot_comparisons,
@@ -636,6 +637,7 @@ def change_section(results: Results) -> report.ChangeSection:
     return report.ChangeSection(
         findings=change_findings(published, pilot_wards=piloted, benchmark=benchmark),
         pilots=list(results.pilot_comparison["reading"]),
+        headline=change_headline(published, pilot_wards=piloted),
         benchmark=benchmark,
         caseload=caseload_trend_findings(published, measures, synthetic=results.caseload.synthetic),
         test=(

@@ -90,6 +90,8 @@ class ChangeSection:
     """Pilot comparisons in words (``needsmap.trends.DiD.sentence``)."""
     test: str = ""
     """How rising and falling are decided."""
+    headline: str | None = None
+    """One short key finding (``needsmap.trends.change_headline``)."""
 
 
 # --- tables the report (and wards.xlsx) use ---------------------------------------------
@@ -888,6 +890,8 @@ def build_report(
         sites=sites,
         sites_summary=sites_summary,
     )
+    if change is not None and change.headline:
+        findings = [*findings, Markup("{}").format(change.headline)]
     ward_pages = [
         {
             "code": code,

@@ -497,7 +497,8 @@ def change_findings(
     down = int((w["child_poverty_change"] < 0).sum())
     out = [
         f"Children aged 0–15 in relative low income (DWP, before housing costs) went up in "
-        f"{up} of {len(w)} wards and down in {down} from {span}. A ward's yearly figure "
+        f"{up} of {len(w)} wards and down in {down} from {span} (the financial years to "
+        f"March {first} and March {last}). A ward's yearly figure "
         "moves for many reasons, so each ward's four years are tested for a trend "
         "(a weighted straight-line fit; its 95% interval is widened by the year-to-year "
         "scatter all wards show): only where the interval excludes no change is a ward "
@@ -560,6 +561,31 @@ def change_findings(
         "the older MSOA series is not comparable and is not used."
     )
     return out
+
+
+def change_headline(wards: pd.DataFrame, *, pilot_wards: Sequence[str] = ()) -> str | None:
+    """One short key finding: where child poverty is clearly rising, and whether piloted."""
+    if "child_poverty_trend" not in wards.columns:
+        return None
+    rising = wards[wards["child_poverty_trend"] == RISING]
+    rising = rising.sort_values("child_poverty_change", ascending=False)
+    first, last = (int(wards[c].iloc[0]) for c in ("child_poverty_fye_first", "child_poverty_fye"))
+    span = f"FYE {first}–{last}"
+    if rising.empty:
+        return f"No ward's child poverty (DWP) is clearly rising over {span}; see Change."
+    names = _names(list(rising["ward_name"]))
+    piloted = [c for c in rising.index if c in set(pilot_wards)]
+    which = (
+        f"{len(piloted)} of them piloted"
+        if piloted
+        else "none of them piloted"
+        if pilot_wards
+        else "no pilot wards are set"
+    )
+    return (
+        f"Child poverty (DWP, children in low income) is clearly rising in {names} over "
+        f"{span} ({which}); see Change for how sure that is."
+    )
 
 
 def caseload_trend_findings(

@@ -120,6 +120,18 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
             f"{area.name}: {len(area.lsoa)} LSOAs in {wards} wards; deprivation and "
             f"population for every LSOA; {len(area.postcodes):,} postcodes; DfE context"
         )
+        cp = area.child_poverty
+        if cp is None:
+            check.notes.append(
+                f"{FILES['child_poverty']} is not in the bundle: no child poverty trend "
+                "(rebuild the bundle with scripts/prepare_data.py)"
+            )
+        else:
+            years = sorted(int(y) for y in cp["fye"].unique())
+            check.facts.append(
+                f"{FILES['child_poverty']}: DWP children in low income for "
+                f"{cp['ward_code'].nunique()} wards, FYE {years[0]}–{years[-1]} (provisional)"
+            )
     return area
 
 

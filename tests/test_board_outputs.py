@@ -93,6 +93,10 @@ def test_change_section_answers_the_boards_question(folder, wards_csv):
     assert "Wirral 18.3% 20.2% 19.0% 20.0% +1.6" in text
     assert "England 18.6% 19.9% 19.3% 19.8% +1.2" in text
     assert "Children in need (synthetic): rising in" in text
+    assert (
+        "Children in need (DfE, the whole council): Wirral 390 → 409 per 10,000 children "
+        "from 2021 to 2025 (+19); England no change"
+    ) in text
     seacombe = wards_csv.loc["E05000972"]
     assert (seacombe["child_poverty_pct_first"], seacombe["child_poverty_pct"]) == ("32", "33.9")
     rising = set(wards_csv.index[wards_csv["child_poverty_trend"] == "rising"])

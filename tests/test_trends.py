@@ -24,6 +24,7 @@ from needsmap.trends import (
     change_headline,
     child_poverty_columns,
     comparison_wards,
+    dfe_trend_findings,
     difference_in_differences,
     earlier_counts,
     linear_trends,
@@ -251,6 +252,27 @@ def test_comparison_wards_share_the_pilot_wards_group():
     wards, rule = comparison_wards(["C"], groups)
     assert wards == ["P", "A", "B"]
     assert rule == "all non-piloted wards (too few in the same cluster)"
+
+
+def test_dfe_trends_read_the_la_benchmark():
+    # DfE: Wirral's children-in-need rate 390 (2021) -> 409 (2025) per 10,000; England
+    # 330 in both years; statistical neighbours' median +30.
+    bench = pd.DataFrame(
+        {
+            "caseload_measure": ["children_in_need", None],
+            "year": [2025, 2025],
+            "la_rate": [409.0, 38.0],
+            "trend_from": [2021, 2021],
+            "la_rate_then": [390.0, 26.0],
+            "la_change": [19.0, 12.0],
+            "england_change": [0.0, 4.0],
+            "neighbour_median_change": [30.0, 11.0],
+        }
+    )
+    assert dfe_trend_findings(bench, {"children_in_need": "Children in need"}, area="Wirral") == [
+        "Children in need (DfE, the whole council): Wirral 390 → 409 per 10,000 children "
+        "from 2021 to 2025 (+19); England no change, statistical neighbours' median +30."
+    ]
 
 
 def test_child_poverty_can_be_a_need_index_indicator():

@@ -115,7 +115,9 @@ def test_validate_bundled_case_reports_what_was_read():
     code, report = run_cli("validate")
     assert code == 0
     assert "Wirral: 209 LSOAs in 22 wards" in report
-    assert "child_poverty_wards.csv: DWP children in low income for 22 wards, FYE 2022–2025" in report
+    assert (
+        "child_poverty_wards.csv: DWP children in low income for 22 wards, FYE 2022–2025" in report
+    )
     assert "caseload_synthetic.csv (synthetic): 110 rows read; 5 periods" in report
     assert "22 of 22 wards matched" in report
     assert "services.csv: 192 rows read, 190 placed, 2 unplaced" in report

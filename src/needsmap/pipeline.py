@@ -57,6 +57,7 @@ from needsmap.trends import (
     change_findings,
     change_headline,
     child_poverty_columns,
+    dfe_trend_findings,
     earlier_counts,
     pilot_comparisons,
     poverty_benchmark,
@@ -639,7 +640,10 @@ def change_section(results: Results) -> report.ChangeSection:
         pilots=list(results.pilot_comparison["reading"]),
         headline=change_headline(published, pilot_wards=piloted),
         benchmark=benchmark,
-        caseload=caseload_trend_findings(published, measures, synthetic=results.caseload.synthetic),
+        caseload=[
+            *dfe_trend_findings(results.benchmark, measures, area=results.area.name),
+            *caseload_trend_findings(published, measures, synthetic=results.caseload.synthetic),
+        ],
         test=(
             f"How rising and falling are decided: {TREND_TEST}. Four yearly figures per "
             "ward give the test little power: 'not clearly changing' means the figures "

@@ -742,3 +742,31 @@ def pilot_comparisons(
             }
             rows.append(row)
     return pd.DataFrame(rows, columns=list(PILOT_COLUMNS))
+
+
+def _num(x: float, *, signed: bool = False) -> str:
+    """One decimal, without a trailing ``.0``: ``409``, ``53.3``, ``+19``, ``−1.8``."""
+    text = f"{x:+.1f}" if signed else f"{x:.1f}"
+    text = text.removesuffix(".0")
+    return "no change" if signed and float(text) == 0 else text.replace("-", "−")
+
+
+def dfe_trend_findings(
+    benchmark: pd.DataFrame, measures: dict[str, str], *, area: str
+) -> list[str]:
+    """The council's published DfE rates over five years beside England and its
+    statistical neighbours (``needsmap.context.la_benchmark``), one sentence a measure."""
+    out = []
+    rows = benchmark.dropna(subset=["caseload_measure", "la_change"])
+    for _, r in rows.iterrows():
+        label = measures.get(str(r["caseload_measure"]))
+        if label is None:
+            continue
+        out.append(
+            f"{label} (DfE, the whole council): {area} {_num(r['la_rate_then'])} → "
+            f"{_num(r['la_rate'])} per 10,000 children from {int(r['trend_from'])} to "
+            f"{int(r['year'])} ({_num(r['la_change'], signed=True)}); England "
+            f"{_num(r['england_change'], signed=True)}, statistical neighbours' median "
+            f"{_num(r['neighbour_median_change'], signed=True)}."
+        )
+    return out

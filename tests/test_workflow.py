@@ -196,3 +196,20 @@ def test_validate_an_incomplete_bundle_names_what_is_missing(tmp_path, wirral_di
 def test_validate_a_folder_that_is_no_bundle(tmp_path):
     v = validate_inputs(RunConfig(area=tmp_path))
     assert v.problems[0].startswith(f"{tmp_path}: not an area bundle (no bundle.json)")
+
+
+def test_validate_names_the_bundled_provision_and_warns_when_there_is_none():
+    """Issue 17: 'existing provision: 0 service(s)' was all validate said."""
+    report = validate_inputs(RunConfig()).report()
+    assert "existing provision: 4 site(s)" in report
+    assert "existing provision: Family hubs and children's centres are a partial list" in report
+    d = RunConfig()
+    cfg = dataclasses.replace(d, siting=dataclasses.replace(d.siting, existing=("drop_in",)))
+    report = validate_inputs(cfg).report()
+    assert "existing provision: 0 site(s)" in report
+    assert (
+        "existing provision: none supplied, so no output can say how many children are within "
+        "reach of a service now. Add family hubs, children's centres or other sites of the "
+        "types in siting.existing (drop_in) in a services file (config key 'services'), or "
+        "pilots (config key 'pilots')"
+    ) in report

@@ -43,6 +43,7 @@ from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style
 from needsmap.pilots import Pilots, load_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
+from needsmap.review import review_list, ward_flags
 from needsmap.siting import Siting, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
@@ -93,6 +94,9 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What not to commission: wards with low need and good access, and the existing sites
+    whose catchments hold least need (review_before_commissioning.csv; needsmap.review)."""
     pilots: Pilots | None = None
     """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
     of the wards they serve (see needsmap.pilots)."""
@@ -235,7 +239,7 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
-        siting = None
+        siting, review = None, pd.DataFrame()
         if sc.sites:
             siting = site_pilots(
                 access.demand,
@@ -254,6 +258,15 @@ def analyse(cfg: RunConfig) -> Results:
             )
             table = table.join(siting.wards)
             access_notes += [*siting.notes, siting.summary]
+            if siting.provision_known and area.meta.get("provision_note"):
+                access_notes.append(f"existing provision: {area.meta['provision_note']}")
+            review = review_list(
+                table,
+                siting.provision_reach,
+                reach=siting.reach,
+                provision_note=str(area.meta.get("provision_note", "")),
+            )
+            table["review"] = ward_flags(table, review)
         access_notes = [*access_notes, *access.notes]
     wards = gpd.GeoDataFrame(table, geometry=geoms.geometry, crs=geoms.crs)
     wards.index.name = "ward_code"
@@ -287,6 +300,7 @@ def analyse(cfg: RunConfig) -> Results:
         sensitivity=sensitivity,
         benchmark=benchmark,
         pilots=pilots,
+        review=review,
     )
 
 
@@ -365,6 +379,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         for name, frame, index in (
             ("recommended_sites.csv", results.siting.table, False),
             ("siting_scenario.csv", results.siting.scenario, True),
+            ("review_before_commissioning.csv", results.review, False),
         ):
             stamped(frame, results.disclosure).to_csv(
                 folder / name, index=index, lineterminator="\n"
@@ -463,7 +478,6 @@ def board_outputs(
         ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
     )
     site_table = siting.table if siting is not None else None
-    summary = siting.summary if siting is not None else None
     written: list[Path] = []
     # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
     # overlaps the drawing instead of delaying the analysis.
@@ -485,6 +499,7 @@ def board_outputs(
                         "Wards": table,
                         "Clusters": clusters,
                         "Recommended sites": site_table,
+                        "Review list": results.review if len(results.review) else None,
                         "LA benchmark": benchmark,
                     },
                     about=about,
@@ -520,9 +535,10 @@ def board_outputs(
                 benchmark=benchmark,
                 clusters=clusters,
                 sites=site_table,
-                sites_summary=summary.removeprefix("siting: ")
-                if isinstance(summary, str)
-                else None,
+                sites_summary=siting.coverage if siting is not None else None,
+                review=results.review,
+                provision_note=str(meta.get("provision_note", "")),
+                pilots=results.pilots.table if results.pilots is not None else None,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,

@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -581,7 +581,21 @@ def site_pilots(
     )
 
 
-_WORDS = "no one two three four five six seven eight nine ten eleven twelve".split()
+_WORDS = [
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
 
 
 def _count_word(n: int) -> str:
@@ -725,11 +739,13 @@ def _explain(
     out["children_beyond_next_best"] = [w["beyond_children"] for w in why]
     out["need_beyond_next_best"] = [w["beyond_need"] for w in why]
     reach = f"{catchment:,g} {'metres' if unit == 'm' else 'minutes'}"
-    out["why"] = [_why(r, reach, n_wards) for r in out.to_dict("records")]
+    out["why"] = [
+        _why({str(k): v for k, v in r.items()}, reach, n_wards) for r in out.to_dict("records")
+    ]
     return out
 
 
-def _school(r: dict[str, object]) -> str:
+def _school(r: dict[str, Any]) -> str:
     bits = []
     kind = " ".join(
         str(x).lower() for x in (r.get("category"), r.get("phase")) if x and pd.notna(x)
@@ -738,14 +754,14 @@ def _school(r: dict[str, object]) -> str:
         bits.append(f"a {kind} school")
     pupils = r.get("pupils")
     if pupils is not None and pd.notna(pupils):
-        bits.append(f"{float(pupils):,.0f} pupils")  # type: ignore[arg-type]
+        bits.append(f"{float(pupils):,.0f} pupils")
     fsm = r.get("fsm_share")
     if fsm is not None and pd.notna(fsm):
-        bits.append(f"{float(fsm):.0%} eligible for free school meals")  # type: ignore[arg-type]
+        bits.append(f"{float(fsm):.0%} eligible for free school meals")
     return f" ({', '.join(bits)})" if bits else ""
 
 
-def _why(r: dict[str, object], reach: str, n_wards: int) -> str:
+def _why(r: dict[str, Any], reach: str, n_wards: int) -> str:
     """One recommended site, in words a councillor reads without help."""
     wards = str(r["ward_need_ranks"]).split("; ")[:3]
     ward_text = ", ".join(w.replace(" (", " (need rank ") for w in wards if w)
@@ -755,16 +771,16 @@ def _why(r: dict[str, object], reach: str, n_wards: int) -> str:
         f"need), mostly in {ward_text}."
     )
     if r["nearest_provision"]:
-        km = float(r["nearest_provision_m"]) / 1000  # type: ignore[arg-type]
+        km = float(r["nearest_provision_m"]) / 1000
         text += f" The nearest existing provision is {r['nearest_provision']}, {km:.1f} km away."
     else:
         text += " No existing provision was supplied, so its distance to one is not known."
     if r["next_best"]:
-        fewer = float(r["need_covered"]) - float(r["next_best_need"])  # type: ignore[arg-type]
+        fewer = float(r["need_covered"]) - float(r["next_best_need"])
         text += (
             f" The next-best choice at this step, {r['next_best']}, would reach "
-            f"{float(r['next_best_need']):,.0f} need-weighted children ({fewer:,.0f} fewer); "  # type: ignore[arg-type]
-            f"{r['name']} reaches {about(float(r['children_beyond_next_best']))} children "  # type: ignore[arg-type]
+            f"{float(r['next_best_need']):,.0f} need-weighted children ({fewer:,.0f} fewer); "
+            f"{r['name']} reaches {about(float(r['children_beyond_next_best']))} children "
             "it would not."
         )
     else:

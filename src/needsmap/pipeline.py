@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap import __version__, report, scan
-from needsmap.access import Access, gap_score, measure_access
+from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
@@ -41,10 +41,10 @@ from needsmap.indicators import (
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style
-from needsmap.pilots import Pilots, load_pilots
+from needsmap.pilots import Pilots, load_pilots, with_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.review import review_list, ward_flags
-from needsmap.siting import Siting, site_pilots
+from needsmap.siting import Siting, existing_provision, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
@@ -403,11 +403,14 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
 
     look = map_style(cfg)
     text = map_text(results, "need for children's services")
+    services = results.services.placed
+    if results.pilots is not None:
+        services = with_pilots(services, results.pilots)
     with step("Interactive map"):
         im = cfg.interactive_map
         fmap = interactive.build_map(
             published,
-            results.services.placed,
+            services,
             text,
             sites=results.sites,
             comparison=interactive.comparison(results.benchmark, area=results.area.name),
@@ -417,6 +420,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             simplify_m=im.simplify_m,
             decimals=im.decimals,
             map_style=look,
+            shown=cfg.siting.existing,
         )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
@@ -452,6 +456,12 @@ def board_outputs(
     sites, siting = results.sites, results.siting
     formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
+    by_type = results.services.placed["type"].map(type_key)
+    provision = existing_provision(
+        results.services.placed.loc[by_type.isin({type_key(t) for t in cfg.siting.existing})],
+        results.pilots,
+        running_only=False,
+    )
     drawings = static.map_drawings(
         published,
         results.services.placed,
@@ -463,6 +473,7 @@ def board_outputs(
         labels=labels,
         sites=sites,
         check=check,
+        provision=provision,
     )
     how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
     k_chart = functools.partial(

@@ -322,15 +322,18 @@ class Siting:
 PROVISION_COLUMNS = ["service_id", "name", "type", "geometry"]
 
 
-def existing_provision(services: gpd.GeoDataFrame, pilots: Pilots | None) -> gpd.GeoDataFrame:
-    """Existing provision as one frame: the given services and the running pilots' sites.
+def existing_provision(
+    services: gpd.GeoDataFrame, pilots: Pilots | None, *, running_only: bool = True
+) -> gpd.GeoDataFrame:
+    """Existing provision as one frame: the given services and the running pilots' sites
+    (every pilot's site with ``running_only=False``, for the maps).
 
     A pilot at a service keeps that service's id (travel times find it); a pilot placed
     by postcode or coordinates gets the id ``pilot: <name>``.
     """
     frames = [pd.DataFrame(services[PROVISION_COLUMNS])]
-    if pilots is not None and len(pilots.active_sites):
-        sites = pilots.active_sites
+    if pilots is not None and len(pilots.sites):
+        sites = pilots.active_sites if running_only else pilots.sites
         ids = sites["service_id"].where(sites["service_id"] != "", "pilot: " + sites["pilot"])
         frames.append(
             pd.DataFrame(

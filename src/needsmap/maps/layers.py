@@ -63,7 +63,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("gap_score", "Access gap (high need, low access)", digits=2),
     LayerSpec(
         "review",
-        "What not to commission: wards to review (low need, good access)",
+        "Wards to review before commissioning more (low need, good access)",
         kind="categorical",
         file_stem="review_before_commissioning",
     ),

@@ -248,15 +248,16 @@ def test_sites_and_profiles():
     )
     with_table = page(
         sites=table,
-        sites_summary="2 new site(s) chosen from 9 candidates by greedy; "
-        "children within 1600 m of provision: 12.0% now, 38.9% after",
+        sites_summary="12% of children live within 1,600 metres of existing provision (two "
+        "family hubs); with the 2 new site(s), 39% would",
     )
     assert "<th>Children newly within reach</th>" in with_table and "<td>39%</td>" in with_table
     section = with_table.split('id="sites"')[1].split("</section>")[0]
     assert "<td>Dale, Abbey</td>" in section and "Lon" not in section and "URN-1" not in section
     assert (
         "2 new pilot site(s) are recommended where they reach most unmet need (see below). "
-        "Children within 1600 m of provision: 12.0% now, 38.9% after."
+        "12% of children live within 1,600 metres of existing provision (two family hubs); "
+        "with the 2 new site(s), 39% would."
     ) in with_table
     assert html.count('class="ward"') == 3
     # profiles follow need rank

@@ -48,8 +48,8 @@ def test_low_need_good_access_wards_and_least_need_sites():
     assert got[["kind", "code"]].values.tolist() == [["ward", "W5"], ["existing provision", "H3"]]
     assert got.loc[0, "reason"] == (
         "E is among the third of wards with least need (need rank 5 of 6), and its access to "
-        "services is as good as or better than most wards' (access index 1.20; the middle "
-        "ward's is 0.70); 25% of its children live within 1,600 metres of the existing "
+        "services is as good as or better than most wards' (access index 1.20, where 1 is the "
+        "area's average and the middle ward has 0.70); 25% of its children live within 1,600 metres of the existing "
         "provision counted here."
     )
     assert got.loc[1, "reason"] == (
@@ -65,7 +65,7 @@ def test_too_few_sites_to_compare_and_unknown_coverage():
     wards = six_wards().drop(columns="share_covered_now")
     got = review_list(wards, provision().head(2), reach="15 minutes", provision_note="Partial.")
     assert got["kind"].tolist() == ["ward"]
-    assert got.loc[0, "reason"].endswith("(access index 1.20; the middle ward's is 0.70).")
+    assert got.loc[0, "reason"].endswith("and the middle ward has 0.70).")
 
 
 def test_the_caveat_says_it_is_a_prompt_not_a_decision():

@@ -678,6 +678,8 @@ def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
             return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Path):
             return str(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
         if isinstance(value, Mapping):
             return {str(k): plain(v) for k, v in value.items()}
         if isinstance(value, tuple | list):

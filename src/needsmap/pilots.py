@@ -115,9 +115,10 @@ def _site_point(
             hit = services.loc[services["name"].str.casefold() == ref.casefold()]
         if len(hit) != 1:
             found = "no service" if hit.empty else f"{len(hit)} services"
+            example = f" (e.g. {services['service_id'].iloc[0]})" if len(services) else ""
             msg = (
                 f"{key}.site: {found} with service_id or name {ref!r}; give a service_id "
-                "from the services files (e.g. URN-105067) or a postcode"
+                f"from the services files{example} or a postcode"
             )
             raise ConfigError(msg)
         point = hit.geometry.iloc[0]

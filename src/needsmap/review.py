@@ -88,8 +88,8 @@ def review_list(
         reason = (
             f"{str(wards.at[code, 'ward_name'])} is among the third of wards with least need "
             f"(need rank {int(rank[code])} of {n}), and its access to services is as good as or "
-            f"better than most wards' (access index {access[code]:.2f}; the middle ward's is "
-            f"{middle:.2f})"
+            f"better than most wards' (access index {access[code]:.2f}, where 1 is the "
+            f"area's average and the middle ward has {middle:.2f})"
         )
         if pd.notna(now[code]):
             share = "none" if now[code] == 0 else f"{now[code]:.0%}"

@@ -117,9 +117,9 @@ def test_validate_bundled_case_reports_what_was_read():
     assert "Wirral: 209 LSOAs in 22 wards" in report
     assert "caseload_synthetic.csv (synthetic): 110 rows read; 5 periods" in report
     assert "22 of 22 wards matched" in report
-    assert "services.csv: 192 rows read, 190 placed, 2 unplaced" in report
+    assert "services.csv: 199 rows read, 198 placed, 1 unplaced" in report
     assert "Marine Lake Medical Practice (CH48 4HZ) cannot be placed" in report
-    assert "siting: 5 new site(s) from 132 candidate services" in report
+    assert "siting: 5 new site(s) from 112 candidate services" in report
     assert report.endswith("No problems: ready for 'needsmap run'.\n")
 
 
@@ -154,7 +154,7 @@ def test_validate_filled_in_templates_is_clean(tmp_path, starter):
     assert "caseload.csv: 22 rows read; 1 period (2025-03-31); 22 of 22 wards matched" in report
     assert '1 count(s) of 1 to 4 in 2025-03-31 will read "fewer than 5"' in report
     assert "hubs.csv: 3 rows read, 3 placed, 0 unplaced" in report
-    assert "existing provision: 3 site(s)" in report  # hub, pilot and centre
+    assert "existing provision: 7 site(s)" in report  # the bundle's 4, hub, pilot and centre
     assert "pilots: 1 (1 running on " in report and "Seacombe pilot from 2023-09-01" in report
 
 

@@ -508,6 +508,11 @@ def _rate(code: str, m: str, w: pd.Series) -> Markup:
     return cell
 
 
+def _day(when: pd.Timestamp) -> str:
+    """'1 September 2023'."""
+    return f"{when.day} {when:%B %Y}"
+
+
 def _pilot_lines(pilots: pd.DataFrame | None) -> list[str]:
     """One line per pilot: name, dates and whether it runs now."""
     if pilots is None or not len(pilots):
@@ -515,9 +520,9 @@ def _pilot_lines(pilots: pd.DataFrame | None) -> list[str]:
     out = []
     for _, p in pilots.iterrows():
         start, end = p["start"], p["end"]
-        when = "start date not given" if pd.isna(start) else f"from {start:%-d %B %Y}"
+        when = "start date not given" if pd.isna(start) else f"from {_day(start)}"
         if pd.notna(end):
-            when += f" to {end:%-d %B %Y}"
+            when += f" to {_day(end)}"
         state = "running" if p["active"] else "not running on the date provision is counted"
         desc = f": {p['description']}" if p.get("description") else ""
         out.append(f"{p['pilot']} ({when}; {state}){desc}")

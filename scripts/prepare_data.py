@@ -318,7 +318,7 @@ def prepare_family_hubs(raw: Path) -> pd.DataFrame:
 
 PROVISION_NOTE = (
     "Family hubs and children's centres are a partial list: 3 of the 8 family hubs open "
-    "in 2024 (St James Centre, Ganneys Meadow, Seacombe) and 1 children's centre "
+    "in 2024 (St James Centre, Ganneys Meadow, Seacombe) and one children's centre "
     "(Leasowe). The others (in Bromborough, New Ferry, Moreton and two more in Birkenhead) "
     "are not named in any public source used here; add them in a services file."
 )

@@ -138,7 +138,7 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     book = load_workbook(folder / "wards.xlsx", read_only=True)
     sites = getattr(bundled_run, "sites", None) is not None
     assert book.sheetnames == ["About", "Wards", "Clusters"] + (
-        ["Recommended sites"] if sites else []
+        ["Recommended sites", "Review list"] if sites else []
     ) + ["LA benchmark", "Child poverty"]
     poverty = list(book["Child poverty"].iter_rows(values_only=True))
     assert poverty[0] == ("area", "FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change")

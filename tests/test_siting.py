@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
+import re
 import time
 from types import SimpleNamespace
 
@@ -201,6 +202,53 @@ def test_two_sites_cover_everyone_then_stop(line):
     assert got.table["share_covered_cumulative"].tolist() == [0.75, 1.0]
 
 
+def test_why_each_site_in_words_and_columns(line):
+    """By hand: weights East 100, Middle 80, West 120 (W2 counts twice). S4 reaches East and
+    Middle (180); the next best, West School, 120: 60 fewer, and none of S4's 180 children."""
+    demand, services, need = line
+    hub = services.iloc[[2]].assign(service_id="H1", type="family_hub", name="West Hub")
+    hub = hub.set_geometry(gpd.points_from_xy([6000], [1000], crs=BNG))
+    frames = (demand, pd.concat([services.iloc[:4], hub], ignore_index=True), need)
+    got = run_line(line, sites=1)
+    row = got.table.iloc[0]
+    assert row[["next_best", "next_best_need", "children_beyond_next_best"]].tolist() == [
+        "West School",
+        120.0,
+        180,
+    ]
+    assert row["ward_need_ranks"] == "One (2 of 2)"
+    assert row["why"] == (
+        "Bridge School would bring about 180 more children within 1,600 metres of a service "
+        "(180 when weighted by need), mostly in One (need rank 2 of 2). No existing provision "
+        "was supplied, so its distance to one is not known. The next-best choice at this "
+        "step, West School, would reach 120 need-weighted children (60 fewer); Bridge School "
+        "reaches about 180 children it would not."
+    )
+    # with a hub by West, the nearest provision is named, 4.6 km from the Bridge School
+    got = run_line(line, frames=frames, sites=1)
+    row = got.table.iloc[0]
+    assert row[["nearest_provision", "nearest_provision_m"]].tolist() == ["West Hub", 4610]
+    assert "The nearest existing provision is West Hub, 4.6 km away." in row["why"]
+    assert got.provision_reach[["name", "children_in_reach", "need_in_reach"]].values.tolist() == [
+        ["West Hub", 60, 120.0]
+    ]
+
+
+def test_no_provision_says_so_instead_of_zero_now(line):
+    """Issue 17: every output said "0.0% now" when the bundle held no provision."""
+    got = run_line(line, sites=2)
+    assert not got.provision_known and got.provision_label == "none supplied"
+    assert not re.search(r"(?<!\d)0(\.0)?% now", got.summary) and "now is not known" in got.summary
+    assert got.coverage == (
+        "No existing provision was supplied (family hubs, children's centres or pilots), so "
+        "how many children are within reach of a service now is not known; the 2 new site(s) "
+        "would bring 100% of children within 1,600 metres. Add existing provision in a "
+        "services file (config key 'services') or the config key 'pilots'"
+    )
+    assert got.scenario["share_covered_now"].isna().all()
+    assert got.scenario["share_covered_after"].notna().all()
+
+
 def test_sites_frame_follows_the_contract(line):
     got = run_line(line, sites=2)
     assert list(got.sites.columns) == SITE_COLUMNS
@@ -274,7 +322,8 @@ def test_wards_a_pilot_names_count_as_covered_while_it_runs(line):
         got = run_line(
             line, sites=1, pilots=line_pilots(line[1], (ended,), as_of), need_weight_max=4
         )
-        assert got.wards.loc["W2", "share_covered_now"] == 0.0
+        assert pd.isna(got.wards.loc["W2", "share_covered_now"])  # none running: not known
+        assert not got.provision_known
         assert got.sites["site_id"].tolist() == ["S3"]
 
 
@@ -453,9 +502,10 @@ def test_special_and_independent_schools_are_candidates_only_when_asked(line):
     demand, services, need = line
     services = services.assign(category=["mainstream", "mainstream", "special", "independent", ""])
     got = run_line(line, frames=(demand, services, need), sites=2)
-    # West School (S3, special) would be the best second site; by default it is not offered
-    assert got.sites["site_id"].tolist() == ["S4"]
-    assert got.candidates == 2  # S1 and S2; S4 is independent, the GP not a school
+    # Bridge School (S4, independent) and West School (S3, special) would be the best
+    # two sites; by default neither is offered
+    assert got.sites["site_id"].tolist() == ["S1", "S2"]
+    assert got.candidates == 2  # S1 and S2; the GP is not a school
     assert got.notes[0] == (
         "siting: 2 school site(s) not offered as new sites because of their category "
         "(1 special, 1 independent); siting.candidate_categories chooses which may host a site"

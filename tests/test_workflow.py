@@ -120,9 +120,9 @@ def test_validate_bundled_case_reports_what_was_read():
     )
     assert "caseload_synthetic.csv (synthetic): 110 rows read; 5 periods" in report
     assert "22 of 22 wards matched" in report
-    assert "services.csv: 192 rows read, 190 placed, 2 unplaced" in report
+    assert "services.csv: 199 rows read, 198 placed, 1 unplaced" in report
     assert "Marine Lake Medical Practice (CH48 4HZ) cannot be placed" in report
-    assert "siting: 5 new site(s) from 132 candidate services" in report
+    assert "siting: 5 new site(s) from 112 candidate services" in report
     assert report.endswith("No problems: ready for 'needsmap run'.\n")
 
 
@@ -157,7 +157,7 @@ def test_validate_filled_in_templates_is_clean(tmp_path, starter):
     assert "caseload.csv: 22 rows read; 1 period (2025-03-31); 22 of 22 wards matched" in report
     assert '1 count(s) of 1 to 4 in 2025-03-31 will read "fewer than 5"' in report
     assert "hubs.csv: 3 rows read, 3 placed, 0 unplaced" in report
-    assert "existing provision: 3 site(s)" in report  # hub, pilot and centre
+    assert "existing provision: 7 site(s)" in report  # the bundle's 4, hub, pilot and centre
     assert "pilots: 1 (1 running on " in report and "Seacombe pilot from 2023-09-01" in report
 
 
@@ -199,3 +199,20 @@ def test_validate_an_incomplete_bundle_names_what_is_missing(tmp_path, wirral_di
 def test_validate_a_folder_that_is_no_bundle(tmp_path):
     v = validate_inputs(RunConfig(area=tmp_path))
     assert v.problems[0].startswith(f"{tmp_path}: not an area bundle (no bundle.json)")
+
+
+def test_validate_names_the_bundled_provision_and_warns_when_there_is_none():
+    """Issue 17: 'existing provision: 0 service(s)' was all validate said."""
+    report = validate_inputs(RunConfig()).report()
+    assert "existing provision: 4 site(s)" in report
+    assert "existing provision: Family hubs and children's centres are a partial list" in report
+    d = RunConfig()
+    cfg = dataclasses.replace(d, siting=dataclasses.replace(d.siting, existing=("drop_in",)))
+    report = validate_inputs(cfg).report()
+    assert "existing provision: 0 site(s)" in report
+    assert (
+        "existing provision: none supplied, so no output can say how many children are within "
+        "reach of a service now. Add family hubs, children's centres or other sites of the "
+        "types in siting.existing (drop_in) in a services file (config key 'services'), or "
+        "pilots (config key 'pilots')"
+    ) in report

@@ -294,6 +294,15 @@ def _settings(
             f"existing provision: {len(provision)} site(s)"
             + (f" and {len(ward_pilots)} ward(s) a pilot serves" if ward_pilots else "")
         )
+        if provision.empty and not ward_pilots:
+            check.notes.append(
+                "existing provision: none supplied, so no output can say how many children "
+                "are within reach of a service now. Add family hubs, children's centres or "
+                f"other sites of the types in siting.existing ({', '.join(sc.existing)}) in a "
+                "services file (config key 'services'), or pilots (config key 'pilots')"
+            )
+        elif area.meta.get("provision_note"):
+            check.notes.append(f"existing provision: {area.meta['provision_note']}")
 
 
 def validate_inputs(cfg: RunConfig) -> Validation:

@@ -115,9 +115,10 @@ def _site_point(
             hit = services.loc[services["name"].str.casefold() == ref.casefold()]
         if len(hit) != 1:
             found = "no service" if hit.empty else f"{len(hit)} services"
+            example = f" (e.g. {services['service_id'].iloc[0]})" if len(services) else ""
             msg = (
                 f"{key}.site: {found} with service_id or name {ref!r}; give a service_id "
-                "from the services files (e.g. URN-105067) or a postcode"
+                f"from the services files{example} or a postcode"
             )
             raise ConfigError(msg)
         point = hit.geometry.iloc[0]
@@ -286,6 +287,41 @@ def load_pilots(
     result = Pilots(table=table[[*PILOT_COLUMNS, "geometry"]], wards=tidy, as_of=as_of, notes=notes)
     log.info("%s", result.describe())
     return result
+
+
+def with_pilots(services: gpd.GeoDataFrame, pilots: Pilots) -> gpd.GeoDataFrame:
+    """The services for the maps: each pilot marked (``pilot`` True, its dates in
+    ``subtype``), and pilots placed by postcode or coordinates added as ``type`` pilot."""
+    out = services.copy()
+    sites = pilots.sites
+    if sites.empty:
+        return out
+    when = {
+        str(r.service_id or r.pilot): f"pilot {_when(r.start, r.end)}"
+        + ("" if r.active else " (not running now)")
+        for r in sites.itertuples()
+    }
+    linked = out["service_id"].isin(list(when))
+    out.loc[linked, "pilot"] = True
+    out.loc[linked, "subtype"] = [
+        " · ".join(x for x in (str(sub or ""), when[sid]) if x)
+        for sub, sid in zip(out.loc[linked, "subtype"], out.loc[linked, "service_id"], strict=True)
+    ]
+    own = sites.loc[sites["service_id"] == ""]
+    if len(own):
+        extra = gpd.GeoDataFrame(
+            {
+                "service_id": "pilot: " + own["pilot"],
+                "name": own["pilot"].to_numpy(),
+                "type": "pilot",
+                "subtype": [when[p] for p in own["pilot"]],
+                "pilot": True,
+            },
+            geometry=own.geometry.to_numpy(),
+            crs=BNG,
+        )
+        out = pd.concat([out, extra], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
 
 
 def empty_pilots(*, as_of: dt.date | None = None) -> Pilots:

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap import __version__, report, scan
-from needsmap.access import Access, gap_score, measure_access
+from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
@@ -41,9 +41,10 @@ from needsmap.indicators import (
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style, trend_chart
-from needsmap.pilots import Pilots, load_pilots
+from needsmap.pilots import Pilots, load_pilots, with_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
-from needsmap.siting import Siting, site_pilots
+from needsmap.review import review_list, ward_flags
+from needsmap.siting import Siting, existing_provision, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
@@ -112,6 +113,9 @@ class Results:
     pilot_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Each pilot against comparable non-piloted wards, per indicator
     (``needsmap.trends.PILOT_COLUMNS``); empty without pilots that have a start date."""
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What not to commission: wards with low need and good access, and the existing sites
+    whose catchments hold least need (review_before_commissioning.csv; needsmap.review)."""
     pilots: Pilots | None = None
     """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
     of the wards they serve (see needsmap.pilots)."""
@@ -258,7 +262,7 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
-        siting = None
+        siting, review = None, pd.DataFrame()
         if sc.sites:
             siting = site_pilots(
                 access.demand,
@@ -277,6 +281,15 @@ def analyse(cfg: RunConfig) -> Results:
             )
             table = table.join(siting.wards)
             access_notes += [*siting.notes, siting.summary]
+            if siting.provision_known and area.meta.get("provision_note"):
+                access_notes.append(f"existing provision: {area.meta['provision_note']}")
+            review = review_list(
+                table,
+                siting.provision_reach,
+                reach=siting.reach,
+                provision_note=str(area.meta.get("provision_note", "")),
+            )
+            table["review"] = ward_flags(table, review)
         access_notes = [*access_notes, *access.notes]
     wards = gpd.GeoDataFrame(table, geometry=geoms.geometry, crs=geoms.crs)
     wards.index.name = "ward_code"
@@ -318,6 +331,7 @@ def analyse(cfg: RunConfig) -> Results:
         sensitivity=sensitivity,
         benchmark=benchmark,
         pilots=pilots,
+        review=review,
         pilot_comparison=comparison,
     )
 
@@ -427,6 +441,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         for name, frame, index in (
             ("recommended_sites.csv", results.siting.table, False),
             ("siting_scenario.csv", results.siting.scenario, True),
+            ("review_before_commissioning.csv", results.review, False),
         ):
             stamped(frame, results.disclosure).to_csv(
                 folder / name, index=index, lineterminator="\n"
@@ -451,11 +466,14 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
 
     look = map_style(cfg)
     text = map_text(results, "need for children's services")
+    services = results.services.placed
+    if results.pilots is not None:
+        services = with_pilots(services, results.pilots)
     with step("Interactive map"):
         im = cfg.interactive_map
         fmap = interactive.build_map(
             published,
-            results.services.placed,
+            services,
             text,
             sites=results.sites,
             comparison=interactive.comparison(results.benchmark, area=results.area.name),
@@ -465,6 +483,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             simplify_m=im.simplify_m,
             decimals=im.decimals,
             map_style=look,
+            shown=cfg.siting.existing,
         )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
@@ -500,6 +519,12 @@ def board_outputs(
     sites, siting = results.sites, results.siting
     formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
+    by_type = results.services.placed["type"].map(type_key)
+    provision = existing_provision(
+        results.services.placed.loc[by_type.isin({type_key(t) for t in cfg.siting.existing})],
+        results.pilots,
+        running_only=False,
+    )
     drawings = static.map_drawings(
         published,
         results.services.placed,
@@ -511,6 +536,7 @@ def board_outputs(
         labels=labels,
         sites=sites,
         check=check,
+        provision=provision,
     )
     how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
     k_chart = functools.partial(
@@ -538,7 +564,6 @@ def board_outputs(
         ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
     )
     site_table = siting.table if siting is not None else None
-    summary = siting.summary if siting is not None else None
     written: list[Path] = []
     # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
     # overlaps the drawing instead of delaying the analysis.
@@ -560,6 +585,7 @@ def board_outputs(
                         "Wards": table,
                         "Clusters": clusters,
                         "Recommended sites": site_table,
+                        "Review list": results.review if len(results.review) else None,
                         "LA benchmark": benchmark,
                         "Child poverty": change.benchmark,
                         "Pilot comparison": results.pilot_comparison
@@ -607,9 +633,10 @@ def board_outputs(
                 benchmark=benchmark,
                 clusters=clusters,
                 sites=site_table,
-                sites_summary=summary.removeprefix("siting: ")
-                if isinstance(summary, str)
-                else None,
+                sites_summary=siting.coverage if siting is not None else None,
+                review=results.review,
+                provision_note=str(meta.get("provision_note", "")),
+                pilots=results.pilots.table if results.pilots is not None else None,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,

@@ -214,6 +214,8 @@ LISA_COLOURS = {
     "rising": "#b2182b",
     "falling": "#2166ac",
     "not clearly changing": "#f0f0f0",
+    # the review layer's wards that are not flagged (needsmap.review)
+    "not flagged": "#f0f0f0",
 }
 GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths"}
 

@@ -114,8 +114,8 @@ def test_every_report_figure_matches_wards_csv(folder, wards_csv):
     assert n > 22 * 15
     found = parse(page)
     assert found.links == []
-    # need map, benchmark chart, child poverty small multiples, 22 locator maps
-    assert len(found.images) == 1 + 1 + 1 + 22
+    # need map, benchmark chart, map of change and small multiples, 22 locator maps
+    assert len(found.images) == 1 + 1 + 2 + 22
     # the LA figures are DfE's published 2025 values
     assert re.search(r"data-key=\"la_number\">2,707<", page)
     assert "Wirral against England and statistical neighbours" in page

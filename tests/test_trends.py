@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from tests.board_data import full_wards
 
@@ -314,3 +316,27 @@ def test_change_findings_name_the_wards_getting_worse():
     assert change_findings(wards.drop(columns="child_poverty_trend"))[0].startswith(
         "No child poverty series"
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=4, max_size=8))
+def test_no_published_trend_rests_on_a_hidden_count(rows):
+    # Whatever the counts, a ward whose count is hidden in any period (the latest, or an
+    # earlier one, which the trend uses) shows no trend: it reads "withheld".
+    codes = [f"W{i}" for i in range(len(rows))]
+    counts = _counts(dict(zip(codes, rows, strict=True)))
+    kids = pd.Series(500.0, index=codes)
+    earlier = earlier_counts(counts)
+    table = kids.to_frame("children").join(counts.xs("2025-03-31", level="period"))
+    table = table.join(caseload_trends(counts, kids))
+    d = apply_suppression(
+        table,
+        ["children_in_need"],
+        hidden=earlier,
+        derived=trend_links(["children_in_need"], earlier),
+    )
+    hidden = d.suppressed["children_in_need"] | d.hidden_counts.any(axis=1)
+    small = pd.DataFrame(rows, index=codes).isin([1, 2, 3, 4]).any(axis=1)
+    assert (hidden | ~small).all()  # every small count is hidden somewhere
+    for col in ("children_in_need_trend", "children_in_need_trend_per_year"):
+        assert (d.table.loc[hidden, col] == "withheld").all()

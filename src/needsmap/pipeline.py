@@ -598,14 +598,20 @@ def board_outputs(
                 )
             )
         with step("Report"):
-            poverty_drawn = dict(zip([d.stem for d in drawings], drawn, strict=True)).get(
-                poverty_stem
+            by_stem = dict(zip([d.stem for d in drawings], drawn, strict=True))
+
+            def picture(stem: Path) -> bytes | None:
+                """A board figure's PNG once its worker has drawn it, shrunk to embed."""
+                if stem not in by_stem or "png" not in formats:
+                    return None
+                by_stem[stem].result()
+                return report.shrink_png(stem.with_suffix(".png").read_bytes())
+
+            change = dataclasses.replace(
+                change,
+                chart=picture(poverty_stem),
+                map=picture(folder / "maps" / "child_poverty_change"),
             )
-            if poverty_drawn is not None and "png" in formats:
-                poverty_drawn.result()
-                change = dataclasses.replace(
-                    change, chart=poverty_stem.with_suffix(".png").read_bytes()
-                )
             if need_drawn is not None and "png" in formats:
                 need_drawn.result()  # the need map's PNG is written
                 need_map = need_png.read_bytes()

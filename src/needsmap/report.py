@@ -83,6 +83,8 @@ class ChangeSection:
     """Plain-words answers (``needsmap.trends.change_findings``)."""
     chart: bytes | None = None
     """Small multiples of each ward's yearly figure (PNG)."""
+    map: bytes | None = None
+    """The board map of change (PNG)."""
     benchmark: pd.DataFrame | None = None
     """The area beside England and its statistical neighbours, by year."""
     caseload: Sequence[str] = ()
@@ -948,6 +950,7 @@ def build_report(
         "sites": _sites_rows(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
         "change": change,
         "change_chart": png_uri(change.chart) if change is not None and change.chart else None,
+        "change_map": png_uri(change.map) if change is not None and change.map else None,
         "change_table": _change_table(change.benchmark)
         if change is not None and change.benchmark is not None and len(change.benchmark)
         else None,

@@ -221,6 +221,24 @@ def test_profile_hand_worked():
     assert distance["rows"][0]["values"] == ["420 m", "640 m", "1.2 km", "300 m", "980 m", "2.2 km"]
 
 
+def test_profile_shows_child_poverty_and_caseload_trends():
+    wards = mf.square_wards()
+    wards["child_poverty_fye_first"], wards["child_poverty_fye"] = 2022, 2025
+    wards["child_poverty_pct_first"] = [32.048, 10.0, 11.0, 12.0, 13.0, 14.0]
+    wards["child_poverty_pct"] = [33.883, 10.0, 11.0, 12.0, 13.0, 14.0]
+    wards["child_poverty_trend"] = ["not clearly changing", "rising", *["falling"] * 4]
+    wards["children_in_need_trend"] = ["withheld", "rising", *["falling"] * 4]
+    prof = interactive.ward_profiles(wards, synthetic=True)
+    rows = {r["label"]: r["values"] for r in prof["sections"][0]["rows"]}
+    assert rows["Children in low income, FYE 2022 → 2025 (DWP)"][0] == "32.0% → 33.9%"
+    assert rows["Child poverty trend"][:2] == ["not clearly changing", "rising"]
+    trend = next(s for s in prof["sections"] if s.get("title", "").startswith("Caseload trend"))
+    assert trend["title"] == "Caseload trend over every period (synthetic)"
+    assert trend["rows"] == [
+        {"label": "Children in need", "values": ["withheld", "rising", *["falling"] * 4]}
+    ]
+
+
 def test_profile_without_optional_columns():
     wards = mf.square_wards()[["ward_name", "need_index", "need_rank", "geometry"]]
     prof = interactive.ward_profiles(wards)

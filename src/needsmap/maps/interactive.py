@@ -356,6 +356,19 @@ def ward_profiles(
             # Shown only for wards with a marked cell.
             section["dagger"] = f"{DAGGER} few children: the 95% interval is wider than the rate."
         sections.append(section)
+    trends = [(label, m) for label, m in measures if f"{m}_trend" in wards.columns]
+    if trends:
+        sections.append(
+            {
+                "title": "Caseload trend over every period" + (" (synthetic)" if synthetic else ""),
+                "rows": [
+                    {"label": label, "values": [fmt(r[f"{m}_trend"]) for r in rows]}
+                    for label, m in trends
+                ],
+                "note": "Rising or falling where the 95% trend test is clear; withheld where "
+                "any period's count is suppressed.",
+            }
+        )
 
     distances = [c for c in wards.columns if re.fullmatch(r"dist_[a-z0-9_]+_m", str(c))]
     if distances:

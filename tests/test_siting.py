@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import itertools
 import json
 import re
@@ -534,3 +535,28 @@ def test_default_wirral_run_recommends_only_mainstream_schools(bundled_run):
     assert "Clare Mount Specialist Sports College" not in set(chosen["name"])
     table = pd.read_csv(bundled_run.written[0].parent / "recommended_sites.csv")
     assert set(table["category"]) == {"mainstream"}
+
+
+def test_default_wirral_run_counts_and_draws_the_bundled_hubs(bundled_run):
+    """Issue 17: the family hubs are existing provision, on every map, and no output
+    states 0.0% now."""
+    from needsmap.scan import figure_text
+
+    siting_run = bundled_run.siting
+    assert siting_run.provision_label == "three family hubs and one children's centre"
+    assert set(siting_run.provision["type"]) == {"family_hub", "childrens_centre"}
+    assert siting_run.scenario.loc["All wards", "share_covered_now"] == pytest.approx(0.265, abs=0.01)
+    folder = bundled_run.written[0].parent
+    maps = sorted((folder / "maps").glob("*.png"))
+    ward_maps = [p for p in maps if p.stem not in ("cluster_k_selection", "services")]
+    assert len(ward_maps) == 12
+    for path in ward_maps:
+        text = figure_text(path)
+        assert "Existing family hub (3)" in text and "Existing children's centre (1)" in text
+    assert "Family hub (3)" in figure_text(folder / "maps" / "services.png")
+    report = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    notes = "\n".join(json.loads((folder / "run.json").read_text())["notes"])
+    for text in (report, notes):
+        assert not re.search(r"\b0(\.0)?% now", text)
+        assert "existing provision (three family hubs and one children's centre)" in text
+        assert "Family hubs and children's centres are a partial list" in text

@@ -25,7 +25,6 @@ from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
-from needsmap.geography import ward_polygons
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -135,9 +134,10 @@ def analyse(cfg: RunConfig) -> Results:
     start = time.perf_counter()
     with step("Loading the area bundle"):
         area = load_area(cfg.area)
-        geoms = ward_polygons(area.lsoa)
+        geoms = area.wards
     with step("Aggregating LSOAs to wards"):
-        table = ward_deprivation(area.lsoa)
+        table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
+        table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
     with step("Reading caseload"):
         path = cfg.caseload or area.files["caseload"]
@@ -154,7 +154,9 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.join(caseload_rates(latest, table["children"]))
     with step("Need index and ranking uncertainty"):
         ni, sup = cfg.need_index, cfg.suppression
-        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        table = table.join(
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+        )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
         # The same cells apply_suppression hides below: the index uses only what is published.
@@ -225,6 +227,7 @@ def analyse(cfg: RunConfig) -> Results:
             catchment=catchment,
             types=ac.types,
             travel_times=times,
+            shares=area.shares,
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
@@ -257,7 +260,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + access_notes + group_notes
+    notes = list(area.notes) + list(caseload.notes) + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"

@@ -546,9 +546,12 @@ def missing_items(lad: str, lad_name: str, n_lsoa: int, dfe_name: str | None) ->
         f"`lsoa21.geojson`: the {n_lsoa} LSOA (2021) polygons, with columns `lsoa_code, "
         f'lsoa_name, ward_code, ward_name` taken from `{LOOKUP_FILE}` (ONS "LSOA (Dec 2021) '
         'Boundaries EW BSC", Open Geography Portal; any CRS).',
-        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, children` "
-        "(children = aged 0-17, the DfE rate denominator) from the ONS LSOA mid-year "
-        "estimates (IoD2025 File 6 has the mid-2022 total and 0-15).",
+        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, "
+        "population_60_plus, children` (children = aged 0-17, the DfE rate denominator) "
+        "from the ONS LSOA mid-year estimates (IoD2025 File 6 has the mid-2022 total, "
+        "0-15 and 60+). Optional: `population_wards.csv` with the official ward "
+        "`children_0_15` and `children` (see data/README.md); without it wards sum their "
+        "LSOAs' shares.",
         "IDACI and IDAOPI in `deprivation_iod2025_lsoa21.csv`: add the columns "
         "`idaci_score, idaopi_score` (IoD2025 File 5) and `idaci_rank, idaci_decile, "
         "idaopi_rank, idaopi_decile` (File 3); the raw folder has them for Wirral only.",
@@ -580,6 +583,7 @@ def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
     lad_name = str(lookup["lad_name"].iloc[0])
     _csv(lookup, out / LOOKUP_FILE)
     print(f"  {len(lookup)} LSOAs in {lookup['ward_code'].nunique()} wards")
+    prepare_wards(raw, out, lad)
     n = prepare_england_deprivation(raw, out, lookup["lsoa_code"])
     dfe_name = dfe_area_name(raw, lad)
     if dfe_name is not None:
@@ -591,6 +595,7 @@ def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
         "",
         "`scripts/prepare_data.py` built this bundle from the England-wide public files: "
         f"`{LOOKUP_FILE}` (ONS best-fit LSOA 2021 to ward 2024 lookup), "
+        "`wards.geojson` (ONS May 2024 ward boundaries, BSC), "
         "`deprivation_iod2025_lsoa21.csv` (IoD2025 domain and sub-domain scores, ranks "
         "and deciles)"
         + (

@@ -16,7 +16,7 @@ from needsmap.geography import (
     ward_coverage,
     ward_polygons,
 )
-from needsmap.indicators import ward_deprivation
+from needsmap.indicators import DOMAIN_SCORES, ward_deprivation
 
 
 def test_ward_polygons_dissolve_lsoas_exactly(grid_lsoa):
@@ -226,3 +226,27 @@ def test_shares_conserve_totals_wherever_the_boundary_runs(cut, pops):
     assert shares.groupby("lsoa_code")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
     out = aggregate(lsoa, sums=("population",), shares=shares)
     assert out["population"].sum() == pytest.approx(sum(pops))
+
+
+def test_idaopi_is_weighted_by_people_aged_60_and_over(grid_lsoa):
+    scores = {c: 0.0 for c in DOMAIN_SCORES}
+    lsoa = grid_lsoa.drop(columns="geometry").assign(
+        **scores, idaopi_score=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
+    )
+    west = ward_deprivation(lsoa).loc["E05000001"]
+    # West holds LSOAs 1, 2, 4, 5 with 300, 500, 200, 100 people aged 60+:
+    # (.1*300 + .2*500 + .4*200 + .5*100) / 1100; by total population it would be 0.2667.
+    assert west["idaopi_score"] == pytest.approx(260 / 1100)
+
+
+def test_official_ward_children_replace_the_lsoa_sums_where_given(grid_lsoa):
+    scores = {c: 0.0 for c in (*DOMAIN_SCORES, "idaopi_score")}
+    lsoa = grid_lsoa.drop(columns="geometry").assign(**scores)
+    official = pd.DataFrame(
+        {"children_0_15": [1250.0, float("nan")], "children": [1500.0, 400.0]},
+        index=pd.Index(["E05000001", "E05000002"], name="ward_code"),
+    )
+    out = ward_deprivation(lsoa, official=official)
+    # East has no official 0-15 figure: its LSOAs' sum (100 + 100) stands.
+    assert out["children_0_15"].to_dict() == {"E05000001": 1250.0, "E05000002": 200.0}
+    assert out["children"].to_dict() == {"E05000001": 1500.0, "E05000002": 400.0}

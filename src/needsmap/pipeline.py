@@ -521,6 +521,7 @@ def board_outputs(
                 map_style=look,
                 top_wards=cfg.report.top_wards,
                 profiles=cfg.report.profiles,
+                medians=report.rate_medians(results.wards, disc, results.caseload.measures),
             )
             paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
             if note and note not in results.notes:

@@ -446,7 +446,7 @@ def _area_identity(lad: str, lad_name: str) -> dict[str, str]:
     return {
         "area_name": lad_name,
         "lad_code": lad,
-        "ward_vintage": "WD24 (best-fit from LSOA 2021)",
+        "ward_vintage": "WD24 (ONS May 2024 ward boundaries, BSC)",
         "lsoa_vintage": "LSOA21",
         "deprivation": "English Indices of Deprivation 2025 (MHCLG)",
     }
@@ -461,7 +461,10 @@ def _write_meta(out: Path, meta: dict[str, object]) -> None:
 def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
     meta = {
         **_area_identity(lad, lad_name),
-        "population": "ONS mid-2022 (IoD2025 denominators); 0-17 from ONS mid-2020 on LSOA11",
+        "population": (
+            "ONS mid-2022 (IoD2025 File 6; ward 0-15: ONS mid-2022 ward estimates via DWP); "
+            "0-17 = 0-15 plus mid-2020 16-17, scaled to DfE's 2025 denominator"
+        ),
         "caseload_synthetic": True,
         "caseload_note": (
             "Synthetic ward caseload, calibrated to DfE published totals for the LA; "

@@ -270,16 +270,14 @@ def ward_coverage(
     pd.Series
         ``coverage`` by ``ward_code``, in the order of ``wards``.
     """
-    zones = _ward_frame(wards)
-    pairs = _area_shares(lsoa, zones)[["lsoa_code", "ward_code"]]
-    used = pairs.merge(shares[["lsoa_code", "ward_code"]], on=["lsoa_code", "ward_code"])
+    zones = _ward_frame(wards).set_index("ward_code").geometry
     polys = lsoa.set_index("lsoa_code").geometry
-    ward_geom = zones.set_index("ward_code").geometry
+    used = shares.loc[shares["lsoa_code"].isin(polys.index) & shares["ward_code"].isin(zones.index)]
     covered = gpd.GeoSeries(polys.loc[used["lsoa_code"]].to_numpy()).intersection(
-        gpd.GeoSeries(ward_geom.loc[used["ward_code"]].to_numpy())
+        gpd.GeoSeries(zones.loc[used["ward_code"]].to_numpy())
     )
     area = pd.Series(covered.area.to_numpy()).groupby(used["ward_code"].to_numpy()).sum()
-    out = (area.reindex(ward_geom.index, fill_value=0.0) / ward_geom.area).clip(upper=1.0)
+    out = (area.reindex(zones.index, fill_value=0.0) / zones.area).clip(upper=1.0)
     return out.rename("coverage")
 
 

@@ -75,10 +75,6 @@ def ward_deprivation(
     out["share_most_deprived_20pc"] = out["lsoas_most_deprived_20pc"] / out["lsoas"]
     if idaci:
         out["idaci_share_most_deprived_20pc"] = out["idaci_lsoas_most_deprived_20pc"] / out["lsoas"]
-    # People and LSOAs split by share are fractional; shown as a board paper would.
-    out["population"] = out["population"].round(0)
-    counted = [c for c in out.columns if c.startswith(("lsoas", "idaci_lsoas"))]
-    out[counted] = out[counted].round(1)
     return out
 
 

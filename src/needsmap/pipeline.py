@@ -260,7 +260,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(area.notes) + list(caseload.notes) + access_notes + group_notes
+    notes = list(caseload.notes) + list(area.notes) + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"

@@ -23,7 +23,7 @@ from needsmap import __version__, report, scan
 from needsmap.access import Access, gap_score, measure_access
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
-from needsmap.context import la_benchmark
+from needsmap.context import dfe_children, la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
@@ -149,6 +149,8 @@ def analyse(cfg: RunConfig) -> Results:
             lsoa_wards=area.lsoa.set_index("lsoa_code")["ward_code"],
         )
         latest = caseload.latest
+        area, scaled = children_for_year(area, table, caseload.periods[-1])
+        table["children"] = scaled
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
         table = table.join(caseload_rates(latest, table["children"]))
@@ -282,6 +284,29 @@ def analyse(cfg: RunConfig) -> Results:
         sensitivity=sensitivity,
         benchmark=benchmark,
     )
+
+
+def children_for_year(area: Area, wards: pd.DataFrame, period: str) -> tuple[Area, pd.Series]:
+    """Children 0-17 scaled so the wards sum to DfE's denominator for the caseload year.
+
+    Then the wards' rates add up to the rate DfE publishes for the council. Returns the
+    area with its LSOA children (the demand points of access and siting) scaled alike,
+    and the ward children; unchanged where DfE gives no figure for that year.
+    """
+    dfe = dfe_children(area.dfe, str(period))
+    children = wards["children"].astype(float)
+    if dfe is None or not children.sum():
+        return area, children
+    year, total = dfe
+    factor = total / children.sum()
+    if abs(factor - 1) < 1e-4:
+        return area, children
+    note = (
+        f"children 0-17 scaled by {factor:.4f} to the {total:,.0f} DfE used for "
+        f"{area.name}'s {year} rates (caseload period {period})"
+    )
+    lsoa = area.lsoa.assign(children=area.lsoa["children"] * factor)
+    return dataclasses.replace(area, lsoa=lsoa, notes=[*area.notes, note]), children * factor
 
 
 def map_text(results: Results, subject: str) -> interactive.MapText:

@@ -248,6 +248,7 @@ def analyse(cfg: RunConfig) -> Results:
                 need_weight_max=sc.need_weight_max,
                 method=sc.method,
                 time_limit=sc.time_limit_s,
+                shares=area.shares,
             )
             table = table.join(siting.wards)
             access_notes += [*siting.notes, siting.summary]

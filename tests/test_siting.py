@@ -411,7 +411,7 @@ def test_recommended_sites_written(bundled_run):
     total = scenario.loc["All wards"]
     gained = total["children_covered_after"] - total["children_covered_now"]
     assert sites["children_covered"].sum() == pytest.approx(gained, abs=5)
-    assert total["children"] == 67431
+    assert total["children"] == 66223  # DfE's 2025 denominator for Wirral
     record = json.loads((folder / "run.json").read_text())
     assert any(n.startswith("siting: 5 new site(s) chosen from") for n in record["notes"])
     assert {"recommended_sites.csv", "siting_scenario.csv"} <= set(record["outputs"])
@@ -560,3 +560,27 @@ def test_default_wirral_run_counts_and_draws_the_bundled_hubs(bundled_run):
         assert not re.search(r"\b0(\.0)?% now", text)
         assert "existing provision (three family hubs and one children's centre)" in text
         assert "Family hubs and children's centres are a partial list" in text
+
+
+def test_an_lsoa_split_between_wards_counts_towards_each(line):
+    demand, _, need = line
+    # Middle (80 children) is three quarters in One, a quarter in Two (need weight 2).
+    shares = pd.DataFrame(
+        {
+            "lsoa_code": ["L1", "L2", "L2", "L3"],
+            "ward_code": ["W1", "W1", "W2", "W2"],
+            "share": [1.0, 0.75, 0.25, 1.0],
+        }
+    )
+    assert need_weights(demand, need, shares=shares).tolist() == [100, 80 * 1.25, 120]
+    # Two is a pilot ward: its quarter of Middle is served already, the rest is not.
+    pilot = Pilot(name="Two pilot", wards=("Two",), start=dt.date(2024, 1, 1))
+    got = run_line(line, sites=1, pilots=line_pilots(line[1], (pilot,)), shares=shares)
+    row = got.sites.iloc[0]
+    assert (row["site_id"], row["children_covered"], row["need_covered"]) == ("S4", 160, 160.0)
+    scenario = got.scenario
+    assert scenario.loc["W2", ["children", "children_covered_now"]].tolist() == [80, 80]
+    assert scenario.loc[
+        "W1", ["children", "children_covered_now", "children_covered_after"]
+    ].tolist() == [160, 0, 160]
+    assert scenario.loc["All wards", "share_covered_after"] == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import itertools
 import json
 import re
@@ -417,7 +418,7 @@ def test_recommended_sites_written(bundled_run):
     total = scenario.loc["All wards"]
     gained = total["children_covered_after"] - total["children_covered_now"]
     assert sites["children_covered"].sum() == pytest.approx(gained, abs=5)
-    assert total["children"] == 67431
+    assert total["children"] == 66223  # DfE's 2025 denominator for Wirral
     record = json.loads((folder / "run.json").read_text())
     assert any(n.startswith("siting: 5 new site(s) chosen from") for n in record["notes"])
     assert {"recommended_sites.csv", "siting_scenario.csv"} <= set(record["outputs"])
@@ -543,3 +544,54 @@ def test_default_wirral_run_recommends_only_mainstream_schools(bundled_run):
     assert "Clare Mount Specialist Sports College" not in set(chosen["name"])
     table = pd.read_csv(bundled_run.written[0].parent / "recommended_sites.csv")
     assert set(table["category"]) == {"mainstream"}
+
+
+def test_default_wirral_run_counts_and_draws_the_bundled_hubs(bundled_run):
+    """Issue 17: the family hubs are existing provision, on every map, and no output
+    states 0.0% now."""
+    from needsmap.scan import figure_text
+
+    siting_run = bundled_run.siting
+    assert siting_run.provision_label == "three family hubs and one children's centre"
+    assert set(siting_run.provision["type"]) == {"family_hub", "childrens_centre"}
+    assert siting_run.scenario.loc["All wards", "share_covered_now"] == pytest.approx(
+        0.265, abs=0.01
+    )
+    folder = bundled_run.written[0].parent
+    maps = sorted((folder / "maps").glob("*.png"))
+    ward_maps = [p for p in maps if p.stem not in ("cluster_k_selection", "services")]
+    assert len(ward_maps) == 12
+    for path in ward_maps:
+        text = figure_text(path)
+        assert "Existing family hub (3)" in text and "Existing children's centre (1)" in text
+    assert "Family hub (3)" in figure_text(folder / "maps" / "services.png")
+    report = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    notes = "\n".join(json.loads((folder / "run.json").read_text())["notes"])
+    for text in (report, notes):
+        assert not re.search(r"\b0(\.0)?% now", text)
+        assert "existing provision (three family hubs and one children's centre)" in text
+        assert "Family hubs and children's centres are a partial list" in text
+
+
+def test_an_lsoa_split_between_wards_counts_towards_each(line):
+    demand, _, need = line
+    # Middle (80 children) is three quarters in One, a quarter in Two (need weight 2).
+    shares = pd.DataFrame(
+        {
+            "lsoa_code": ["L1", "L2", "L2", "L3"],
+            "ward_code": ["W1", "W1", "W2", "W2"],
+            "share": [1.0, 0.75, 0.25, 1.0],
+        }
+    )
+    assert need_weights(demand, need, shares=shares).tolist() == [100, 80 * 1.25, 120]
+    # Two is a pilot ward: its quarter of Middle is served already, the rest is not.
+    pilot = Pilot(name="Two pilot", wards=("Two",), start=dt.date(2024, 1, 1))
+    got = run_line(line, sites=1, pilots=line_pilots(line[1], (pilot,)), shares=shares)
+    row = got.sites.iloc[0]
+    assert (row["site_id"], row["children_covered"], row["need_covered"]) == ("S4", 160, 160.0)
+    scenario = got.scenario
+    assert scenario.loc["W2", ["children", "children_covered_now"]].tolist() == [80, 80]
+    assert scenario.loc[
+        "W1", ["children", "children_covered_now", "children_covered_after"]
+    ].tolist() == [160, 0, 160]
+    assert scenario.loc["All wards", "share_covered_after"] == 1.0

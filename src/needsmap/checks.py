@@ -19,7 +19,6 @@ from needsmap.access import resolve_types, type_key
 from needsmap.config import RunConfig
 from needsmap.context import la_benchmark
 from needsmap.errors import NeedsmapError
-from needsmap.geography import ward_polygons
 from needsmap.indicators import (
     caseload_change,
     caseload_rates,
@@ -113,12 +112,13 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
     area = None
     with _collect(check):
         area = load_area(cfg.area)
-        deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup)
+        deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
         la_benchmark(area.dfe)
-        wards = area.lsoa["ward_code"].nunique()
+        split = area.shares.loc[area.shares["share"] < 1, "lsoa_code"].nunique()
         check.facts.append(
-            f"{area.name}: {len(area.lsoa)} LSOAs in {wards} wards; deprivation and "
-            f"population for every LSOA; {len(area.postcodes):,} postcodes; DfE context"
+            f"{area.name}: {len(area.lsoa)} LSOAs in {len(area.wards)} wards ({split} LSOAs "
+            f"split between wards); deprivation and population for every LSOA; "
+            f"{len(area.postcodes):,} postcodes; DfE context"
         )
         cp = area.child_poverty
         if cp is None:
@@ -132,12 +132,13 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
                 f"{FILES['child_poverty']}: DWP children in low income for "
                 f"{cp['ward_code'].nunique()} wards, FYE {years[0]}–{years[-1]} (provisional)"
             )
+        check.notes += area.notes
     return area
 
 
 def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     path = cfg.caseload or area.files["caseload"]
-    wards = area.lsoa.groupby("ward_code")["ward_name"].first()
+    wards = area.wards["ward_name"]
     caseload = None
     with _collect(check):
         caseload = load_caseload(path, wards, synthetic=cfg.caseload is None)
@@ -235,9 +236,11 @@ def _settings(
     if caseload is not None:
         # The ward columns the need index and clustering can use: the first steps of
         # pipeline.analyse, which are cheap (no Monte Carlo, access or clustering).
-        table = ward_deprivation(area.lsoa)
+        table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
         table = table.join(caseload_rates(caseload.latest, table["children"]))
-        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        table = table.join(
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+        )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         latest = caseload.latest
         hidden = pd.DataFrame(False, index=latest.index, columns=latest.columns)
@@ -258,9 +261,8 @@ def _settings(
         return
     pilots = None
     with _collect(check):
-        geoms = ward_polygons(area.lsoa)
         pilots = load_pilots(
-            cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
+            cfg.pilots, services.placed, area.wards, area.postcodes, as_of=cfg.siting.as_of
         )
         check.facts.append(pilots.describe())
         check.notes += pilots.notes

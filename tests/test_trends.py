@@ -30,6 +30,7 @@ from needsmap.trends import (
     difference_in_differences,
     earlier_counts,
     linear_trends,
+    pilot_comparisons,
     poverty_benchmark,
     trend_links,
 )
@@ -246,6 +247,35 @@ def test_pilot_comparison_refuses_what_it_cannot_compare():
         difference_in_differences(panel, ["P1"], "2030-01-01", comparison=["C1", "C2"])
     with pytest.raises(InputError, match="1 piloted and 1 comparison ward"):
         difference_in_differences(panel, ["P1"], "2023-04-01", comparison=["C1"])
+
+
+def test_pilot_comparisons_withhold_what_touches_a_hidden_count():
+    # P1 and P2 piloted from 1 April 2023; comparison: the same group (C1-C3). A caseload
+    # comparison involving C2, whose count is suppressed in some year, is not shown; one
+    # whose dates cannot be split before and after says why.
+    pilots = pd.DataFrame(
+        {
+            "pilot": ["Pilot", "Pilot", "Late"],
+            "ward_code": ["P1", "P2", "C3"],
+            "start": pd.to_datetime(["2023-04-01", "2023-04-01", "2030-01-01"]),
+            "end": pd.NaT,
+        }
+    )
+    groups = pd.Series({"P1": 1, "P2": 1, "C1": 1, "C2": 1, "C3": 1}, name="cluster")
+    names = pd.Series({w: f"Ward {w}" for w in groups.index})
+    panels = {"poverty": (_did_panel(), "points"), "caseload": (_did_panel(), "per 10,000")}
+    table = pilot_comparisons(pilots, panels, groups, names, withheld={"caseload": {"C2"}})
+    first = table[table["pilot"] == "Pilot"].set_index("indicator")
+    assert first.loc["poverty", "comparison_wards"] == "Ward C1; Ward C2"  # C3 is piloted
+    assert first.loc["poverty", "difference"] == pytest.approx(5 - 2)
+    assert first.loc["caseload", "reading"] == (
+        "Pilot: caseload: not shown: a ward involved has a suppressed count."
+    )
+    assert pd.isna(first.loc["caseload", "difference"])
+    late = table[table["pilot"] == "Late"].set_index("indicator")
+    assert late.loc["poverty", "reading"].startswith(
+        "Late: poverty: cannot be compared (the data need a period before and after 2030-01-01"
+    )
 
 
 def test_comparison_wards_share_the_pilot_wards_group():

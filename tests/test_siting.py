@@ -559,8 +559,9 @@ def test_default_wirral_run_counts_and_draws_the_bundled_hubs(bundled_run):
     )
     folder = bundled_run.written[0].parent
     maps = sorted((folder / "maps").glob("*.png"))
-    ward_maps = [p for p in maps if p.stem not in ("cluster_k_selection", "services")]
-    assert len(ward_maps) == 12
+    charts = ("cluster_k_selection", "child_poverty_trends", "services")
+    ward_maps = [p for p in maps if p.stem not in charts]
+    assert len(ward_maps) == 15  # 12 + child poverty, its change and its trend (issue 18)
     for path in ward_maps:
         text = figure_text(path)
         assert "Existing family hub (3)" in text and "Existing children's centre (1)" in text

@@ -28,8 +28,8 @@ from needsmap.indicators import (
     need_index,
     ward_deprivation,
 )
-from needsmap.sources import Area, load_area, load_caseload, load_services
-from needsmap.sources.area import FILES
+from needsmap.sources import Area, load_area, load_services
+from needsmap.sources.area import FILES, area_caseload
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -126,7 +126,7 @@ def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     wards = area.lsoa.groupby("ward_code")["ward_name"].first()
     caseload = None
     with _collect(check):
-        caseload = load_caseload(path, wards, synthetic=cfg.caseload is None)
+        caseload = area_caseload(area, cfg.caseload)  # exactly as the run reads it
         periods = caseload.periods
         span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
         latest = caseload.latest

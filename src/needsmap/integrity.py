@@ -249,8 +249,9 @@ def staged(out: Path, *, inputs: Iterable[Path] = ()) -> Iterator[Path]:
         yield tmp
         (tmp / MARK).unlink()
     except OSError as exc:
+        error = _write_error(out, exc, tmp)
         shutil.rmtree(tmp, ignore_errors=True)
-        raise _write_error(out, exc, tmp) from None
+        raise error from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -275,8 +276,14 @@ def staged(out: Path, *, inputs: Iterable[Path] = ()) -> Iterator[Path]:
 
 
 def _write_error(out: Path, exc: OSError, tmp: Path) -> InputError:
-    """One line for a write that failed: what, which file, what to do."""
+    """One line for a write that failed: what, which file, what to do.
+
+    A failed write() does not say which file it was: then it is the file written last.
+    """
     name = exc.filename
+    if not name:
+        files = [p for p in tmp.rglob("*") if p.is_file() and p.name != MARK]
+        name = max(files, key=lambda p: p.stat().st_mtime_ns, default=None)
     if name and Path(name).is_relative_to(tmp):
         name = Path(name).relative_to(tmp).as_posix()
     what = f" writing {name}" if name else ""

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from tests.guards import block_network
+from tests.guards import block_network, fake_output
 
 from needsmap import integrity
 from needsmap.cli import main
@@ -58,9 +58,13 @@ def previous_output(bundled_run, tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("fault", "raised", "match"),
     [
-        (OSError(28, "No space left on device"), InputError, r"could not finish the outputs "
-         r"\(No space left on device writing .+\); free some space .* previous outputs are "
-         "unchanged"),
+        (
+            OSError(28, "No space left on device"),
+            InputError,
+            r"could not finish the outputs "
+            r"\(No space left on device writing .+\); free some space .* previous outputs are "
+            "unchanged",
+        ),
         (KeyboardInterrupt(), KeyboardInterrupt, None),
     ],
 )
@@ -86,17 +90,6 @@ def test_failure_while_writing_leaves_previous_output_as_it_was(
     assert {"wards.csv", "wards.gpkg"} <= set(seen.read_text().split("\n"))
     assert _snapshot(previous_output) == before
     assert _strays(previous_output.parent) == []
-
-
-def fake_output(out: Path, files: dict[str, str]) -> Path:
-    """A folder as a run leaves it: ``files`` and a run.json listing them by SHA-256."""
-    out.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text)
-    record = {"sha256": integrity.manifest(out, [out / rel for rel in files])}
-    (out / "run.json").write_text(json.dumps(record))
-    return out
 
 
 def test_failure_in_the_final_swap_puts_the_old_folder_back(tmp_path, monkeypatch):

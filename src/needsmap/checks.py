@@ -16,9 +16,9 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from needsmap.access import resolve_types, type_key
-from needsmap.config import RunConfig
+from needsmap.config import CASELOAD_MEASURES, RunConfig
 from needsmap.context import la_benchmark
-from needsmap.errors import NeedsmapError
+from needsmap.errors import InputError, NeedsmapError
 from needsmap.geography import match_wards
 from needsmap.indicators import (
     caseload_change,
@@ -86,6 +86,25 @@ class Validation:
         return "\n".join(lines)
 
 
+def check_measures(cfg: RunConfig, caseload: Caseload) -> None:
+    """Stop, naming the caseload file, if the need index or the clusters use a caseload
+    measure the file does not have (the defaults use all three)."""
+    used = {i.column for i in cfg.need_index.specs} | set(cfg.clustering.features)
+    absent = [
+        m
+        for m in CASELOAD_MEASURES
+        if m not in caseload.measures and any(c.startswith(f"{m}_") for c in used)
+    ]
+    if absent:
+        msg = (
+            f"{Path(caseload.source).name}: has no {absent} column(s), which "
+            "need_index.indicators and clustering.features use (by default all three "
+            "measures); add them, or list only the indicators you have under "
+            "need_index.indicators and clustering.features in your config"
+        )
+        raise InputError(msg)
+
+
 @contextlib.contextmanager
 def _collect(check: Check) -> Iterator[None]:
     """Turn a NeedsmapError into a problem and any warning into a note."""
@@ -127,6 +146,7 @@ def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     caseload = None
     with _collect(check):
         caseload = area_caseload(area, cfg.caseload)  # exactly as the run reads it
+        check_measures(cfg, caseload)
         periods = caseload.periods
         span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
         latest = caseload.latest

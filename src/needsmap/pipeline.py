@@ -20,6 +20,7 @@ import pandas as pd
 
 from needsmap import __version__, report, scan
 from needsmap.access import Access, gap_score, measure_access
+from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
@@ -149,6 +150,7 @@ def analyse(cfg: RunConfig) -> Results:
         table.insert(0, "ward_name", geoms["ward_name"])
     with step("Reading caseload"):
         caseload = area_caseload(area, cfg.caseload)
+        check_measures(cfg, caseload)
         latest = caseload.latest
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"

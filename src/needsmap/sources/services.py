@@ -161,12 +161,14 @@ def service_types(values: pd.Series, name: str) -> pd.Series:
     Each plural read as a singular is noted (a RepairWarning).
     """
     keys = values.str.lower().str.replace(r"[^a-z0-9]+", "_", regex=True)
-    known = set(KNOWN_TYPES) | set(keys)
+    # matched as access.type_key does: letters and digits only
+    known = {k.replace("_", ""): k for k in (*KNOWN_TYPES, *sorted(set(keys)))}
     plural = {
-        k: k[: -len(end)] + single
+        k: known[compact[: -len(end)] + single]
         for k in set(keys)
+        for compact in [k.replace("_", "")]
         for end, single in (("ies", "y"), ("es", ""), ("s", ""))
-        if k.endswith(end) and k[: -len(end)] + single in known
+        if compact.endswith(end) and compact[: -len(end)] + single in known
     }
     for before, after in sorted(plural.items()):
         rows = rows_where(keys == before)

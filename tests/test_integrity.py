@@ -352,3 +352,53 @@ def test_a_hostile_service_name_is_text_in_every_output(bundled_run, tmp_path, m
     assert b"<f>" not in _sheet_xml(folder / "wards.xlsx")
     record = json.loads((folder / "run.json").read_text())
     assert "services_unplaced.csv" in record["sha256"]
+
+
+# ------------------------------------------------------------------ the command, end to end
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--out", "."], r"^needsmap: error: \.: is the current folder; a run replaces"),
+        (
+            ["run", "--config", "{corpus}/config/billion_laughs.yml"],
+            r"^needsmap: error: billion_laughs.yml: not valid YAML at line 2; aliases",
+        ),
+        (
+            ["run", "--config", "{corpus}/config/seed_negative.yml"],
+            r"^needsmap: error: seed_negative.yml: need_index.seed: must be from 0 to",
+        ),
+    ],
+)
+def test_cli_refusals_are_one_line_exit_2(args, message, tmp_path, monkeypatch, capsys):
+    from needsmap.cli import main
+
+    corpus = Path(__file__).parent / "corpus"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("needsmap.pipeline.analyse", pytest.fail)
+    code = main([a.format(corpus=corpus) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert re_search(message, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def re_search(pattern: str, text: str) -> bool:
+    import re
+
+    return re.search(pattern, text) is not None
+
+
+def test_validate_reads_a_record_level_file_as_run_does():
+    """Placed by postcode: validate used to reject what run accepted."""
+    from needsmap.checks import validate_inputs
+
+    path = Path(__file__).parent / "corpus" / "records" / "childid_header.csv"
+    result = validate_inputs(RunConfig(caseload=path))
+    assert result.ok, result.problems
+    report = result.report()
+    assert "childid_header.csv: " in report
+    assert "12 Acacia Avenue" not in report
+    assert "CH41 0AA" not in report

@@ -88,7 +88,10 @@ class Validation:
 
 def check_measures(cfg: RunConfig, caseload: Caseload) -> None:
     """Stop, naming the caseload file, if the need index or the clusters use a caseload
-    measure the file does not have (the defaults use all three)."""
+    measure the file does not have (the defaults use all three).
+
+    For ``run``; ``validate`` reports the same as settings the data cannot meet.
+    """
     used = {i.column for i in cfg.need_index.specs} | set(cfg.clustering.features)
     absent = [
         m
@@ -146,7 +149,6 @@ def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     caseload = None
     with _collect(check):
         caseload = area_caseload(area, cfg.caseload)  # exactly as the run reads it
-        check_measures(cfg, caseload)
         periods = caseload.periods
         span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
         latest = caseload.latest

@@ -402,3 +402,15 @@ def test_validate_reads_a_record_level_file_as_run_does():
     assert "childid_header.csv: " in report
     assert "12 Acacia Avenue" not in report
     assert "CH41 0AA" not in report
+
+
+def test_an_output_from_before_the_manifest_is_ours_by_its_list_of_outputs(tmp_path):
+    out = tmp_path / "out"
+    (out / "maps").mkdir(parents=True)
+    (out / "wards.csv").write_text("old")
+    (out / "maps" / "need.png").write_text("old")
+    (out / "run.json").write_text(json.dumps({"outputs": ["wards.csv", "maps/need.png"]}))
+    assert check_output_folder(out) == out.resolve()
+    (out / "mine.txt").write_text("precious")
+    with pytest.raises(InputError, match=r"\(mine.txt\)"):
+        check_output_folder(out)

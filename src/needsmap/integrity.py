@@ -82,15 +82,12 @@ def not_written_by_needsmap(folder: Path) -> list[str]:
     """What in ``folder`` needsmap cannot prove it wrote (empty: the folder is ours).
 
     Proof is the folder's ``run.json``: each file must be listed in its ``sha256``
-    manifest with the same bytes. Symbolic links are never ours.
+    manifest with the same bytes (a run.json from before the manifest lists its
+    ``outputs`` by name only). Symbolic links are never ours.
     """
     folder = Path(folder)
-    record = folder / RUN_RECORD
-    try:
-        listed = json.loads(record.read_text(encoding="utf-8")).get("sha256")
-    except (OSError, ValueError, AttributeError):
-        listed = None
-    if not isinstance(listed, dict):
+    listed = _listed(folder / RUN_RECORD)
+    if listed is None:
         return sorted(p.relative_to(folder).as_posix() for p in folder.iterdir())
     strays: list[str] = []
     for path in sorted(folder.rglob("*")):
@@ -104,9 +101,25 @@ def not_written_by_needsmap(folder: Path) -> list[str]:
             continue
         elif rel not in listed:
             strays.append(rel)
-        elif sha256(path) != listed[rel]:
+        elif listed[rel] is not None and sha256(path) != listed[rel]:
             strays.append(f"{rel} (changed since needsmap wrote it)")
     return strays
+
+
+def _listed(record: Path) -> dict[str, str | None] | None:
+    """The files a run.json says its run wrote, with their SHA-256 where recorded."""
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("sha256"), dict):
+        return {str(k): str(v) for k, v in data["sha256"].items()}
+    outputs = data.get("outputs")
+    if isinstance(outputs, list) and all(isinstance(o, str) for o in outputs):
+        return {Path(o).as_posix(): None for o in outputs}
+    return None
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -306,7 +306,9 @@ def test_csv_cells_that_would_run_are_quoted(text):
     assert safe_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("value", ["-5", "+44", "-0.5", "Birkenhead Family Hub", 3, -2.5, None])
+@pytest.mark.parametrize(
+    "value", ["-5", "+44", "-0.5", "-50%", "+1,234.5", "Birkenhead Family Hub", 3, -2.5, None]
+)
 def test_plain_values_are_left_alone(value):
     assert safe_cell(value) == value
 

@@ -29,6 +29,7 @@ import ctypes.util
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -326,18 +327,19 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A spreadsheet reads a cell starting with one of these as a formula (OWASP)."""
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9, ]*(\.[0-9]+)?%?")
+"""A signed number, maybe with thousands separators or a per cent sign ("-50%"): a
+spreadsheet reads it as a number, and it cannot hold a formula."""
+
+
 def safe_cell(value: object) -> object:
     """Neutralise text a spreadsheet would run: prefix ``'`` (OWASP's CSV advice).
 
-    Numbers and text that reads as a plain number ("-5", "+44 151") are left alone.
+    Numbers, and text that reads as a plain number ("-5", "+50%"), are left alone.
     """
     if not isinstance(value, str) or not value.startswith(FORMULA_START):
         return value
-    try:
-        float(value.replace(" ", ""))
-    except ValueError:
-        return "'" + value
-    return value
+    return value if _PLAIN_NUMBER.fullmatch(value) else "'" + value
 
 
 def safe_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -416,3 +416,16 @@ def test_an_output_from_before_the_manifest_is_ours_by_its_list_of_outputs(tmp_p
     (out / "mine.txt").write_text("precious")
     with pytest.raises(InputError, match=r"\(mine.txt\)"):
         check_output_folder(out)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_parent_stops_before_the_analysis(tmp_path, monkeypatch):
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    parent.chmod(0o555)
+    monkeypatch.setattr("needsmap.pipeline.analyse", pytest.fail)
+    try:
+        with pytest.raises(InputError, match=r"cannot write the outputs there \(Permission"):
+            run(RunConfig(), out=parent / "out")
+    finally:
+        parent.chmod(0o755)

@@ -346,9 +346,9 @@ def safe_text(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with :func:`safe_cell` applied to every text cell and label."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+        if pd.api.types.is_string_dtype(out[col].dtype):  # text, or mixed (object)
             out[col] = out[col].map(safe_cell)
-    if out.index.dtype == object:
+    if pd.api.types.is_string_dtype(out.index.dtype):
         out.index = out.index.map(safe_cell)
     out.columns = pd.Index([safe_cell(c) for c in out.columns])
     return out

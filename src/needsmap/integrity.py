@@ -66,8 +66,12 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def manifest(folder: Path, written: Iterable[Path]) -> dict[str, str]:
-    """``{path relative to folder: sha256}`` for the files a run wrote, sorted."""
+def manifest(folder: Path, written: Iterable[Path] | None = None) -> dict[str, str]:
+    """``{path relative to folder: sha256}``, sorted, for ``written`` or (None) every
+    file in ``folder`` but the staging mark: in a staging folder, all were written by
+    this run."""
+    if written is None:
+        written = [p for p in folder.rglob("*") if p.is_file() and p.name != MARK]
     return {
         p.relative_to(folder).as_posix(): sha256(p)
         for p in sorted(written, key=lambda q: q.relative_to(folder).as_posix())

@@ -329,7 +329,7 @@ def write_csv(frame: pd.DataFrame, path: Path, *, index: bool, **options: Any) -
 
 
 def write_outputs(results: Results, folder: Path) -> list[Path]:
-    """Write every output into ``folder`` (which must exist and be empty)."""
+    """Write every output into ``folder`` (made by ``integrity.staged``)."""
     cfg = results.config
     published = results.published
     disc = results.disclosure
@@ -568,7 +568,7 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
             "versions": _versions(),
             "notes": results.notes,
             "outputs": sorted(p.relative_to(tmp).as_posix() for p in written),
-            "sha256": manifest(tmp, written),
+            "sha256": manifest(tmp),  # every file in it: the proof the folder is ours
         }
         path = tmp / "run.json"
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

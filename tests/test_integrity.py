@@ -6,6 +6,7 @@ fill the disk (RLIMIT_FSIZE) or make the destination unwritable.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import resource
@@ -212,7 +213,7 @@ def test_the_next_run_tidies_and_says_so(tmp_path, bundled_run, monkeypatch):
     stale = tmp_path / ".out.needsmap-staging-999999999-abcd1234"
     stale.mkdir()
     (stale / integrity.MARK).write_text("")
-    monkeypatch.setattr("needsmap.pipeline.analyse", lambda cfg: bundled_run)
+    monkeypatch.setattr("needsmap.pipeline.analyse", lambda cfg: copy.copy(bundled_run))
     monkeypatch.setattr("needsmap.pipeline.write_outputs", lambda results, folder: [])
     results = run(RunConfig(), out=tmp_path / "out")
     assert results.notes[0].startswith("removed .out.needsmap-staging-999999999-abcd1234")

@@ -963,7 +963,9 @@ def html_to_pdf(
     browser = browser or find_chromium()
     if browser is None:
         return "no Chromium or Chrome found (install chromium to get report.pdf)"
-    with tempfile.TemporaryDirectory(prefix="needsmap-chromium-") as profile:
+    # The browser profile lives beside the PDF (in a run, inside its staging folder),
+    # so a run killed while printing leaves nothing that the next run does not remove.
+    with tempfile.TemporaryDirectory(prefix=".chromium-", dir=pdf.parent) as profile:
         args = [
             browser,
             "--headless=new",

@@ -376,3 +376,6 @@ def test_a_measure_suppressed_in_every_ward_is_drawn_all_hatched(published, plac
     hatched = [c for c in fig.axes[0].collections if c.get_hatch()]
     assert len(hatched) == 1
     assert len(hatched[0].get_paths()) == len(wards)
+    notes = " ".join(" ".join(static.figure_texts(fig)).split())
+    assert "No ward's value can be shown." in notes
+    assert "Classes:" not in notes

@@ -575,7 +575,11 @@ def layer_map(
                 spec.higher, "more need"
             )
             k = len(classes.colours)
-            notes = [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
+            notes = (
+                [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
+                if k
+                else ["No ward's value can be shown."]
+            )
         if missing.any():
             handles.append(Patch(facecolor=st.no_data, edgecolor=st.outline, label="No data"))
         wards.plot(

@@ -99,13 +99,27 @@ def test_a_caseload_kept_inside_the_output_folder_is_refused(tmp_path):
     assert caseload.exists()
 
 
-@pytest.mark.parametrize("where", ["area", "inside_area"])
-def test_the_data_folder_is_refused(where, tmp_path):
-    out = WIRRAL if where == "area" else WIRRAL / "out"
-    relation = "holds" if where == "area" else "is inside"
-    with pytest.raises(InputError, match=rf"{relation} an input of this run \(.*wirral\)"):
+@pytest.mark.parametrize(
+    ("out", "relation", "what"),
+    [
+        (WIRRAL, "is inside", "data"),
+        (WIRRAL / "out", "is inside", "data"),
+        (WIRRAL.parent / "new_area", "is inside", "data"),
+    ],
+)
+def test_the_data_folder_is_refused(out, relation, what, monkeypatch):
+    monkeypatch.setattr("needsmap.pipeline.analyse", pytest.fail)
+    with pytest.raises(InputError, match=rf"{relation} an input of this run \(.*{what}\)"):
         run(RunConfig(), out=out)
-    assert not (WIRRAL / "out").exists()
+    assert not out.exists() or out == WIRRAL
+
+
+def test_a_folder_holding_the_area_bundle_is_refused(tmp_path, monkeypatch):
+    area = tmp_path / "bundles" / "rutland"
+    area.mkdir(parents=True)
+    monkeypatch.setattr("needsmap.pipeline.analyse", pytest.fail)
+    with pytest.raises(InputError, match=r"bundles: holds an input of this run \(.*rutland\)"):
+        run(RunConfig(area=area), out=tmp_path / "bundles")
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from needsmap import __version__, report, scan
 from needsmap.access import Access, gap_score, measure_access
 from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
-from needsmap.config import RunConfig, config_to_dict
+from needsmap.config import RunConfig, bundled_data_dir, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.geography import ward_polygons
@@ -524,8 +524,9 @@ def board_outputs(
 
 
 def input_paths(cfg: RunConfig) -> list[Path]:
-    """Every file and folder a run reads: none may be inside the output folder."""
-    paths = [Path(cfg.area), *cfg.services]
+    """Every file and folder a run reads (and the bundled data folder): the output
+    folder may neither hold nor lie inside any of them."""
+    paths = [bundled_data_dir(), Path(cfg.area), *cfg.services]
     paths += [p for p in (cfg.caseload, cfg.access.travel_times) if p is not None]
     return paths
 

@@ -19,7 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap import __version__, report, scan
-from needsmap.access import Access, gap_score, measure_access
+from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, bundled_data_dir, config_to_dict
@@ -48,8 +48,10 @@ from needsmap.integrity import (
 )
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style
+from needsmap.pilots import Pilots, load_pilots, with_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
-from needsmap.siting import Siting, site_pilots
+from needsmap.review import review_list, ward_flags
+from needsmap.siting import Siting, existing_provision, site_pilots
 from needsmap.sources import Area, load_area, load_services
 from needsmap.sources.area import area_caseload
 from needsmap.sources.caseload import Caseload
@@ -100,6 +102,12 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What not to commission: wards with low need and good access, and the existing sites
+    whose catchments hold least need (review_before_commissioning.csv; needsmap.review)."""
+    pilots: Pilots | None = None
+    """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
+    of the wards they serve (see needsmap.pilots)."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -216,6 +224,9 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Reading services"):
         outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        pilots = load_pilots(
+            cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
+        )
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
         catchment, times, access_notes = ac.catchment_m, None, []
@@ -236,7 +247,7 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
-        siting = None
+        siting, review = None, pd.DataFrame()
         if sc.sites:
             siting = site_pilots(
                 access.demand,
@@ -246,8 +257,9 @@ def analyse(cfg: RunConfig) -> Results:
                 catchment=catchment,
                 sites=sc.sites,
                 candidates=sc.candidates,
+                categories=sc.candidate_categories,
                 existing=sc.existing,
-                pilot_wards=sc.pilot_wards,
+                pilots=pilots,
                 need_weight_max=sc.need_weight_max,
                 method=sc.method,
                 time_limit=sc.time_limit_s,
@@ -255,6 +267,15 @@ def analyse(cfg: RunConfig) -> Results:
             )
             table = table.join(siting.wards)
             access_notes += [*siting.notes, siting.summary]
+            if siting.provision_known and area.meta.get("provision_note"):
+                access_notes.append(f"existing provision: {area.meta['provision_note']}")
+            review = review_list(
+                table,
+                siting.provision_reach,
+                reach=siting.reach,
+                provision_note=str(area.meta.get("provision_note", "")),
+            )
+            table["review"] = ward_flags(table, review)
         access_notes = [*access_notes, *access.notes]
     wards = gpd.GeoDataFrame(table, geometry=geoms.geometry, crs=geoms.crs)
     wards.index.name = "ward_code"
@@ -266,7 +287,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + list(area.notes) + access_notes + group_notes
+    notes = list(caseload.notes) + list(area.notes) + pilots.notes + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -287,6 +308,8 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        pilots=pilots,
+        review=review,
     )
 
 
@@ -385,6 +408,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
     if results.siting is not None:
         tables.append(("recommended_sites.csv", results.siting.table, False))
         tables.append(("siting_scenario.csv", results.siting.scenario, True))
+        tables.append(("review_before_commissioning.csv", results.review, False))
     for name, frame, index in tables:
         written.append(write_csv(stamped(frame, disc), folder / name, index=index))
     with step("Need tables"):
@@ -400,11 +424,14 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
 
     look = map_style(cfg)
     text = map_text(results, "need for children's services")
+    services = results.services.placed
+    if results.pilots is not None:
+        services = with_pilots(services, results.pilots)
     with step("Interactive map"):
         im = cfg.interactive_map
         fmap = interactive.build_map(
             published,
-            results.services.placed,
+            services,
             text,
             sites=results.sites,
             comparison=interactive.comparison(results.benchmark, area=results.area.name),
@@ -414,6 +441,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             simplify_m=im.simplify_m,
             decimals=im.decimals,
             map_style=look,
+            shown=cfg.siting.existing,
         )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
@@ -449,6 +477,12 @@ def board_outputs(
     sites, siting = results.sites, results.siting
     formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
+    by_type = results.services.placed["type"].map(type_key)
+    provision = existing_provision(
+        results.services.placed.loc[by_type.isin({type_key(t) for t in cfg.siting.existing})],
+        results.pilots,
+        running_only=False,
+    )
     drawings = static.map_drawings(
         published,
         results.services.placed,
@@ -460,6 +494,7 @@ def board_outputs(
         labels=labels,
         sites=sites,
         check=check,
+        provision=provision,
     )
     how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
     k_chart = functools.partial(
@@ -475,7 +510,6 @@ def board_outputs(
         ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
     )
     site_table = siting.table if siting is not None else None
-    summary = siting.summary if siting is not None else None
     written: list[Path] = []
     # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
     # overlaps the drawing instead of delaying the analysis.
@@ -497,6 +531,7 @@ def board_outputs(
                         "Wards": table,
                         "Clusters": clusters,
                         "Recommended sites": site_table,
+                        "Review list": results.review if len(results.review) else None,
                         "LA benchmark": benchmark,
                     },
                     about=about,
@@ -532,9 +567,10 @@ def board_outputs(
                 benchmark=benchmark,
                 clusters=clusters,
                 sites=site_table,
-                sites_summary=summary.removeprefix("siting: ")
-                if isinstance(summary, str)
-                else None,
+                sites_summary=siting.coverage if siting is not None else None,
+                review=results.review,
+                provision_note=str(meta.get("provision_note", "")),
+                pilots=results.pilots.table if results.pilots is not None else None,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +32,16 @@ def block_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     return attempts
+
+
+def fake_output(out: Path, files: dict[str, str]) -> Path:
+    """A folder as a run leaves it: ``files`` and a run.json listing them by SHA-256."""
+    from needsmap.integrity import manifest
+
+    out.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    record = {"sha256": manifest(out, [out / rel for rel in files])}
+    (out / "run.json").write_text(json.dumps(record))
+    return out

@@ -121,3 +121,25 @@ def test_default_weights_sum_to_one_and_use_published_rates():
 def test_bad_need_index_settings(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text))
+
+
+def test_every_number_in_the_config_has_limits():
+    from needsmap.config import LIMITS, numeric_settings
+
+    assert sorted(numeric_settings(RunConfig())) == sorted(LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("need_index:\n  draws: 100000000\n", r"need_index.draws: must be from 1 to 100,000"),
+        ("clustering:\n  bootstrap: 1000000\n", r"clustering.bootstrap: must be from 0 to 10,000"),
+        ("output:\n  dpi: .inf\n", r"output.dpi: expected a whole number, got inf"),
+        ("siting:\n  time_limit_s: .inf\n", r"siting.time_limit_s: must be from 0 to 3,600"),
+    ],
+)
+def test_numbers_out_of_their_limits_are_one_line(tmp_path, text, message):
+    path = tmp_path / "needsmap.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

@@ -21,7 +21,8 @@ from needsmap import errors
 from needsmap.config import load_config
 from needsmap.errors import NeedsmapError, RepairWarning
 from needsmap.geography import ward_polygons
-from needsmap.sources import load_caseload, load_postcodes, load_services
+from needsmap.sources import load_area, load_caseload, load_postcodes, load_services
+from needsmap.sources.area import area_caseload
 from needsmap.sources.boundaries import load_lsoa_boundaries
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -41,6 +42,7 @@ def wirral(wirral_dir: Path) -> dict[str, Any]:
     lsoa = load_lsoa_boundaries(wirral_dir / "lsoa21.geojson")
     wards = ward_polygons(lsoa)
     return {
+        "area": load_area(wirral_dir),
         "wards": wards["ward_name"],
         "lsoa_wards": lsoa.set_index("lsoa_code")["ward_code"],
         "postcodes": load_postcodes(wirral_dir / "postcodes.csv"),
@@ -58,10 +60,8 @@ def wirral_dir() -> Path:  # module scope: the loaders above are read once
 def _load(case: dict[str, Any], ctx: dict[str, Any]) -> Any:
     path = CORPUS / case["file"]
     loader = case["loader"]
-    if loader == "caseload":
-        return load_caseload(
-            path, ctx["wards"], postcodes=ctx["postcodes"], lsoa_wards=ctx["lsoa_wards"]
-        )
+    if loader == "caseload":  # as run and validate read it
+        return area_caseload(ctx["area"], path)
     if loader == "services":
         return load_services([path], ctx["postcodes"], ctx["outline"])
     if loader == "postcodes":
@@ -142,6 +142,10 @@ def test_corpus_case(case: dict[str, Any], wirral: dict[str, Any]) -> None:
         assert len(result.placed) >= 1
     if "note" in case:
         assert any(re.search(case["note"], n) for n in result.notes), result.notes
+    if "latest" in case:
+        assert result.periods[-1] == case["latest"], result.periods
+    if "types" in case:
+        assert sorted(set(result.placed["type"])) == case["types"]
     if "total" in case:
         assert int(result.latest.to_numpy().sum()) == case["total"]
     if case.get("private"):

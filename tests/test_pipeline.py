@@ -8,7 +8,8 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pytest
-from tests.guards import block_network
+from tests.conftest import chromium_path
+from tests.guards import block_network, fake_output
 
 from needsmap.config import RunConfig
 from needsmap.disclosure import small_counts
@@ -92,27 +93,27 @@ def test_run_json_records_inputs_and_versions(bundled_run):
     assert record["config"]["suppression"]["threshold"] == 5
 
 
-def test_reruns_give_identical_csv(bundled_run, tmp_path, monkeypatch):
+def test_reruns_give_identical_files(bundled_run, tmp_path, monkeypatch):
+    """Every output, the workbook, the PDF and run.json included, byte for byte."""
     attempts = block_network(monkeypatch)  # and a run never touches the network
     again = run(RunConfig(), out=tmp_path / "again").written[0].parent
     first = bundled_run.written[0].parent
-    same = ["*.csv", "*.gpkg", "maps/*.png"]
-    files = sorted(p.relative_to(first) for pattern in same for p in first.glob(pattern))
-    assert {"wards.csv", "services_unplaced.csv", "wards.gpkg"} <= {p.as_posix() for p in files}
-    for rel in files:
-        assert (first / rel).read_bytes() == (again / rel).read_bytes(), rel
+    files = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    wanted = {"wards.csv", "wards.gpkg", "wards.xlsx", "report.html", "run.json"}
+    assert wanted | ({"report.pdf"} if chromium_path() else set()) <= set(files)
+    differ = [rel for rel in files if (first / rel).read_bytes() != (again / rel).read_bytes()]
+    assert differ == []
     assert attempts == []
 
 
 def test_failed_run_leaves_existing_output_untouched(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "run.json").write_text("previous run")
+    out = fake_output(tmp_path / "out", {"wards.csv": "previous run"})
     bad = tmp_path / "caseload.csv"
     bad.write_text("ward_code,children_in_need\nE05000954,-1\n")
     with pytest.raises(InputError, match="negative values"):
         run(RunConfig(caseload=bad), out=out)
-    assert [p.name for p in out.iterdir()] == ["run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "wards.csv"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.guards import block_network
+from tests.guards import block_network, fake_output
 
 from needsmap import integrity
 from needsmap.cli import main
@@ -55,9 +55,21 @@ def previous_output(bundled_run, tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("fault", [OSError("No space left on device"), KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    ("fault", "raised", "match"),
+    [
+        (
+            OSError(28, "No space left on device"),
+            InputError,
+            r"could not finish the outputs "
+            r"\(No space left on device writing .+\); free some space .* previous outputs are "
+            "unchanged",
+        ),
+        (KeyboardInterrupt(), KeyboardInterrupt, None),
+    ],
+)
 def test_failure_while_writing_leaves_previous_output_as_it_was(
-    fault, bundled_run, previous_output, monkeypatch
+    fault, raised, match, bundled_run, previous_output, monkeypatch
 ):
     before = _snapshot(previous_output)
     seen = previous_output.parent / "seen.txt"
@@ -73,7 +85,7 @@ def test_failure_while_writing_leaves_previous_output_as_it_was(
 
     monkeypatch.setattr("needsmap.pipeline.analyse", analysed)
     monkeypatch.setattr("needsmap.pipeline.static.save_figure", broken_figure)
-    with pytest.raises(type(fault)):
+    with pytest.raises(raised, match=match):
         run(RunConfig(), out=previous_output)
     assert {"wards.csv", "wards.gpkg"} <= set(seen.read_text().split("\n"))
     assert _snapshot(previous_output) == before
@@ -81,9 +93,7 @@ def test_failure_while_writing_leaves_previous_output_as_it_was(
 
 
 def test_failure_in_the_final_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "run.json").write_text("last week")
+    out = fake_output(tmp_path / "out", {"wards.csv": "last week"})
     real = os.replace
     calls = []
 
@@ -96,16 +106,13 @@ def test_failure_in_the_final_swap_puts_the_old_folder_back(tmp_path, monkeypatc
 
     monkeypatch.setattr(integrity.os, "replace", flaky)
     with pytest.raises(OSError, match="device busy"), staged(out) as tmp:
-        (tmp / "run.json").write_text("this week")
-    assert (out / "run.json").read_text() == "last week"
+        (tmp / "wards.csv").write_text("this week")
+    assert (out / "wards.csv").read_text() == "last week"
     assert _strays(tmp_path) == []
 
 
 def test_staged_replaces_a_previous_run_whole(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "run.json").write_text("old")
-    (out / "stale.csv").write_text("from an older version")
+    out = fake_output(tmp_path / "out", {"stale.csv": "from an older version"})
     with staged(out) as tmp:
         (tmp / "run.json").write_text("new")
     assert _snapshot(out) == {"run.json": b"new"}
@@ -113,11 +120,13 @@ def test_staged_replaces_a_previous_run_whole(tmp_path):
 
 
 def test_refuses_to_replace_a_folder_that_is_not_an_output(tmp_path):
-    """`--out .` or `--out Documents` must never wipe the folder: stop before any work."""
+    """`--out Documents` must never wipe the folder: stop before any work."""
     mine = tmp_path / "Documents"
     mine.mkdir()
     (mine / "budget.xlsx").write_text("precious")
-    with pytest.raises(InputError, match=r"Documents: the folder already holds other files"):
+    with pytest.raises(
+        InputError, match=r"Documents: holds what needsmap did not write \(budget.xlsx\)"
+    ):
         run(RunConfig(), out=mine)
     assert _snapshot(mine) == {"budget.xlsx": b"precious"}
     a_file = tmp_path / "notes.txt"
@@ -125,9 +134,6 @@ def test_refuses_to_replace_a_folder_that_is_not_an_output(tmp_path):
     with pytest.raises(InputError, match=r"notes.txt: is a file, not a folder"):
         run(RunConfig(), out=a_file)
     assert a_file.read_text() == "precious"
-
-
-# ------------------------------------------------------------------ repairs become notes
 
 
 def test_collect_repairs_turns_repair_warnings_into_notes():
@@ -202,7 +208,7 @@ def test_record_level_run_offline_leaks_nothing(bundled_run, tmp_path, monkeypat
     notes = json.loads((out / "run.json").read_text(encoding="utf-8"))["notes"]
     assert notes[:2] == [
         "records.csv: not UTF-8; read as Windows-1252 (Excel's default). "
-        "Save as 'CSV UTF-8' to silence this.",
+        "Save as UTF-8 to silence this.",
         "records.csv: one row per child; 3,741 children aggregated to ward counts for 1 "
         "period(s) in memory (no record is written anywhere)",
     ]

@@ -381,3 +381,18 @@ def test_a_failing_figure_fails_the_whole_set(published, tmp_path, monkeypatch):
         static.write_maps(
             published, bd.services(), tmp_path, bd.context(), formats=("png",), dpi=LOW_DPI
         )
+
+
+def test_a_measure_suppressed_in_every_ward_is_drawn_all_hatched(published, placed):
+    """Every ward "fewer than 5": no classes at all, every ward hatched (it crashed)."""
+    wards = published.copy()
+    wards["looked_after_children_rate"] = "fewer than 5"
+    classes = style.classify(wards["looked_after_children_rate"])
+    assert classes.colour_of(wards["looked_after_children_rate"]).eq(style.NO_DATA).all()
+    fig = draw(wards, "looked_after_children_rate", placed=placed)
+    hatched = [c for c in fig.axes[0].collections if c.get_hatch()]
+    assert len(hatched) == 1
+    assert len(hatched[0].get_paths()) == len(wards)
+    notes = " ".join(" ".join(static.figure_texts(fig)).split())
+    assert "No ward's value can be shown." in notes
+    assert "Classes:" not in notes

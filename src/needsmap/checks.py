@@ -16,9 +16,9 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from needsmap.access import resolve_types, type_key
-from needsmap.config import RunConfig
+from needsmap.config import CASELOAD_MEASURES, RunConfig
 from needsmap.context import la_benchmark
-from needsmap.errors import NeedsmapError
+from needsmap.errors import InputError, NeedsmapError
 from needsmap.indicators import (
     caseload_change,
     caseload_rates,
@@ -29,8 +29,8 @@ from needsmap.indicators import (
 )
 from needsmap.pilots import load_pilots
 from needsmap.siting import eligible, existing_provision
-from needsmap.sources import Area, load_area, load_caseload, load_services
-from needsmap.sources.area import FILES, OPTIONAL
+from needsmap.sources import Area, load_area, load_services
+from needsmap.sources.area import FILES, OPTIONAL, area_caseload
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -87,6 +87,28 @@ class Validation:
         return "\n".join(lines)
 
 
+def check_measures(cfg: RunConfig, caseload: Caseload) -> None:
+    """Stop, naming the caseload file, if the need index or the clusters use a caseload
+    measure the file does not have (the defaults use all three).
+
+    For ``run``; ``validate`` reports the same as settings the data cannot meet.
+    """
+    used = {i.column for i in cfg.need_index.specs} | set(cfg.clustering.features)
+    absent = [
+        m
+        for m in CASELOAD_MEASURES
+        if m not in caseload.measures and any(c.startswith(f"{m}_") for c in used)
+    ]
+    if absent:
+        msg = (
+            f"{Path(caseload.source).name}: has no {absent} column(s), which "
+            "need_index.indicators and clustering.features use (by default all three "
+            "measures); add them, or list only the indicators you have under "
+            "need_index.indicators and clustering.features in your config"
+        )
+        raise InputError(msg)
+
+
 @contextlib.contextmanager
 def _collect(check: Check) -> Iterator[None]:
     """Turn a NeedsmapError into a problem and any warning into a note."""
@@ -141,7 +163,7 @@ def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     wards = area.wards["ward_name"]
     caseload = None
     with _collect(check):
-        caseload = load_caseload(path, wards, synthetic=cfg.caseload is None)
+        caseload = area_caseload(area, cfg.caseload)  # exactly as the run reads it
         periods = caseload.periods
         span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
         latest = caseload.latest

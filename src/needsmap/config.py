@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-import yaml
-
-from needsmap.errors import ConfigError
+from needsmap.errors import ConfigError, InputError
+from needsmap.inputs import load_yaml
 from needsmap.maps import style
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +61,10 @@ class Indicator:
     """"higher": a higher value means more need; "lower": a lower value does."""
 
 
+MAX_WEIGHT = 1_000_000
+"""Weights are relative; a bigger one (or .inf) is a typo."""
+
+
 def parse_indicators(spec: Mapping[str, Any]) -> tuple[Indicator, ...]:
     """Read ``need_index.indicators``: column -> weight, or -> {weight, direction}.
 
@@ -85,8 +88,14 @@ def parse_indicators(spec: Mapping[str, Any]) -> tuple[Indicator, ...]:
             weight, direction = value["weight"], value.get("direction", "higher")
         else:
             weight, direction = value, "higher"
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            msg = f"{key}: weights must be positive numbers (got {weight!r})"
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0 < weight <= MAX_WEIGHT
+        ):
+            msg = (
+                f"{key}: weights must be positive numbers (got {weight!r}), at most {MAX_WEIGHT:,}"
+            )
             raise ConfigError(msg)
         if direction not in DIRECTIONS:
             msg = f"{key}: direction {direction!r} is not valid; choose from {sorted(DIRECTIONS)}"
@@ -352,6 +361,68 @@ class RunConfig:
         _check(self)
 
 
+SEED_MAX = 2**32 - 1
+"""numpy and scikit-learn take seeds from 0 to 2**32 - 1."""
+LIMITS: dict[str, tuple[float, float]] = {
+    "suppression.threshold": (1, 1000),
+    "need_index.top_n": (1, 1000),
+    "need_index.draws": (1, 100_000),
+    "need_index.weight_spread": (0, 1),
+    "need_index.seed": (0, SEED_MAX),
+    "need_index.sensitivity": (0, 1),
+    "clustering.k": (2, 50),
+    "clustering.k_min": (2, 50),
+    "clustering.k_max": (2, 50),
+    "clustering.seed": (0, SEED_MAX),
+    "clustering.bootstrap": (0, 10_000),
+    "clustering.localities": (1, 1000),
+    "clustering.hotspot_alpha": (0, 1),
+    "clustering.hotspot_permutations": (1, 99_999),
+    "output.dpi": (50, 1200),
+    "access.catchment_m": (0, 100_000),
+    "access.catchment_minutes": (0, 600),
+    "siting.sites": (0, 1000),
+    "siting.need_weight_max": (1, 1000),
+    "siting.time_limit_s": (0, 3600),
+    "interactive_map.simplify_m": (0, 500),
+    "interactive_map.decimals": (3, 7),
+    "maps.label_max_wards": (0, 100_000),
+    "report.top_wards": (1, 1000),
+    "report.profiles": (0, 100_000),
+}
+"""The range of every number in the config (inclusive; some checks below are tighter).
+
+A value outside it is a typo, or would make a run take hours or fail deep inside a
+library (a seed of -1, a billion draws); ``tests/test_config.py`` checks that every
+number has its limits here.
+"""
+
+
+def numeric_settings(cfg: RunConfig) -> dict[str, Any]:
+    """Every number in the config by dotted key (``need_index.draws``), None if unset."""
+    out: dict[str, Any] = {}
+    for section in dataclasses.fields(cfg):
+        value = getattr(cfg, section.name)
+        if not dataclasses.is_dataclass(value):
+            continue
+        hints = get_type_hints(type(value))
+        for f in dataclasses.fields(value):
+            kinds = {hints[f.name], *get_args(hints[f.name])} - {type(None)}
+            if kinds & {int, float}:
+                out[f"{section.name}.{f.name}"] = getattr(value, f.name)
+    return out
+
+
+def _check_limits(cfg: RunConfig) -> None:
+    for key, value in numeric_settings(cfg).items():
+        if value is None:
+            continue
+        lo, hi = LIMITS[key]
+        if isinstance(value, bool) or not math.isfinite(value) or not lo <= value <= hi:
+            msg = f"{key}: must be from {lo:,} to {hi:,} (got {value!r})"
+            raise ConfigError(msg)
+
+
 def _check(cfg: RunConfig) -> None:
     s = cfg.suppression
     if s.threshold < 1:
@@ -418,6 +489,7 @@ def _check(cfg: RunConfig) -> None:
     _check_pilots(cfg.pilots)
     _check_map(cfg.interactive_map)
     _check_board(cfg)
+    _check_limits(cfg)
 
 
 def _check_access(a: AccessConfig, s: SitingConfig) -> None:
@@ -646,20 +718,21 @@ def config_from_dict(data: Mapping[str, Any] | None, *, base: Path | None = None
 
 
 def load_config(path: Path) -> RunConfig:
-    """Read and validate a YAML config file."""
+    """Read and validate a YAML config file (``inputs.load_yaml``: no aliases, no key
+    given twice; UTF-16 and Windows-1252 are read with a note)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         msg = f"{path}: config file not found; create one with 'needsmap init DIR'"
         raise ConfigError(msg) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        msg = f"{path.name}: not valid YAML{where}; check indentation and colons"
+    except IsADirectoryError:
+        msg = f"{path}: is a folder; give the config file (e.g. needsmap.yml) inside it"
         raise ConfigError(msg) from None
+    try:
+        data = load_yaml(raw, path.name)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
     if data is not None and not isinstance(data, Mapping):
         msg = f"{path.name}: expected key: value settings at the top level"
         raise ConfigError(msg)

@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 import yaml
 
 from needsmap import __version__
-from needsmap.config import REPO_ROOT, RunConfig, bundled_data_dir
+from needsmap.config import LIMITS, REPO_ROOT, RunConfig, bundled_data_dir
 
 WIDTH = 88
 
@@ -207,6 +207,9 @@ def _meaning(s: Setting) -> str:
     options = choices(s.hint)
     if options and not all(str(o) in doc for o in options):
         doc += " Choose from " + ", ".join(str(o) for o in options) + "."
+    if s.key in LIMITS:
+        lo, hi = LIMITS[s.key]
+        doc += f" Allowed: {lo:,} to {hi:,}."
     return doc
 
 

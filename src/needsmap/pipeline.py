@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import json
 import logging
 import platform
@@ -21,8 +20,9 @@ import pandas as pd
 
 from needsmap import __version__, report, scan
 from needsmap.access import Access, gap_score, measure_access, type_key
+from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
-from needsmap.config import RunConfig, config_to_dict
+from needsmap.config import RunConfig, bundled_data_dir, config_to_dict
 from needsmap.context import dfe_children, la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.hotspots import HotSpots, need_hotspots
@@ -37,14 +37,23 @@ from needsmap.indicators import (
     need_rank,
     ward_deprivation,
 )
-from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
+from needsmap.integrity import (
+    collect_repairs,
+    fixed_gpkg_timestamp,
+    manifest,
+    recover_staging,
+    safe_text,
+    sha256,
+    staged,
+)
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style, trend_chart
 from needsmap.pilots import Pilots, load_pilots, with_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.review import review_list, ward_flags
 from needsmap.siting import Siting, existing_provision, site_pilots
-from needsmap.sources import Area, load_area, load_caseload, load_services
+from needsmap.sources import Area, load_area, load_services
+from needsmap.sources.area import area_caseload
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -167,14 +176,8 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
     with step("Reading caseload"):
-        path = cfg.caseload or area.files["caseload"]
-        caseload = load_caseload(
-            path,
-            geoms["ward_name"],
-            synthetic=cfg.caseload is None,
-            postcodes=area.postcodes,
-            lsoa_wards=area.lsoa.set_index("lsoa_code")["ward_code"],
-        )
+        caseload = area_caseload(area, cfg.caseload)
+        check_measures(cfg, caseload)
         latest = caseload.latest
         area, scaled = children_for_year(area, table, caseload.periods[-1])
         table["children"] = scaled
@@ -420,14 +423,6 @@ def map_style(cfg: RunConfig) -> style.MapStyle:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -437,22 +432,31 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def write_csv(frame: pd.DataFrame, path: Path, *, index: bool, **options: Any) -> Path:
+    """Write a published table as CSV, every text cell safe to open in a spreadsheet.
+
+    Text a spreadsheet would run as a formula (a service named ``=HYPERLINK(...)``)
+    is prefixed with ``'`` (``integrity.safe_cell``, OWASP's advice).
+    """
+    safe_text(frame).to_csv(path, index=index, lineterminator="\n", **options)
+    return path
+
+
 def write_outputs(results: Results, folder: Path) -> list[Path]:
-    """Write every output into ``folder`` (which must exist and be empty)."""
+    """Write every output into ``folder`` (made by ``integrity.staged``)."""
     cfg = results.config
     published = results.published
+    disc = results.disclosure
     written: list[Path] = []
     csv_table = pd.DataFrame(published.drop(columns="geometry"))
-    if results.disclosure.stamp:
-        csv_table.insert(0, "status", results.disclosure.stamp)
-    path = folder / "wards.csv"
-    csv_table.to_csv(path, lineterminator="\n", float_format="%.6g")
-    written.append(path)
+    if disc.stamp:
+        csv_table.insert(0, "status", disc.stamp)
+    written.append(write_csv(csv_table, folder / "wards.csv", index=True, float_format="%.6g"))
 
     path = folder / "wards.gpkg"
     gpkg = published.reset_index()
-    if results.disclosure.stamp:
-        gpkg.insert(0, "status", results.disclosure.stamp)
+    if disc.stamp:
+        gpkg.insert(0, "status", disc.stamp)
     for col in gpkg.columns:
         if gpkg[col].dtype == object and col != "geometry":
             gpkg[col] = gpkg[col].astype(str)
@@ -460,22 +464,15 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         gpkg.to_file(path, driver="GPKG", layer="wards")
     written.append(path)
 
+    tables: list[tuple[str, pd.DataFrame, bool]] = []
     if len(results.services.unplaced):
-        path = folder / "services_unplaced.csv"
-        unplaced = stamped(results.services.unplaced, results.disclosure)
-        unplaced.to_csv(path, index=False, lineterminator="\n")
-        written.append(path)
-
+        tables.append(("services_unplaced.csv", results.services.unplaced, False))
     if results.siting is not None:
-        for name, frame, index in (
-            ("recommended_sites.csv", results.siting.table, False),
-            ("siting_scenario.csv", results.siting.scenario, True),
-            ("review_before_commissioning.csv", results.review, False),
-        ):
-            stamped(frame, results.disclosure).to_csv(
-                folder / name, index=index, lineterminator="\n"
-            )
-            written.append(folder / name)
+        tables.append(("recommended_sites.csv", results.siting.table, False))
+        tables.append(("siting_scenario.csv", results.siting.scenario, True))
+        tables.append(("review_before_commissioning.csv", results.review, False))
+    for name, frame, index in tables:
+        written.append(write_csv(stamped(frame, disc), folder / name, index=index))
     with step("Need tables"):
         for name, frame, index in (
             ("sensitivity.csv", results.sensitivity, False),
@@ -483,15 +480,10 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             ("pilot_comparison.csv", results.pilot_comparison, False),
         ):
             if len(frame):
-                path = folder / name
-                stamped(frame, results.disclosure).to_csv(path, index=index, lineterminator="\n")
-                written.append(path)
+                written.append(write_csv(stamped(frame, disc), folder / name, index=index))
     with step("Cluster profiles"):
-        path = folder / "clusters.csv"
-        stamped(results.cluster_table, results.disclosure).to_csv(
-            path, index=False, lineterminator="\n"
-        )
-        written.append(path)
+        table = stamped(results.cluster_table, disc)
+        written.append(write_csv(table, folder / "clusters.csv", index=False))
 
     look = map_style(cfg)
     text = map_text(results, "need for children's services")
@@ -715,22 +707,36 @@ def change_section(results: Results) -> report.ChangeSection:
     )
 
 
+def input_paths(cfg: RunConfig) -> list[Path]:
+    """Every file and folder a run reads (and the bundled data folder): the output
+    folder may neither hold nor lie inside any of them."""
+    paths = [bundled_data_dir(), Path(cfg.area), *cfg.services]
+    paths += [p for p in (cfg.caseload, cfg.access.travel_times) if p is not None]
+    return paths
+
+
 def _inputs(results: Results) -> dict[str, str]:
     cfg = results.config
     files = [p for k, p in results.area.files.items() if k != "caseload" or cfg.caseload is None]
     files += [p for p in (cfg.caseload, *cfg.services) if p is not None]
-    return {str(p): _sha256(p) for p in files if p.exists()}
+    return {str(p): sha256(p) for p in files if p.exists()}
 
 
 def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
-    """Analyse and write every output to ``out`` (default: the config's output folder)."""
+    """Analyse and write every output to ``out`` (default: the config's output folder).
+
+    The output folder is checked, and its temporary folder made, before the analysis:
+    a folder that may not be replaced, or cannot be written, stops the run at once.
+    """
     start = time.perf_counter()
     folder = Path(out or cfg.output.folder)
-    check_output_folder(folder)  # before the work, not after it
-    with collect_repairs() as repairs:
-        results = analyse(cfg)
-    results.notes = list(dict.fromkeys([*repairs, *results.notes]))
-    with staged(folder) as tmp:
+    recovered = recover_staging(folder)
+    for note in recovered:
+        log.info("%s", note)
+    with staged(folder, inputs=input_paths(cfg)) as tmp:
+        with collect_repairs() as repairs:
+            results = analyse(cfg)
+        results.notes = list(dict.fromkeys([*recovered, *repairs, *results.notes]))
         written = write_outputs(results, tmp)
         results.seconds = time.perf_counter() - start
         record: dict[str, Any] = {
@@ -746,8 +752,8 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
             "config": config_to_dict(cfg),
             "versions": _versions(),
             "notes": results.notes,
-            "outputs": sorted(str(p.relative_to(tmp)) for p in written),
-            "seconds": round(results.seconds, 2),
+            "outputs": sorted(p.relative_to(tmp).as_posix() for p in written),
+            "sha256": manifest(tmp),  # every file in it: the proof the folder is ours
         }
         path = tmp / "run.json"
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -13,7 +13,9 @@ tests (and the disclosure scan) can check each one against the published ward ta
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +31,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from needsmap.disclosure import Disclosure
+from needsmap.integrity import die_with_parent
 from needsmap.maps import static, style
 from needsmap.review import CAVEAT
 
@@ -1141,7 +1144,9 @@ def html_to_pdf(
     browser = browser or find_chromium()
     if browser is None:
         return "no Chromium or Chrome found (install chromium to get report.pdf)"
-    with tempfile.TemporaryDirectory(prefix="needsmap-chromium-") as profile:
+    # The browser profile lives beside the PDF (in a run, inside its staging folder),
+    # so a run killed while printing leaves nothing that the next run does not remove.
+    with tempfile.TemporaryDirectory(prefix=".chromium-", dir=pdf.parent) as profile:
         args = [
             browser,
             "--headless=new",
@@ -1160,13 +1165,41 @@ def html_to_pdf(
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise
         try:
-            done = subprocess.run(args, capture_output=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                args,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                preexec_fn=die_with_parent,  # noqa: PLW1509 (one system call, no locks)
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"Chromium could not print the report ({type(exc).__name__})"
     if done.returncode != 0 or not pdf.exists() or pdf.read_bytes()[:5] != b"%PDF-":
         pdf.unlink(missing_ok=True)
         return f"Chromium could not print the report (exit code {done.returncode})"
+    pdf.write_bytes(pinned_pdf(pdf.read_bytes()))
     return None
+
+
+_PDF_DATE = re.compile(rb"(/(?:CreationDate|ModDate) ?\(D:)([0-9]{14})")
+_PDF_ID = re.compile(rb"(/ID ?\[ ?<)([0-9A-Fa-f]+)(> ?<)([0-9A-Fa-f]+)(>)")
+
+
+def pinned_pdf(data: bytes) -> bytes:
+    """The PDF with its creation and modification times fixed and its /ID derived from
+    its content, so two runs print the same bytes.
+
+    Chromium stamps both times and a random document ID; each is replaced by one of the
+    same length, so the cross-reference offsets stay true.
+    """
+    data = _PDF_DATE.sub(rb"\g<1>20000101000000", data)
+    digest = hashlib.sha256(_PDF_ID.sub(rb"", data)).hexdigest().encode()
+
+    def same_id(m: re.Match[bytes]) -> bytes:
+        first, second = m.group(2), m.group(4)
+        return m.group(1) + digest[: len(first)] + m.group(3) + digest[: len(second)] + m.group(5)
+
+    return _PDF_ID.sub(same_id, data)
 
 
 def write_report(page: str, folder: Path, *, pdf: bool = True) -> tuple[list[Path], str | None]:

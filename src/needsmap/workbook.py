@@ -3,12 +3,18 @@
 One sheet per table (an "About" sheet first), a styled and frozen header row, number
 formats chosen from each column's name, readable column widths and filters. Suppressed
 cells keep their text ("fewer than 5"), shown in grey italics.
+
+Every text cell is stored as text, never as a formula: a service named
+``=HYPERLINK(...)`` reads as that text and runs nothing. The file's times (document
+properties and zip entries) are fixed, so two runs write the same bytes.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -92,6 +98,14 @@ def _column_values(values: pd.Series) -> list[Any]:
     return [_cell(v) for v in values]
 
 
+def as_text(sheet: Worksheet) -> None:
+    """Store every cell openpyxl took for a formula (text starting "=") as text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def write_table(sheet: Worksheet, frame: pd.DataFrame, *, marker: str) -> None:
     """Write a table with a styled, frozen header, number formats and widths."""
     table = frame.reset_index() if frame.index.name is not None else frame.reset_index(drop=True)
@@ -169,7 +183,36 @@ def write_workbook(
             continue
         sheet = book.create_sheet(_sheet_name(name, taken))
         write_table(sheet, frame, marker=marker)
+    for sheet in book.worksheets:
+        as_text(sheet)
     book.properties.creator = "needsmap"
-    book.properties.created = datetime(2000, 1, 1)
-    book.save(path)
+    book.properties.created = FIXED_TIME
+    book.properties.modified = FIXED_TIME
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(pinned_zip(buffer.getvalue()))
     return path
+
+
+FIXED_TIME = datetime(2000, 1, 1)
+"""The workbook's created and modified times, so reruns write the same bytes."""
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def pinned_zip(data: bytes) -> bytes:
+    """The same zip with fixed entry times and a fixed modified time in its properties.
+
+    openpyxl stamps ``docProps/core.xml`` with the time of saving and zip entries
+    with the current time; both are pinned here.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+            entry = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, body)
+    return out.getvalue()

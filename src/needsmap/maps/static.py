@@ -52,6 +52,7 @@ from matplotlib.transforms import Bbox  # noqa: E402
 from matplotlib_scalebar.scalebar import ScaleBar  # noqa: E402
 
 from needsmap.indicators import DOMAIN_SCORES  # noqa: E402
+from needsmap.integrity import die_with_parent  # noqa: E402
 from needsmap.maps import layers, png, style  # noqa: E402
 from needsmap.maps.interactive import MapText  # noqa: E402
 from needsmap.maps.layers import LayerSpec, layers_for  # noqa: E402
@@ -580,7 +581,11 @@ def layer_map(
                 spec.higher, "more need"
             )
             k = len(classes.colours)
-            notes = [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
+            notes = (
+                [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
+                if k
+                else ["No ward's value can be shown."]
+            )
         if missing.any():
             handles.append(Patch(facecolor=st.no_data, edgecolor=st.outline, label="No data"))
         wards.plot(
@@ -1038,14 +1043,17 @@ def drawing_pool(jobs: int) -> Iterator[Executor]:
     Drawing is CPU-bound matplotlib and the figures are independent, so each runs in
     its own process while the caller goes on (the report, say); files and their bytes
     are the same as drawn one by one. With one CPU, or where processes cannot be
-    forked (Windows), each drawing runs in this process as it is submitted.
+    forked (Windows), each drawing runs in this process as it is submitted. Workers
+    end with this process, even when it is killed (``integrity.die_with_parent``).
     """
     workers = min(jobs, os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield _InProcess()
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=die_with_parent
+    ) as pool:
         try:
             yield pool
         except BaseException:

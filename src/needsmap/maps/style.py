@@ -123,10 +123,8 @@ class Classes:
         return np.where(np.isnan(x), -1, idx)
 
     def colour_of(self, values: pd.Series) -> pd.Series:
-        idx = self.index_of(values)
-        out = np.array(self.colours, dtype=object)[np.clip(idx, 0, None)]
-        out[idx < 0] = NO_DATA
-        return pd.Series(out, index=values.index)
+        """Each value's colour; NO_DATA where missing (every value, with no classes)."""
+        return _colours(self.colours, self.index_of(values), values.index)
 
     def reversed(self) -> Classes:
         """The same classes with the palette reversed: for layers where low means need."""
@@ -146,10 +144,17 @@ class Categories:
         return np.array([lookup.get(str(v), -1) if pd.notna(v) else -1 for v in values])
 
     def colour_of(self, values: pd.Series) -> pd.Series:
-        idx = self.index_of(values)
-        out = np.array(self.colours, dtype=object)[np.clip(idx, 0, None)]
-        out[idx < 0] = NO_DATA
-        return pd.Series(out, index=values.index)
+        """Each value's colour; NO_DATA where missing (every value, with no classes)."""
+        return _colours(self.colours, self.index_of(values), values.index)
+
+
+def _colours(colours: Sequence[str], idx: np.ndarray, index: pd.Index) -> pd.Series:
+    """``colours[i]`` for each position, NO_DATA for -1 (a measure suppressed in every
+    ward has no classes at all)."""
+    out = np.full(len(idx), NO_DATA, dtype=object)
+    known = idx >= 0
+    out[known] = np.array(colours, dtype=object)[idx[known]]
+    return pd.Series(out, index=index)
 
 
 def categorise(names: Sequence[str], *, palette: Sequence[str] = CATEGORICAL) -> Categories:

@@ -18,17 +18,15 @@ import numpy as np
 import pandas as pd
 
 from needsmap.errors import InputError, RepairWarning
+from needsmap.inputs import decode, parse_periods
 
 README_HINT = "See data/README.md for the expected columns."
 MAX_COUNT = 10_000_000
 """No count of children is this large; a bigger number is a typo or the wrong column."""
+MAX_NUMBER = 1e12
+"""No number in an input is this large (a capacity of 401 digits would read as infinity)."""
 
 _SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
-_MAGIC = {
-    b"PK\x03\x04": "an Excel workbook (.xlsx) or another zip file",
-    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
-    b"%PDF": "a PDF",
-}
 
 
 def describe_rows(index: Iterable[int], limit: int = 5) -> str:
@@ -49,39 +47,7 @@ def rows_where(mask: pd.Series, limit: int = 5) -> str:
 
 
 def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    for magic, kind in _MAGIC.items():
-        if raw.startswith(magic):
-            msg = f"{path.name}: this is {kind}, not a CSV file; in Excel use Save As > CSV UTF-8"
-            raise InputError(msg)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        msg = (
-            f"{path.name}: saved as UTF-16 (Excel's 'Unicode Text'); "
-            "in Excel use Save As > CSV UTF-8"
-        )
-        raise InputError(msg)
-    if b"\x00" in raw:
-        msg = f"{path.name}: not a text file (it holds NUL bytes); save it as CSV UTF-8"
-        raise InputError(msg)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError:
-        msg = (
-            f"{path.name}: the text encoding is neither UTF-8 nor Windows-1252; "
-            "in Excel use Save As > CSV UTF-8"
-        )
-        raise InputError(msg) from None
-    warnings.warn(
-        f"{path.name}: not UTF-8; read as Windows-1252 (Excel's default). "
-        "Save as 'CSV UTF-8' to silence this.",
-        RepairWarning,
-        stacklevel=3,
-    )
-    return text
+    return decode(path.read_bytes(), path.name, hint="in Excel use Save As > CSV UTF-8")
 
 
 def normalise_header(name: str) -> str:
@@ -265,6 +231,13 @@ def to_numbers(
                 "check it is the right column"
             )
             raise InputError(msg)
+    too_big = values.abs() > MAX_NUMBER
+    if too_big.any():
+        msg = (
+            f"{name}: column '{column}' has numbers over {MAX_NUMBER:,.0f} at "
+            f"{rows_where(too_big)}; check it is the right column"
+        )
+        raise InputError(msg)
     return values
 
 
@@ -276,6 +249,8 @@ def first_rows(mask: np.ndarray, index: pd.Index, limit: int = 5) -> str:
 def period_column(frame: pd.DataFrame, name: str) -> pd.Series:
     """The ``period`` column, or 'latest' for every row when it is absent or all blank.
 
+    Dates in any format needsmap reads unambiguously (31/03/2025, Mar 2025) become ISO
+    dates, so periods sort in time order, with a note (see ``inputs.parse_periods``).
     A period that is blank on some rows only is an error: those rows would silently form
     a period of their own.
     """
@@ -288,4 +263,7 @@ def period_column(frame: pd.DataFrame, name: str) -> pd.Series:
             "give every row its period (e.g. 2025-03-31)"
         )
         raise InputError(msg)
-    return frame["period"]
+    labels, note = parse_periods(frame["period"].tolist(), name)
+    if note:
+        warnings.warn(note, RepairWarning, stacklevel=3)
+    return frame["period"].map(labels)

@@ -14,6 +14,7 @@ from needsmap.errors import InputError
 from needsmap.geography import lsoa_ward_shares, main_ward, ward_coverage
 from needsmap.sources._table import read_table, rows_where, to_numbers
 from needsmap.sources.boundaries import load_lsoa_boundaries, load_ward_boundaries
+from needsmap.sources.caseload import Caseload, load_caseload
 from needsmap.sources.child_poverty import load_child_poverty, load_child_poverty_areas
 from needsmap.sources.postcodes import load_postcodes
 
@@ -261,3 +262,44 @@ def _ward_population(path: Path, ward_codes: pd.Index) -> pd.DataFrame:
     for col in WARD_POPULATION:
         out[col] = to_numbers(frame, col, path, allow_blank=True).to_numpy()
     return out.reindex(ward_codes)
+
+
+def area_caseload(area: Area, path: Path | None = None) -> Caseload:
+    """The caseload for ``area``, read the one way ``run`` and ``validate`` both use.
+
+    ``path`` is the council's file (None: the bundle's synthetic caseload). Children are
+    placed with the area's wards, postcodes and LSOA lookup (for record-level files), and
+    every count is checked against its ward's children aged 0-17: a count of more
+    children than live in the ward is a typo or the wrong column.
+    """
+    synthetic = path is None
+    path = Path(path) if path is not None else area.files["caseload"]
+    wards = area.wards["ward_name"]
+    caseload = load_caseload(
+        path,
+        wards,
+        synthetic=synthetic,
+        postcodes=area.postcodes,
+        lsoa_wards=area.lsoa.set_index("lsoa_code")["ward_code"],
+    )
+    shares = area.shares  # children 0-17 of each LSOA, split among its wards
+    lsoa_children = shares["lsoa_code"].map(area.lsoa.set_index("lsoa_code")["children"])
+    children = (shares["share"] * lsoa_children).groupby(shares["ward_code"]).sum()
+    counts = caseload.counts
+    over = counts.gt(
+        children.reindex(counts.index.get_level_values("ward_code")).to_numpy(), axis=0
+    )
+    if over.to_numpy().any():
+        (period, code), measure = next(
+            (idx, m) for m in counts.columns for idx in counts.index[over[m].to_numpy()]
+        )
+        n = int(over.to_numpy().sum())
+        msg = (
+            f"{path.name}: column '{measure}' gives {int(counts.loc[(period, code), measure]):,} "
+            f"children for ward {wards[code]} ({code}) in period {period}, more than the "
+            f"{children[code]:,.0f} children aged 0-17 who live there"
+            + (f" ({n} such counts)" if n > 1 else "")
+            + "; check the column and the ward"
+        )
+        raise InputError(msg)
+    return caseload

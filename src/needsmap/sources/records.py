@@ -1,7 +1,10 @@
 """Record-level caseload: one row per child, aggregated to ward counts in memory.
 
-A case-system extract is recognised by a ``child_id`` column (or ``person_id``,
-``child_ref``). Columns (headers matched ignoring case and spaces):
+A case-system extract is recognised by an identifier column: ``child_id``, or any
+header that reads as one (ChildID, Child ID, LCS ID, Mosaic ID, person_ref, UPN; see
+:func:`id_column`). A file with columns that describe a person (postcode, address,
+date of birth, name) but no identifier stops: it could be one row per child, so no cell
+of it is ever repeated. Columns (headers matched ignoring case and spaces):
 
     child_id                     any identifier; only used to count each child once
     ward_code / ward_name,       where the child lives: the first of these that places the
@@ -63,9 +66,54 @@ class Aggregated:
     notes: list[str] = field(default_factory=list)
 
 
+_ID_ENDS = ("id", "ref", "reference", "identifier", "number", "no", "upn", "uln")
+_NOT_A_PERSON = ("ward", "lsoa", "la", "area", "service", "period", "measure", "msoa")
+_PERSONAL = (
+    "postcode",
+    "address",
+    "dob",
+    "dateofbirth",
+    "birth",
+    "firstname",
+    "forename",
+    "surname",
+    "lastname",
+    "fullname",
+    "childname",
+    "name",
+    "nhs",
+    "upn",
+    "uln",
+)
+
+
+def id_column(columns: Sequence[str]) -> str | None:
+    """The column that identifies each child, by its (normalised) header, if any.
+
+    ``child_id`` and the other :data:`ID_COLUMNS` first; then any header ending in an
+    identifier word (``childid``, ``child_id``, ``lcs_id``, ``mosaic_id``,
+    ``person_ref``, ``upn``) that is not about a place (``ward_id``, ``lsoa_ref``).
+    """
+    exact = next((c for c in ID_COLUMNS if c in columns), None)
+    if exact is not None:
+        return exact
+    for col in columns:
+        compact = col.replace("_", "")
+        if compact.endswith(_ID_ENDS) and not compact.startswith(_NOT_A_PERSON):
+            return col
+    return None
+
+
+def personal_columns(columns: Sequence[str]) -> list[str]:
+    """Headers that describe a person (postcode, address, date of birth, name)."""
+    return [c for c in columns if c.replace("_", "").startswith(_PERSONAL)]
+
+
 def is_record_level(frame: pd.DataFrame) -> bool:
-    """True when the table has a child identifier column: one row per child."""
-    return any(c in frame.columns for c in ID_COLUMNS)
+    """True when the table may hold one row per child: it has an identifier column, or
+    a column describing a person (then :func:`aggregate` asks for an identifier)."""
+    columns = list(frame.columns)
+    return id_column(columns) is not None or bool(personal_columns(columns))
 
 
 def _long_measures(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -189,7 +237,14 @@ def aggregate(
         cannot be placed in a ward are counted by reason, never listed.
     """
     name = Path(path).name
-    id_col = next(c for c in ID_COLUMNS if c in frame.columns)
+    id_col = id_column(list(frame.columns))
+    if id_col is None:
+        msg = (
+            f"{name}: columns {personal_columns(list(frame.columns))} describe individual "
+            "children, but no column identifies each child; add a 'child_id' column (any "
+            "identifier) so each child is counted once, or give counts per ward instead"
+        )
+        raise InputError(msg)
     blank = frame[id_col] == ""
     if blank.any():
         msg = f"{name}: column '{id_col}' is blank at {rows_where(blank)}; give every child an id"

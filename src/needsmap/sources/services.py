@@ -14,6 +14,7 @@ Rows that cannot be placed are returned with the reason, never dropped silently.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from needsmap.errors import InputError
+from needsmap.errors import InputError, RepairWarning
 from needsmap.sources._table import describe_rows, first_rows, read_table, rows_where, to_numbers
 from needsmap.sources.postcodes import POSTCODE_PATTERN, normalise_postcode
 
@@ -164,10 +165,7 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         {
             "service_id": ids.to_numpy(),
             "name": frame["name"].to_numpy(),
-            "type": frame["type"]
-            .str.lower()
-            .str.replace(r"[^a-z0-9]+", "_", regex=True)
-            .to_numpy(),
+            "type": service_types(frame["type"], name).to_numpy(),
             "subtype": frame["subtype"].to_numpy() if "subtype" in frame else "",
             "capacity": capacity.to_numpy(),
             "pilot": (
@@ -190,6 +188,34 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         }
     )
     return out[out["reason"] == ""], out[out["reason"] != ""]
+
+
+KNOWN_TYPES = ("family_hub", "childrens_centre", "pilot", "school", "gp_practice", "library")
+"""Types the bundle and the default config use; a plural of one reads as it."""
+
+
+def service_types(values: pd.Series, name: str) -> pd.Series:
+    """Types as keys ('Family hub' -> family_hub); a plural of a known type is read as it.
+
+    'Family hubs' would otherwise be a type of its own, and not existing provision.
+    Each plural read as a singular is noted (a RepairWarning).
+    """
+    keys = values.str.lower().str.replace(r"[^a-z0-9]+", "_", regex=True)
+    # matched as access.type_key does: letters and digits only
+    known = {k.replace("_", ""): k for k in (*KNOWN_TYPES, *sorted(set(keys)))}
+    plural = {
+        k: known[compact[: -len(end)] + single]
+        for k in set(keys)
+        for compact in [k.replace("_", "")]
+        for end, single in (("ies", "y"), ("es", ""), ("s", ""))
+        if compact.endswith(end) and compact[: -len(end)] + single in known
+    }
+    for before, after in sorted(plural.items()):
+        rows = rows_where(keys == before)
+        warnings.warn(
+            f"{name}: type '{before}' read as '{after}' at {rows}", RepairWarning, stacklevel=3
+        )
+    return keys.replace(plural)
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:

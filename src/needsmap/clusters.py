@@ -569,6 +569,7 @@ def publishable_totals(
     suppressed: pd.Series | None,
     *,
     threshold: int = 5,
+    rounding: int = 1,
 ) -> pd.Series:
     """Group totals of a count that can be published without revealing a suppressed ward.
 
@@ -578,7 +579,9 @@ def publishable_totals(
     of published counts) or all of them (it is published counts plus the known sum).
     Any other group total would reveal part of the suppressed sum (for a group with one
     suppressed ward, its exact count), so it is withheld, and so is any total from 1 to
-    ``threshold - 1``.
+    ``threshold - 1``. With rounded counts (``rounding`` > 1) a group holding all the
+    suppressed wards is withheld too: its total would pin their sum more tightly than
+    the local-authority total less the rounded published counts does.
 
     Parameters
     ----------
@@ -602,7 +605,7 @@ def publishable_totals(
     everywhere = int(mask.sum())
     values: list[object] = []
     for total, hit in zip(totals.to_numpy(), hits, strict=True):
-        if 0 < hit < everywhere:
+        if 0 < hit < everywhere or (hit and rounding > 1):
             values.append(HIDDEN_TOTAL)
         elif 1 <= total < threshold:
             values.append(f"fewer than {threshold}")
@@ -618,6 +621,7 @@ def group_profiles(
     measures: Sequence[str] = (),
     suppressed: pd.DataFrame | None = None,
     threshold: int = 5,
+    rounding: int = 1,
 ) -> pd.DataFrame:
     """Wards, children and caseload totals per group, safe to publish.
 
@@ -655,7 +659,7 @@ def group_profiles(
         if m not in wards.columns:
             continue
         mask = suppressed[m] if suppressed is not None and m in suppressed else None
-        totals = publishable_totals(wards[m], g, mask, threshold=threshold)
+        totals = publishable_totals(wards[m], g, mask, threshold=threshold, rounding=rounding)
         out[m] = totals
         if "children" in out.columns:
             numeric = pd.to_numeric(totals, errors="coerce")
@@ -673,6 +677,7 @@ def clusters_table(
     measures: Sequence[str] = (),
     suppressed: pd.DataFrame | None = None,
     threshold: int = 5,
+    rounding: int = 1,
 ) -> pd.DataFrame:
     """The rows of ``clusters.csv``: cluster profiles, locality profiles, k selection.
 
@@ -689,7 +694,12 @@ def clusters_table(
     """
     protected = [m for m in measures if suppressed is not None and suppressed[m].any()]
     hidden = {f for f in clustering.features if f.startswith(tuple(protected))}
-    kwargs = {"measures": measures, "suppressed": suppressed, "threshold": threshold}
+    kwargs = {
+        "measures": measures,
+        "suppressed": suppressed,
+        "threshold": threshold,
+        "rounding": rounding,
+    }
     cl = group_profiles(wards, clustering.labels, **kwargs)  # type: ignore[arg-type]
     cl.insert(0, "section", "cluster")
     cl.insert(1, "label", clustering.names.reindex(cl.index))

@@ -74,7 +74,7 @@ def test_no_small_counts_in_any_output(bundled_run):
     assert len(cells) == 3 * 22 and "fewer than 5" in cells
     # Ward cells read "rate (count)": no count of 1-4 may show.
     counts = [m.group(1) for v in cells if (m := re.search(r"\(([\d,]+)\)", v))]
-    assert len(counts) == len(cells) - cells.count("fewer than 5")
+    assert len(counts) == len(cells) - cells.count("fewer than 5") - cells.count("withheld")
     assert not small_counts(pd.Series([c.replace(",", "") for c in counts]), 5).any()
 
 
@@ -90,6 +90,62 @@ def test_run_json_records_inputs_and_versions(bundled_run):
     assert any(k.endswith("caseload_synthetic.csv") for k in record["inputs"])
     assert "geopandas" in record["versions"]
     assert record["config"]["suppression"]["threshold"] == 5
+
+
+def test_run_json_holds_every_hidden_counts_range_never_its_value(bundled_run):
+    folder = bundled_run.written[0].parent
+    audit = json.loads((folder / "run.json").read_text())["suppression"]["audit"]
+    wards = pd.read_csv(folder / "wards.csv", dtype=str).set_index("ward_code")
+    ranges = pd.DataFrame(audit["ranges"])
+    assert audit["hidden_cells"] == len(ranges) > 0
+    assert set(ranges.columns) == {"ward_code", "column", "reads", "lowest", "highest"}
+    latest = ranges[ranges["column"].isin(MEASURES)]
+    # Every hidden ward cell is listed with what wards.csv shows for it...
+    shown = [wards.at[w, c] for w, c in latest[["ward_code", "column"]].to_numpy()]
+    assert shown == latest["reads"].tolist()
+    hidden = sum(int(wards[m].isin(["fewer than 5", "withheld"]).sum()) for m in MEASURES)
+    assert len(latest) == hidden
+    # ... and a reader holding every output can narrow it no further than this:
+    fewer = ranges[ranges["reads"] == "fewer than 5"]
+    assert (fewer["lowest"] == 0).all() and (fewer["highest"] == 4).all()
+    withheld = ranges[ranges["reads"] == "withheld"]
+    assert (withheld["lowest"] == 5).all() and (withheld["highest"] >= 10).all()
+
+
+def test_run_refuses_to_write_when_the_audit_can_narrow_a_hidden_count(tmp_path, monkeypatch):
+    from needsmap import audit, pipeline
+    from needsmap.scan import DisclosureError
+
+    honest = pipeline.publication
+
+    def leaky(results):
+        # As if some output published a hidden "fewer than 5" cell's exact value.
+        pub = honest(results)
+        ward, column = pub.hidden.stack()[lambda s: s].index[0]
+        value = float(pub.values.at[ward, column])
+        pub.relations.append(audit.Relation(((ward, column),), (1.0,), value, value, "bug"))
+        return pub
+
+    monkeypatch.setattr(pipeline, "publication", leaky)
+    with pytest.raises(DisclosureError, match=r"disclosure audit: 1 hidden count\(s\) could be"):
+        run(RunConfig(), out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_rounded_run_publishes_multiples_of_5_and_passes_the_audit():
+    from needsmap.config import SuppressionConfig
+    from needsmap.pipeline import analyse, check_disclosure
+
+    results = analyse(RunConfig(suppression=SuppressionConfig(rounding=5)))
+    table = results.disclosure.table
+    for m in MEASURES:
+        numbers = pd.to_numeric(table[m], errors="coerce").dropna()
+        assert (numbers % 5 == 0).all(), m
+        # Rates are made from the rounded counts: 10,000 x count / children, 1 decimal.
+        rate = pd.to_numeric(table[f"{m}_rate"], errors="coerce").dropna()
+        expected = (numbers / results.wards["children"] * 10_000).round(1)
+        assert rate.equals(expected.reindex(rate.index)), m
+    assert check_disclosure(results).ranges["protected"].all()
 
 
 def test_reruns_give_identical_csv(bundled_run, tmp_path, monkeypatch):

@@ -550,7 +550,11 @@ def board_outputs(
     comparison = report.la_comparison(results.area.dfe)
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
-        ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
+        ctx,
+        subtitle=map_text(results, "need").subtitle,
+        notes=results.notes,
+        version=__version__,
+        rounding=cfg.suppression.rounding,
     )
     site_table = siting.table if siting is not None else None
     summary = siting.summary if siting is not None else None

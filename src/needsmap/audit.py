@@ -196,26 +196,25 @@ def reader_ranges(pub: Publication) -> pd.DataFrame:
     a = sparse.csr_matrix((data, (rows, cols)), shape=(len(r_lo), n))
     lo_out = np.where(hidden, lower, np.nan)
     hi_out = np.where(hidden, upper, np.nan)
-    # Blocks: cells linked through any relation.
-    link = (a.T @ a).tocsr() if a.shape[0] else sparse.csr_matrix((n, n))
-    n_blocks, block = connected_components(link, directed=False)
-    a_csc = a.tocsc()
+    # Blocks: cells linked through any relation. Only blocks some relation holds together
+    # can narrow a cell beyond its own bounds.
+    # The graph of cells and relations (each relation a node joined to its cells).
+    m = a.shape[0]
+    link = sparse.bmat([[None, a.T], [a, None]], format="csr") if m else sparse.csr_matrix((n, n))
+    n_blocks, block_all = connected_components(link, directed=False)
+    block = block_all[:n]
     r_lo_a, r_hi_a = np.asarray(r_lo), np.asarray(r_hi)
+    row_block = block[a.indices[a.indptr[:-1]]] if a.shape[0] else np.array([], dtype=int)
     order = np.argsort(block, kind="stable")
     starts = np.searchsorted(block[order], np.arange(n_blocks + 1))
-    for b in range(n_blocks):
+    for b in np.unique(row_block):
         members = order[starts[b] : starts[b + 1]]
         if not hidden[members].any():
             continue
-        sub = a_csc[:, members].tocsr()
-        used = np.flatnonzero(sub.getnnz(axis=1))
-        if not len(used):
-            continue  # no fact links these cells: the rules' bounds stand
-        sub = sub[used]
+        used = np.flatnonzero(row_block == b)
+        dense = a[used][:, members].toarray()
         lo_b, hi_b = lower[members], upper[members]
-        dense = sub.toarray()
-        single_sum = len(used) == 1 and np.all(dense == 1.0)
-        if single_sum:
+        if len(used) == 1 and np.all(dense == 1.0):
             lo_c, hi_c = sum_ranges(lo_b, hi_b, r_lo_a[used[0]], r_hi_a[used[0]])
         else:
             lo_c, hi_c = _lp_ranges(dense, r_lo_a[used], r_hi_a[used], lo_b, hi_b, hidden[members])
@@ -335,29 +334,21 @@ def change_relations(
     col = f"{measure}_rate_change"
     if col not in table.columns:
         return []
-    change = pd.to_numeric(table[col], errors="coerce")
+    change = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
     h = rounding // 2 if rounding > 1 else 0
-    latest = pd.to_numeric(table[measure], errors="coerce")
+    latest = pd.to_numeric(table[measure], errors="coerce").to_numpy(dtype=float)
+    kids = children.reindex(table.index).to_numpy(dtype=float) / 10_000
+    d_lo, d_hi = (change - 0.05) * kids, (change + 0.05) * kids
     out = []
-    for ward in change.index[change.notna().to_numpy()]:
-        kids = float(children[ward]) / 10_000
-        d_lo, d_hi = (change[ward] - 0.05) * kids, (change[ward] + 0.05) * kids
-        if np.isfinite(latest[ward]):
-            c = float(latest[ward])
-            out.append(
-                Relation(((ward, earlier),), (1.0,), c - d_hi - h, c - d_lo + h, f"{col} {ward}")
-            )
+    for i in np.flatnonzero(np.isfinite(change)):
+        ward = table.index[i]
+        if np.isfinite(latest[i]):
+            lo, hi = latest[i] - d_hi[i] - h, latest[i] - d_lo[i] + h
+            out.append(Relation(((ward, earlier),), (1.0,), lo, hi, f"{col} {ward}"))
         else:
-            slack = 2 * h
-            out.append(
-                Relation(
-                    ((ward, measure), (ward, earlier)),
-                    (1.0, -1.0),
-                    d_lo - slack,
-                    d_hi + slack,
-                    f"{col} {ward}",
-                )
-            )
+            cells = ((ward, measure), (ward, earlier))
+            lo, hi = d_lo[i] - 2 * h, d_hi[i] + 2 * h
+            out.append(Relation(cells, (1.0, -1.0), lo, hi, f"{col} {ward}"))
     return out
 
 

@@ -67,10 +67,7 @@ def published(counts, children=None, t=5, rounding=1):
 def protected(counts, shown, possible, t=5, p=5):
     """Every hidden cell's possible values cover its protection interval."""
     lo_need, hi_need = audit.required(np.array(counts, dtype=float), t, p, sum(counts))
-    for i, values in possible.items():
-        if not {int(lo_need[i]), int(hi_need[i])} <= values:
-            return False
-    return True
+    return all({int(lo_need[i]), int(hi_need[i])} <= v for i, v in possible.items())
 
 
 # --- the two cases in the issue -----------------------------------------------------------
@@ -163,9 +160,7 @@ def test_one_small_ward_in_a_large_area():
 def two_periods():
     wards = [f"W{i}" for i in range(6)]
     idx = pd.MultiIndex.from_product([["2021", "2025"], wards], names=["period", "ward_code"])
-    counts = pd.DataFrame(
-        {"m": [2, 10, 12, 8, 0, 30] + [20, 3, 12, 9, 40, 31]}, index=idx
-    )
+    counts = pd.DataFrame({"m": [2, 10, 12, 8, 0, 30] + [20, 3, 12, 9, 40, 31]}, index=idx)
     kids = pd.Series([1000, 1200, 1500, 1800, 2100, 2400], index=wards, dtype=float)
     latest, first = counts.xs("2025", level="period"), counts.xs("2021", level="period")
     truth = latest.join(first.rename(columns={"m": "m@2021"}))
@@ -237,7 +232,9 @@ def test_a_cluster_holding_one_suppressed_ward_keeps_its_total_back():
     )
     assert audit.audit(pub).ranges["protected"].all()
     pub.relations += audit.group_relations(
-        groups, pd.DataFrame({"m": [np.nan, np.nan, 25.0]}, index=[1, 2, 3]), shown.to_frame(),
+        groups,
+        pd.DataFrame({"m": [np.nan, np.nan, 25.0]}, index=[1, 2, 3]),
+        shown.to_frame(),
         threshold=5,
     )
     leaked = audit.audit(pub).ranges.set_index("ward_code")
@@ -332,9 +329,7 @@ def test_england_scale_columns_are_audited_in_closed_form_quickly(seed):
     upper = pd.DataFrame(index=truth.index)
     for m in truth.columns:
         lower[m], upper[m] = audit.reader_bounds(shown[m], 5)
-    result = audit.audit(
-        audit.Publication(truth, mask, lower, upper, audit.column_totals(truth))
-    )
+    result = audit.audit(audit.Publication(truth, mask, lower, upper, audit.column_totals(truth)))
     assert result.ranges["protected"].all()
     assert len(result.ranges) > 1000
     assert result.seconds < 10

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from needsmap.disclosure import (
     UNSUPPRESSED_STAMP,

@@ -31,6 +31,7 @@ bounds are rounded inwards.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -86,10 +87,13 @@ class AuditResult:
     def record(self) -> list[dict[str, object]]:
         """The ranges for run.json: never the true values."""
         cols = ["ward_code", "column", "reads", "lowest", "highest"]
-        rows = self.ranges[cols].to_dict("records")
+        rows: list[dict[str, object]] = [
+            {str(k): v for k, v in r.items()} for r in self.ranges[cols].to_dict("records")
+        ]
         for row in rows:
             for key in ("lowest", "highest"):
-                row[key] = int(row[key]) if math.isfinite(row[key]) else None
+                value = float(row[key])  # type: ignore[arg-type]
+                row[key] = int(value) if math.isfinite(value) else None
         return rows
 
 
@@ -179,7 +183,11 @@ def reader_ranges(pub: Publication) -> pd.DataFrame:
             merged[key][1] = min(merged[key][1], hi)
         else:
             merged[key] = [lo, hi]
-    rows, cols, data, r_lo, r_hi = [], [], [], [], []
+    rows: list[int] = []
+    cols: list[int] = []
+    data: list[float] = []
+    r_lo: list[float] = []
+    r_hi: list[float] = []
     for (idx_t, coef_t), (lo, hi) in merged.items():
         idx, coef = np.array(idx_t), np.array(coef_t)
         least = np.where(coef > 0, coef * lower[idx], coef * upper[idx]).sum()
@@ -248,13 +256,18 @@ def _lp_ranges(
     b_ub = np.concatenate([hi[~eq], -lo[~eq]]) if (~eq).any() else None
     a_eq = a[eq] if eq.any() else None
     b_eq = lo[eq] if eq.any() else None
-    bounds = [(float(x), None if not math.isfinite(y) else float(y)) for x, y in zip(lower, upper, strict=True)]
+    bounds = [
+        (float(x), None if not math.isfinite(y) else float(y))
+        for x, y in zip(lower, upper, strict=True)
+    ]
     out_lo, out_hi = lower.astype(float).copy(), upper.astype(float).copy()
     for i in np.flatnonzero(hidden):
         c = np.zeros(len(lower))
         for sign, out in ((1.0, out_lo), (-1.0, out_hi)):
             c[i] = sign
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            res = linprog(
+                c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs"
+            )
             if res.status == 0:
                 out[i] = sign * res.fun
             elif res.status == 3 and sign < 0:
@@ -265,8 +278,6 @@ def _lp_ranges(
 
 def audit(pub: Publication) -> AuditResult:
     """Every hidden cell's range and whether it covers its protection interval."""
-    import time
-
     start = time.perf_counter()
     ranges = reader_ranges(pub)
     t, p = pub.threshold, pub.protection
@@ -275,12 +286,14 @@ def audit(pub: Publication) -> AuditResult:
     for column, at in ranges.groupby("column").indices.items():
         values = pub.values[column].to_numpy(dtype=float)
         lo, hi = required(values, t, p, float(values.sum()))
-        pos = pub.values.index.get_indexer(ranges["ward_code"].to_numpy()[at])
+        pos = pub.values.index.get_indexer(pd.Index(ranges["ward_code"].to_numpy()[at]))
         need_lo[at], need_hi[at] = lo[pos], hi[pos]
     true = pub.values.stack().reindex(pd.MultiIndex.from_frame(ranges[["ward_code", "column"]]))
     small = true.to_numpy(dtype=float) < t
     ranges["reads"] = np.where(small, f"fewer than {t}", "withheld")
-    ranges["protected"] = (ranges["lowest"] <= need_lo + 1e-9) & (ranges["highest"] >= need_hi - 1e-9)
+    ranges["protected"] = (ranges["lowest"] <= need_lo + 1e-9) & (
+        ranges["highest"] >= need_hi - 1e-9
+    )
     ranges = ranges[["ward_code", "column", "reads", "lowest", "highest", "protected"]]
     return AuditResult(ranges=ranges, seconds=time.perf_counter() - start)
 
@@ -341,7 +354,7 @@ def change_relations(
     d_lo, d_hi = (change - 0.05) * kids, (change + 0.05) * kids
     out = []
     for i in np.flatnonzero(np.isfinite(change)):
-        ward = table.index[i]
+        ward = table.index[int(i)]
         if np.isfinite(latest[i]):
             lo, hi = latest[i] - d_hi[i] - h, latest[i] - d_lo[i] + h
             out.append(Relation(((ward, earlier),), (1.0,), lo, hi, f"{col} {ward}"))
@@ -353,7 +366,13 @@ def change_relations(
 
 
 def group_relations(
-    groups: pd.Series, totals: pd.DataFrame, shown: pd.DataFrame, *, threshold: int, rounding: int = 1, name: str = "group"
+    groups: pd.Series,
+    totals: pd.DataFrame,
+    shown: pd.DataFrame,
+    *,
+    threshold: int,
+    rounding: int = 1,
+    name: str = "group",
 ) -> list[Relation]:
     """What published group totals (clusters, localities) say about their wards.
 

@@ -168,12 +168,18 @@ def suppression_mask(
         if order is None
         else order.reindex(counts.index).to_numpy(dtype=float)
     )
-    mask = np.column_stack(
-        [
-            protect_column(values[:, j], rank, threshold, protection=protection, rounding=rounding)
-            for j in range(values.shape[1])
-        ]
-    ) if values.shape[1] else np.zeros(values.shape, dtype=bool)
+    mask = (
+        np.column_stack(
+            [
+                protect_column(
+                    values[:, j], rank, threshold, protection=protection, rounding=rounding
+                )
+                for j in range(values.shape[1])
+            ]
+        )
+        if values.shape[1]
+        else np.zeros(values.shape, dtype=bool)
+    )
     return pd.DataFrame(mask, index=counts.index, columns=counts.columns)
 
 

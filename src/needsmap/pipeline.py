@@ -163,6 +163,7 @@ def analyse(cfg: RunConfig) -> Results:
         # ``caseload`` for choosing what to hide and for the audit).
         counts = round_counts(caseload.counts, sup.rounding if sup.enabled else 1, sup.threshold)
         latest = counts.xs(caseload.periods[-1], level="period")
+        assert isinstance(latest, pd.DataFrame)
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
         table = table.join(caseload_rates(latest, table["children"]))

@@ -123,7 +123,11 @@ class Classes:
         return np.where(np.isnan(x), -1, idx)
 
     def colour_of(self, values: pd.Series) -> pd.Series:
+        """Each value's class colour; no-data grey where it has none (also when every
+        value of the layer is suppressed, so there are no classes)."""
         idx = self.index_of(values)
+        if not self.colours:
+            return pd.Series(NO_DATA, index=values.index, dtype=object)
         out = np.array(self.colours, dtype=object)[np.clip(idx, 0, None)]
         out[idx < 0] = NO_DATA
         return pd.Series(out, index=values.index)
@@ -146,7 +150,11 @@ class Categories:
         return np.array([lookup.get(str(v), -1) if pd.notna(v) else -1 for v in values])
 
     def colour_of(self, values: pd.Series) -> pd.Series:
+        """Each value's class colour; no-data grey where it has none (also when every
+        value of the layer is suppressed, so there are no classes)."""
         idx = self.index_of(values)
+        if not self.colours:
+            return pd.Series(NO_DATA, index=values.index, dtype=object)
         out = np.array(self.colours, dtype=object)[np.clip(idx, 0, None)]
         out[idx < 0] = NO_DATA
         return pd.Series(out, index=values.index)

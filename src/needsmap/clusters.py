@@ -569,19 +569,14 @@ def publishable_totals(
     suppressed: pd.Series | None,
     *,
     threshold: int = 5,
-    rounding: int = 1,
 ) -> pd.Series:
     """Group totals of a count that can be published without revealing a suppressed ward.
 
-    The published ward table already reveals every unsuppressed count and, with the
-    local authority's published total, the sum of the suppressed ones. A group total
-    adds nothing to that when the group holds none of the suppressed wards (it is a sum
-    of published counts) or all of them (it is published counts plus the known sum).
-    Any other group total would reveal part of the suppressed sum (for a group with one
-    suppressed ward, its exact count), so it is withheld, and so is any total from 1 to
-    ``threshold - 1``. With rounded counts (``rounding`` > 1) a group holding all the
-    suppressed wards is withheld too: its total would pin their sum more tightly than
-    the local-authority total less the rounded published counts does.
+    A group total is shown only when the group holds none of the suppressed wards: it is
+    then a sum of published counts and adds nothing. Any other would reveal part of the
+    suppressed wards' sum (for a group with one, its exact count) or, for a group
+    holding all of them, the whole sum, which for a date DfE publishes no total for (a
+    quarterly run) is not public. A total from 1 to ``threshold - 1`` is withheld too.
 
     Parameters
     ----------
@@ -602,10 +597,9 @@ def publishable_totals(
         return pd.Series([_whole(t) for t in totals], index=totals.index, dtype=object)
     mask = suppressed.reindex(counts.index).fillna(False).astype(bool)
     hits = mask.groupby(groups).sum().reindex(totals.index).to_numpy()
-    everywhere = int(mask.sum())
     values: list[object] = []
     for total, hit in zip(totals.to_numpy(), hits, strict=True):
-        if 0 < hit < everywhere or (hit and rounding > 1):
+        if hit:
             values.append(HIDDEN_TOTAL)
         elif 1 <= total < threshold:
             values.append(f"fewer than {threshold}")
@@ -621,7 +615,6 @@ def group_profiles(
     measures: Sequence[str] = (),
     suppressed: pd.DataFrame | None = None,
     threshold: int = 5,
-    rounding: int = 1,
 ) -> pd.DataFrame:
     """Wards, children and caseload totals per group, safe to publish.
 
@@ -659,7 +652,7 @@ def group_profiles(
         if m not in wards.columns:
             continue
         mask = suppressed[m] if suppressed is not None and m in suppressed else None
-        totals = publishable_totals(wards[m], g, mask, threshold=threshold, rounding=rounding)
+        totals = publishable_totals(wards[m], g, mask, threshold=threshold)
         out[m] = totals
         if "children" in out.columns:
             numeric = pd.to_numeric(totals, errors="coerce")
@@ -677,7 +670,6 @@ def clusters_table(
     measures: Sequence[str] = (),
     suppressed: pd.DataFrame | None = None,
     threshold: int = 5,
-    rounding: int = 1,
 ) -> pd.DataFrame:
     """The rows of ``clusters.csv``: cluster profiles, locality profiles, k selection.
 
@@ -694,12 +686,7 @@ def clusters_table(
     """
     protected = [m for m in measures if suppressed is not None and suppressed[m].any()]
     hidden = {f for f in clustering.features if f.startswith(tuple(protected))}
-    kwargs = {
-        "measures": measures,
-        "suppressed": suppressed,
-        "threshold": threshold,
-        "rounding": rounding,
-    }
+    kwargs = {"measures": measures, "suppressed": suppressed, "threshold": threshold}
     cl = group_profiles(wards, clustering.labels, **kwargs)  # type: ignore[arg-type]
     cl.insert(0, "section", "cluster")
     cl.insert(1, "label", clustering.names.reindex(cl.index))

@@ -115,7 +115,6 @@ class Results:
             measures=self.caseload.measures,
             suppressed=d.suppressed if d.enabled else None,
             threshold=d.threshold,
-            rounding=self.config.suppression.rounding if d.enabled else 1,
         )
 
     @property

@@ -204,9 +204,9 @@ def reader_ranges(pub: Publication) -> pd.DataFrame:
     a = sparse.csr_matrix((data, (rows, cols)), shape=(len(r_lo), n))
     lo_out = np.where(hidden, lower, np.nan)
     hi_out = np.where(hidden, upper, np.nan)
-    # Blocks: cells linked through any relation. Only blocks some relation holds together
+    # Blocks: cells linked through relations, found on the graph of cells and relations
+    # (each relation a node joined to its cells). Only blocks a relation holds together
     # can narrow a cell beyond its own bounds.
-    # The graph of cells and relations (each relation a node joined to its cells).
     m = a.shape[0]
     link = sparse.bmat([[None, a.T], [a, None]], format="csr") if m else sparse.csr_matrix((n, n))
     n_blocks, block_all = connected_components(link, directed=False)
@@ -272,7 +272,8 @@ def _lp_ranges(
                 out[i] = sign * res.fun
             elif res.status == 3 and sign < 0:
                 out[i] = np.inf  # unbounded above
-            # infeasible (status 2) cannot happen for facts computed from the truth
+            else:
+                out[i] = np.nan  # not solved: the cell cannot be shown to be protected
     return out_lo, out_hi
 
 
@@ -351,12 +352,16 @@ def change_relations(
     h = rounding // 2 if rounding > 1 else 0
     latest = pd.to_numeric(table[measure], errors="coerce").to_numpy(dtype=float)
     kids = children.reindex(table.index).to_numpy(dtype=float) / 10_000
-    d_lo, d_hi = (change - 0.05) * kids, (change + 0.05) * kids
+    half = 0.05 + 1e-9  # the change is published to one decimal
+    d_lo, d_hi = (change - half) * kids, (change + half) * kids
     out = []
     for i in np.flatnonzero(np.isfinite(change)):
         ward = table.index[int(i)]
         if np.isfinite(latest[i]):
-            lo, hi = latest[i] - d_hi[i] - h, latest[i] - d_lo[i] + h
+            lo, hi = latest[i] - d_hi[i], latest[i] - d_lo[i]
+            if rounding > 1:  # the earlier count as published would read
+                shown = rounding * np.floor((lo + hi) / 2 / rounding + 0.5)
+                lo, hi = (0.0, 0.0) if shown == 0 else (max(threshold, shown - h), shown + h)
             out.append(Relation(((ward, earlier),), (1.0,), lo, hi, f"{col} {ward}"))
         else:
             cells = ((ward, measure), (ward, earlier))

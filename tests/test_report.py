@@ -333,3 +333,12 @@ def test_embedded_map_is_shrunk_for_email(tmp_path):
     small = report.shrink_png(buf.getvalue())
     with Image.open(BytesIO(small)) as image:
         assert image.size == (1754, 1241) and image.mode == "P"
+
+
+def test_suppression_lines_say_what_rounding_does():
+    lines = dict(report.suppression_lines("fewer than 10", rounding=5))
+    assert lines["Small numbers"].startswith('A count from 1 to 9 reads "fewer than 10"')
+    assert lines["Rounding"].startswith(
+        "Every published count of 10 or more is rounded to the nearest 5 (DfE practice)"
+    )
+    assert "the rate of 4.5 children" in lines["Hidden wards elsewhere"]

@@ -45,6 +45,10 @@ def test_paths_relative_to_config_file(tmp_path):
         ("suppression:\n  rounding: 0\n", r"suppression.rounding: must be 1 \(no rounding\)"),
         ("suppression:\n  protection: -1\n", r"suppression.protection: must be 0 or more"),
         (
+            "suppression:\n  rounding: 5\n  threshold: 7\n",
+            r"suppression.rounding: 5 does not divide suppression.threshold \(7\)",
+        ),
+        (
             "suppression:\n  threshold: five\n",
             r"suppression.threshold: expected a whole number, got 'five'",
         ),

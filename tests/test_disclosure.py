@@ -46,6 +46,14 @@ def test_withheld_cells_follow_the_order_given_not_the_smallest_count():
     assert mask["m"].tolist() == [True, True, False, True, False]
 
 
+def test_protection_sets_how_far_a_withheld_count_must_stay_uncertain():
+    counts = pd.DataFrame({"m": [3, 12, 9, 40]})
+    # 12 withheld: hidden 15 leaves 3 at 0..4 and 12 at 11..15. With protection 0 that
+    # is enough; by default (5) 12 must reach 7..17, so 9 is withheld too.
+    assert suppression_mask(counts, 5, protection=0)["m"].tolist() == [True, True, False, False]
+    assert suppression_mask(counts, 5)["m"].tolist() == [True, True, True, False]
+
+
 def test_column_without_small_counts_is_left_alone_zeros_included():
     mask = suppression_mask(pd.DataFrame({"m": [0, 12, 9, 0]}), 5)
     assert not mask["m"].any()

@@ -53,7 +53,8 @@ class SuppressionConfig:
     rounding: int = 1
     """Round every published count of threshold or more to the nearest this many
     (DfE practice: 5), with the rates, changes and totals made from it, so that
-    reruns with one child more or less cannot be differenced. 1: not rounded."""
+    reruns with one child more or less cannot be differenced. 1: not rounded; otherwise
+    it must divide the threshold."""
 
 
 Direction = Literal["higher", "lower"]
@@ -331,6 +332,13 @@ def _check(cfg: RunConfig) -> None:
         raise ConfigError(msg)
     if s.rounding < 1:
         msg = f"suppression.rounding: must be 1 (no rounding) or more, e.g. 5 (got {s.rounding})"
+        raise ConfigError(msg)
+    if s.rounding > 1 and s.threshold % s.rounding:
+        msg = (
+            f"suppression.rounding: {s.rounding} does not divide suppression.threshold "
+            f"({s.threshold}), so a count of the threshold could round below it; use a "
+            "rounding that divides the threshold (5 for the default threshold 5)"
+        )
         raise ConfigError(msg)
     ni = cfg.need_index
     specs = ni.specs

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from needsmap.audit import band_bounds, required, sum_ranges
+
 UNSUPPRESSED_STAMP = "UNSUPPRESSED — not for publication"
 RATE_SUFFIXES = ("_rate", "_rate_lower", "_rate_upper")
 FLAG_SUFFIXES = ("_rate_unreliable",)
@@ -83,13 +85,15 @@ def count_text(n: int, threshold: int = 5) -> str:
 def round_counts(counts: pd.DataFrame, rounding: int, threshold: int) -> pd.DataFrame:
     """Counts of ``threshold`` or more rounded to the nearest ``rounding`` (half up).
 
-    Smaller counts are left as they are: they are suppressed, never published.
+    Smaller counts are left as they are: they are suppressed, never published. The
+    threshold is a multiple of ``rounding`` (the config checks), so no count of the
+    threshold or more rounds below it.
     """
     if rounding <= 1:
         return counts.copy()
     values = counts.to_numpy(dtype=float)
     rounded = np.floor(values / rounding + 0.5) * rounding
-    out = np.where(values >= threshold, np.maximum(rounded, threshold), values)
+    out = np.where(values >= threshold, rounded, values)
     return pd.DataFrame(out, index=counts.index, columns=counts.columns).astype(counts.dtypes)
 
 
@@ -106,8 +110,6 @@ def protect_column(
     ``order`` ranks the cells for withholding (lowest first): the number of children,
     which is published, so the choice reveals nothing about the counts.
     """
-    from needsmap.audit import band_bounds, required, sum_ranges
-
     v = np.asarray(values, dtype=float)
     t = threshold
     hide = (v >= 1) & (v < t)
@@ -115,7 +117,7 @@ def protect_column(
         return hide
     hide |= v == 0
     total = float(v.sum())
-    need_lo, need_hi = required(v, t, protection or t, total)
+    need_lo, need_hi = required(v, t, t if protection is None else protection, total)
     band_lo, band_hi = band_bounds(v, t)
     shown = round_counts(pd.DataFrame({"c": v}), rounding, t)["c"].to_numpy(dtype=float)
     h = rounding // 2 if rounding > 1 else 0

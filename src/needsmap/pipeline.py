@@ -357,7 +357,7 @@ def publication(results: Results) -> audit.Publication:
         upper=upper,
         relations=relations,
         threshold=t,
-        protection=cfg.suppression.protection or t,
+        protection=t if cfg.suppression.protection is None else cfg.suppression.protection,
     )
 
 
@@ -662,7 +662,9 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
                 "threshold": results.disclosure.threshold,
                 "stamp": results.disclosure.stamp,
                 "rounding": cfg.suppression.rounding if results.disclosure.enabled else 1,
-                "protection": cfg.suppression.protection or results.disclosure.threshold,
+                "protection": results.disclosure.threshold
+                if cfg.suppression.protection is None
+                else cfg.suppression.protection,
                 "audit": None
                 if results.audit is None
                 else {

@@ -45,7 +45,7 @@ def test_wards_csv_columns_and_values(bundled_run):
         assert col in wards.columns, col
     assert sorted(wards["need_rank"]) == list(range(1, 23))
     assert (wards["caseload_source"] == "synthetic").all()
-    assert wards["population"].sum() == 322439
+    assert wards["population"].sum() == pytest.approx(322439, abs=1)  # split by shares
     # population-weighted IMD score lies within the LSOA range, never a rank
     assert wards["imd_score"].between(1, 90).all()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from tests import board_data as bd
@@ -364,9 +365,9 @@ def _five_wards(counts: list[int]) -> tuple[pd.DataFrame, Disclosure]:
 
 
 def test_rate_medians_count_the_suppressed_wards():
-    # Rates 10, 20 (both "fewer than 5"), 300, 400, 500: the median ward is 300, where
-    # the published wards alone would give 400.
-    wards, disc = _five_wards([1, 2, 30, 40, 50])
+    # Rates 0, 40 (both "fewer than 5": the zero is hidden with the small count), 300,
+    # 400, 500: the median ward is 300, where the published wards alone would give 400.
+    wards, disc = _five_wards([0, 4, 30, 40, 50])
     assert disc.table["child_protection_plans_rate"].iloc[:2].tolist() == [disc.marker] * 2
     assert report.rate_medians(wards, disc, ["child_protection_plans"]) == {
         "child_protection_plans_rate": 300.0
@@ -382,7 +383,12 @@ def test_rate_medians_not_shown_when_they_rest_on_a_hidden_ward():
 
 def test_rate_medians_on_the_board_data_hand_worked():
     full = bd.full_wards()
-    disc = apply_suppression(full, bd.MEASURES)
+    # The rule under test is the median's, so the hidden cells are given: the small
+    # counts and the CPP zero (which suppression alone would follow with withheld wards).
+    mask = pd.DataFrame(False, index=full.index, columns=list(bd.MEASURES))
+    mask.iloc[[2, 4], 1] = True  # CPP: 3 (Castle and Dock) and 0 (East Moor)
+    mask.iloc[[2, 7], 2] = True  # CLA: 2 (Castle and Dock) and 4 (Hill Top ...)
+    disc = apply_suppression(full, bd.MEASURES, mask=mask)
     medians = report.rate_medians(full, disc, bd.MEASURES)
     # CIN: nothing hidden; rates 500, 666.7, 333.3, 800, 250, 545.5, 692.3, 214.3, 400.
     assert medians["children_in_need_rate"] == 500.0
@@ -392,15 +398,19 @@ def test_rate_medians_on_the_board_data_hand_worked():
     # CPP: 3 of 900 and 0 of 800 are hidden, both below the median ward (Grange, 85.7);
     # the published wards alone would give 90.0.
     assert medians["child_protection_plans_rate"] == 85.7
-    page = report.build_report(bd.published_wards(), CTX, medians=medians, profiles=1, top_wards=3)
+    published = gpd.GeoDataFrame(disc.table, geometry="geometry", crs=full.crs)
+    page = report.build_report(published, CTX, medians=medians, profiles=1, top_wards=3)
     assert '<span class="median" data-median="looked_after_children_rate">100.0</span>' in page
     assert '<span class="median" data-median="child_protection_plans_rate">85.7</span>' in page
 
 
 def test_rate_medians_not_shown_when_they_would_bound_a_withheld_count():
-    # 3 is alone below 5, so 6 is withheld too; the median (300) would say that the
-    # withheld ward's rate is below 300, i.e. its count under 30.
-    wards, disc = _five_wards([3, 30, 40, 50, 6])
+    # A disclosure that withheld 6 beside the 3 (given here: the rule under test is the
+    # median's); the median (300) would say that the withheld ward's rate is below 300,
+    # i.e. its count under 30.
+    wards, _ = _five_wards([3, 30, 40, 50, 6])
+    mask = pd.DataFrame({"child_protection_plans": [True, False, False, False, True]})
+    disc = apply_suppression(wards, ["child_protection_plans"], mask=mask.set_index(wards.index))
     assert disc.table["child_protection_plans"].iloc[4] == disc.withheld
     medians = report.rate_medians(wards, disc, ["child_protection_plans"])
     assert medians == {"child_protection_plans_rate": "not shown"}

@@ -55,8 +55,9 @@ specs.assign(share=specs["weight"] / specs["weight"].sum())
 # ## The indicators, ward by ward
 #
 # Caseload indicators are the `_rate_index` columns: the published rate per 10,000
-# children, or, for wards whose count is suppressed, one shared stand-in (their pooled
-# rate), so the index never rests on a hidden count.
+# children, or, for wards whose count is suppressed, a stand-in made only from published
+# figures (the rate of 2 children for "fewer than 5"; the median published rate for
+# "withheld"), so the index never rests on a hidden count and does not move with one.
 
 # %%
 wards[["ward_name", *specs["column"], "need_index", "need_rank"]].round(3)

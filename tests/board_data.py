@@ -32,8 +32,9 @@ NAMES = [
 ]
 CHILDREN = [1000, 1200, 900, 1500, 800, 1100, 1300, 700, 1000]
 COUNTS = {
-    # CPP: 3 is suppressed (primary); it is alone, so the next smallest (5) goes too.
-    # CLA: 2 and 4 are suppressed; no secondary needed.
+    # Suppressed in row order (published_wards passes no children order):
+    # CPP: 3 is suppressed (primary) with the zero; 5, 12 and 20 are withheld.
+    # CLA: 2 and 4 are suppressed; 10 and 15 are withheld.
     "children_in_need": [50, 80, 30, 120, 20, 60, 90, 15, 40],
     "child_protection_plans": [5, 12, 3, 20, 0, 8, 14, 6, 9],
     "looked_after_children": [10, 15, 2, 25, 7, 11, 18, 4, 9],

@@ -115,6 +115,13 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
         "Caseload",
         "SYNTHETIC: illustrative, calibrated to published totals; not real ward figures",
     ) in about
+    # The disclosure policy in plain words: what a reader can and cannot learn.
+    policy = dict(r[:2] for r in about if r[0] in ("Small numbers", "Withheld", "Rounding"))
+    assert policy["Small numbers"].startswith('A count from 1 to 4 reads "fewer than 5"')
+    assert 'so "withheld" says only "5 or more"' in policy["Withheld"]
+    assert policy["Rounding"].startswith("Counts are not rounded")
+    learn = next(r[1] for r in about if r[0] == "What a reader can learn")
+    assert "no further than 0 to 4" in learn and "no closer than 5 either side" in learn
     bench = list(book["LA benchmark"].iter_rows(values_only=True))
     assert bench[0][:4] == ("measure", "caseload_measure", "year", "la_number")
     cin = next(r for r in bench if r[0] == "children_in_need_at_31_march")

@@ -60,8 +60,10 @@ def test_clusters_csv_profiles_and_k_selection(bundled_run):
     clusters = table[table["section"] == "cluster"]
     assert clusters["description"].str.contains("average").all()  # "higher than", "about"
     assert clusters["ward_names"].str.contains("Bidston and St James").any()
-    children = pd.to_numeric(table.loc[table["section"] == "cluster", "children"]).sum()
-    assert children == bundled_run.wards["children"].sum()
+    # Each cluster's children are rounded to whole children (the ward figures are scaled
+    # to DfE's total), so the clusters add up to it within half a child each.
+    children = pd.to_numeric(clusters["children"])
+    assert abs(children.sum() - bundled_run.wards["children"].sum()) <= len(children) / 2
     for m in MEASURES:
         assert not small_counts(table[m], 5).any(), m
     assert (folder / "maps" / "cluster_k_selection.png").stat().st_size > 10_000

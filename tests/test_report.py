@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from tests import board_data as bd
@@ -210,8 +211,8 @@ def test_key_findings_in_plain_words():
     )
     assert findings[4] == (
         "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
-        "Grange) has the highest need: child income deprivation (IDACI) well above average; "
-        "need index well above average; overall deprivation (IMD) well above average."
+        "Grange) has the highest need: child-protection-plan rate well above average; child "
+        "income deprivation (IDACI) well above average; need index well above average."
     )
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
 
@@ -340,6 +341,15 @@ def test_embedded_map_is_shrunk_for_email(tmp_path):
         assert image.size == (1754, 1241) and image.mode == "P"
 
 
+def test_suppression_lines_say_what_rounding_does():
+    lines = dict(report.suppression_lines("fewer than 10", rounding=5))
+    assert lines["Small numbers"].startswith('A count from 1 to 9 reads "fewer than 10"')
+    assert lines["Rounding"].startswith(
+        "Every published count of 10 or more is rounded to the nearest 5 (DfE practice)"
+    )
+    assert "the rate of 4.5 children" in lines["Hidden wards elsewhere"]
+
+
 def test_sites_explained_with_provision_pilots_and_review():
     """Issue 17: each site and the review list in words, and what provision counts."""
     table = pd.DataFrame(
@@ -403,9 +413,9 @@ def _five_wards(counts: list[int]) -> tuple[pd.DataFrame, Disclosure]:
 
 
 def test_rate_medians_count_the_suppressed_wards():
-    # Rates 10, 20 (both "fewer than 5"), 300, 400, 500: the median ward is 300, where
-    # the published wards alone would give 400.
-    wards, disc = _five_wards([1, 2, 30, 40, 50])
+    # Rates 0, 40 (both "fewer than 5": the zero is hidden with the small count), 300,
+    # 400, 500: the median ward is 300, where the published wards alone would give 400.
+    wards, disc = _five_wards([0, 4, 30, 40, 50])
     assert disc.table["child_protection_plans_rate"].iloc[:2].tolist() == [disc.marker] * 2
     assert report.rate_medians(wards, disc, ["child_protection_plans"]) == {
         "child_protection_plans_rate": 300.0
@@ -421,7 +431,12 @@ def test_rate_medians_not_shown_when_they_rest_on_a_hidden_ward():
 
 def test_rate_medians_on_the_board_data_hand_worked():
     full = bd.full_wards()
-    disc = apply_suppression(full, bd.MEASURES)
+    # The rule under test is the median's, so the hidden cells are given: the small
+    # counts and the CPP zero (which suppression alone would follow with withheld wards).
+    mask = pd.DataFrame(False, index=full.index, columns=list(bd.MEASURES))
+    mask.iloc[[2, 4], 1] = True  # CPP: 3 (Castle and Dock) and 0 (East Moor)
+    mask.iloc[[2, 7], 2] = True  # CLA: 2 (Castle and Dock) and 4 (Hill Top ...)
+    disc = apply_suppression(full, bd.MEASURES, mask=mask)
     medians = report.rate_medians(full, disc, bd.MEASURES)
     # CIN: nothing hidden; rates 500, 666.7, 333.3, 800, 250, 545.5, 692.3, 214.3, 400.
     assert medians["children_in_need_rate"] == 500.0
@@ -431,15 +446,19 @@ def test_rate_medians_on_the_board_data_hand_worked():
     # CPP: 3 of 900 and 0 of 800 are hidden, both below the median ward (Grange, 85.7);
     # the published wards alone would give 90.0.
     assert medians["child_protection_plans_rate"] == 85.7
-    page = report.build_report(bd.published_wards(), CTX, medians=medians, profiles=1, top_wards=3)
+    published = gpd.GeoDataFrame(disc.table, geometry="geometry", crs=full.crs)
+    page = report.build_report(published, CTX, medians=medians, profiles=1, top_wards=3)
     assert '<span class="median" data-median="looked_after_children_rate">100.0</span>' in page
     assert '<span class="median" data-median="child_protection_plans_rate">85.7</span>' in page
 
 
 def test_rate_medians_not_shown_when_they_would_bound_a_withheld_count():
-    # 3 is alone below 5, so 6 is withheld too; the median (300) would say that the
-    # withheld ward's rate is below 300, i.e. its count under 30.
-    wards, disc = _five_wards([3, 30, 40, 50, 6])
+    # A disclosure that withheld 6 beside the 3 (given here: the rule under test is the
+    # median's); the median (300) would say that the withheld ward's rate is below 300,
+    # i.e. its count under 30.
+    wards, _ = _five_wards([3, 30, 40, 50, 6])
+    mask = pd.DataFrame({"child_protection_plans": [True, False, False, False, True]})
+    disc = apply_suppression(wards, ["child_protection_plans"], mask=mask.set_index(wards.index))
     assert disc.table["child_protection_plans"].iloc[4] == disc.withheld
     medians = report.rate_medians(wards, disc, ["child_protection_plans"])
     assert medians == {"child_protection_plans_rate": "not shown"}

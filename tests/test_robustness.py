@@ -303,7 +303,7 @@ def test_cli_bad_config_one_line_exit_2(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "needsmap: error: needsmap.yml: suppression.treshold: unknown key; valid keys here "
-        "are ['enabled', 'threshold']"
+        "are ['enabled', 'threshold', 'protection', 'rounding']"
     ]
     assert "Traceback" not in done.stderr
 

@@ -110,13 +110,17 @@ def test_suppressed_wards_hatched_and_explained(published, placed):
     fig = draw(published, "looked_after_children_rate", placed=placed)
     ax = fig.axes[0]
     hatched = [c for c in ax.collections if c.get_hatch()]
-    assert len(hatched) == 1
-    # CLA counts 2 and 4 are suppressed: two wards hatched
-    assert len(hatched[0].get_paths()) == 2
+    # CLA counts 2 and 4 are suppressed, and 10 and 15 withheld (row order) so that the
+    # total cannot narrow them: two wards hatched each way.
+    assert [len(c.get_paths()) for c in hatched] == [2, 2]
     legend = fig.axes[1].get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
-    assert labels[-1] == "Suppressed: fewer than 5 children"
-    assert legend.legend_handles[-1].get_hatch() == style.SUPPRESSED_HATCH
+    assert labels[-2:] == [
+        "Suppressed: fewer than 5 children",
+        "Withheld: protects a suppressed count",
+    ]
+    assert legend.legend_handles[-2].get_hatch() == style.SUPPRESSED_HATCH
+    assert legend.legend_handles[-1].get_hatch() == style.WITHHELD_HATCH
     notes = " ".join(" ".join(static.figure_texts(fig)).split())
     assert "Hatched wards: a count of fewer than 5 children" in notes
 

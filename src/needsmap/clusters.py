@@ -572,13 +572,11 @@ def publishable_totals(
 ) -> pd.Series:
     """Group totals of a count that can be published without revealing a suppressed ward.
 
-    The published ward table already reveals every unsuppressed count and, with the
-    local authority's published total, the sum of the suppressed ones. A group total
-    adds nothing to that when the group holds none of the suppressed wards (it is a sum
-    of published counts) or all of them (it is published counts plus the known sum).
-    Any other group total would reveal part of the suppressed sum (for a group with one
-    suppressed ward, its exact count), so it is withheld, and so is any total from 1 to
-    ``threshold - 1``.
+    A group total is shown only when the group holds none of the suppressed wards: it is
+    then a sum of published counts and adds nothing. Any other would reveal part of the
+    suppressed wards' sum (for a group with one, its exact count) or, for a group
+    holding all of them, the whole sum, which for a date DfE publishes no total for (a
+    quarterly run) is not public. A total from 1 to ``threshold - 1`` is withheld too.
 
     Parameters
     ----------
@@ -599,10 +597,9 @@ def publishable_totals(
         return pd.Series([_whole(t) for t in totals], index=totals.index, dtype=object)
     mask = suppressed.reindex(counts.index).fillna(False).astype(bool)
     hits = mask.groupby(groups).sum().reindex(totals.index).to_numpy()
-    everywhere = int(mask.sum())
     values: list[object] = []
     for total, hit in zip(totals.to_numpy(), hits, strict=True):
-        if 0 < hit < everywhere:
+        if hit:
             values.append(HIDDEN_TOTAL)
         elif 1 <= total < threshold:
             values.append(f"fewer than {threshold}")

@@ -45,6 +45,16 @@ class SuppressionConfig:
     "UNSUPPRESSED - not for publication"."""
     threshold: int = 5
     """Counts from 1 to threshold - 1 are suppressed ("fewer than 5"); 1 or more."""
+    protection: int | None = None
+    """How far either side of a withheld count a reader must stay unsure, in children
+    (default: the threshold). A "fewer than 5" cell must always be able to be any
+    value from 0 to 4. The run checks every output against this and writes nothing
+    if any hidden count could be narrowed further."""
+    rounding: int = 1
+    """Round every published count of threshold or more to the nearest this many
+    (DfE practice: 5), with the rates, changes and totals made from it, so that
+    reruns with one child more or less cannot be differenced. 1: not rounded; otherwise
+    it must divide the threshold."""
 
 
 Direction = Literal["higher", "lower"]
@@ -365,6 +375,8 @@ SEED_MAX = 2**32 - 1
 """numpy and scikit-learn take seeds from 0 to 2**32 - 1."""
 LIMITS: dict[str, tuple[float, float]] = {
     "suppression.threshold": (1, 1000),
+    "suppression.rounding": (1, 1000),
+    "suppression.protection": (0, 1000),
     "need_index.top_n": (1, 1000),
     "need_index.draws": (1, 100_000),
     "need_index.weight_spread": (0, 1),
@@ -427,6 +439,19 @@ def _check(cfg: RunConfig) -> None:
     s = cfg.suppression
     if s.threshold < 1:
         msg = f"suppression.threshold: must be 1 or more (got {s.threshold})"
+        raise ConfigError(msg)
+    if s.protection is not None and s.protection < 0:
+        msg = f"suppression.protection: must be 0 or more children (got {s.protection})"
+        raise ConfigError(msg)
+    if s.rounding < 1:
+        msg = f"suppression.rounding: must be 1 (no rounding) or more, e.g. 5 (got {s.rounding})"
+        raise ConfigError(msg)
+    if s.rounding > 1 and s.threshold % s.rounding:
+        msg = (
+            f"suppression.rounding: {s.rounding} does not divide suppression.threshold "
+            f"({s.threshold}), so a count of the threshold could round below it; use a "
+            "rounding that divides the threshold (5 for the default threshold 5)"
+        )
         raise ConfigError(msg)
     ni = cfg.need_index
     specs = ni.specs

@@ -18,13 +18,19 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from needsmap import __version__, report, scan
+from needsmap import __version__, audit, report, scan
 from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, bundled_data_dir, config_to_dict
 from needsmap.context import dfe_children, la_benchmark
-from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
+from needsmap.disclosure import (
+    Disclosure,
+    apply_suppression,
+    round_counts,
+    stamped,
+    suppression_mask,
+)
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -108,6 +114,9 @@ class Results:
     pilots: Pilots | None = None
     """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
     of the wards they serve (see needsmap.pilots)."""
+    audit: audit.AuditResult | None = None
+    """What a reader could work out about each hidden count (None when suppression is
+    off); filled in by ``run`` before anything is written."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -159,21 +168,35 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Reading caseload"):
         caseload = area_caseload(area, cfg.caseload)
         check_measures(cfg, caseload)
-        latest = caseload.latest
         area, scaled = children_for_year(area, table, caseload.periods[-1])
         table["children"] = scaled
+        sup = cfg.suppression
+        # Published counts: rounded where suppression.rounding asks (the truth stays in
+        # ``caseload`` for choosing what to hide and for the audit).
+        counts = round_counts(caseload.counts, sup.rounding if sup.enabled else 1, sup.threshold)
+        latest = counts.xs(caseload.periods[-1], level="period")
+        assert isinstance(latest, pd.DataFrame)
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
         table = table.join(caseload_rates(latest, table["children"]))
     with step("Need index and ranking uncertainty"):
-        ni, sup = cfg.need_index, cfg.suppression
+        ni = cfg.need_index
         table = table.join(
             deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
         )
-        table = table.join(caseload_change(caseload.counts, table["children"]))
+        table = table.join(caseload_change(counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
-        # The same cells apply_suppression hides below: the index uses only what is published.
-        hidden = suppression_mask(latest.join(earlier), sup.threshold) & sup.enabled
+        # Chosen once from the true counts; the index uses only what is published.
+        hidden = (
+            suppression_mask(
+                caseload.latest.join(earlier),
+                sup.threshold,
+                order=table["children"],
+                protection=sup.protection,
+                rounding=sup.rounding,
+            )
+            & sup.enabled
+        )
         table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
         table["need_index"] = need_index(table, ni.specs, method=ni.method)
         table["need_rank"] = need_rank(table["need_index"])
@@ -286,6 +309,7 @@ def analyse(cfg: RunConfig) -> Results:
         enabled=cfg.suppression.enabled,
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
+        mask=hidden,
     )
     notes = list(caseload.notes) + list(area.notes) + pilots.notes + access_notes + group_notes
     if len(services.unplaced):
@@ -311,6 +335,81 @@ def analyse(cfg: RunConfig) -> Results:
         pilots=pilots,
         review=review,
     )
+
+
+def publication(results: Results) -> audit.Publication:
+    """Every published fact about the caseload counts, as the audit's reader holds them.
+
+    The ward table's counts (with the rules' bounds), each column's total (DfE
+    publishes the latest; earlier periods are taken as known too), each published
+    change since the first period, and each cluster's and locality's published total.
+    Rates of published counts add nothing to the counts; stand-ins are made from
+    published values only (``indicators.index_rates``).
+    """
+    d, cfg = results.disclosure, results.config
+    t = d.threshold
+    rounding = cfg.suppression.rounding
+    measures = list(results.caseload.measures)
+    wards = results.wards.index
+    earlier = first_period_counts(results.caseload.counts)
+    truth = results.caseload.latest.join(earlier).reindex(wards).astype(float)
+    hidden = d.suppressed.join(d.hidden_counts).reindex(index=wards, columns=truth.columns)
+    lower = pd.DataFrame(0.0, index=wards, columns=truth.columns)
+    upper = pd.DataFrame(float("inf"), index=wards, columns=truth.columns)
+    for m in measures:
+        lower[m], upper[m] = audit.reader_bounds(d.table[m], t, rounding=rounding)
+    for c in earlier.columns:  # not published: the rules' bands where hidden, else open
+        lo, hi = audit.band_bounds(truth[c].to_numpy(), t)
+        lower[c] = lower[c].where(~hidden[c], lo)
+        upper[c] = upper[c].where(~hidden[c], hi)
+    relations = audit.column_totals(truth)
+    for col, sources in change_links(measures, earlier).items():
+        m = col.removesuffix("_rate_change")
+        for first in sources[1:]:
+            relations += audit.change_relations(
+                d.table, m, first, results.wards["children"], threshold=t, rounding=rounding
+            )
+    table = results.cluster_table
+    for section, column in (("cluster", "cluster"), ("locality", "locality")):
+        rows = table[table["section"] == section] if "section" in table.columns else table[:0]
+        if len(rows) and column in results.wards.columns:
+            totals = rows.set_index("group")[[m for m in measures if m in rows.columns]]
+            relations += audit.group_relations(
+                results.wards[column],
+                totals,
+                d.table,
+                threshold=t,
+                rounding=rounding,
+                name=section,
+            )
+    return audit.Publication(
+        values=truth,
+        hidden=hidden,
+        lower=lower,
+        upper=upper,
+        relations=relations,
+        threshold=t,
+        protection=t if cfg.suppression.protection is None else cfg.suppression.protection,
+    )
+
+
+def check_disclosure(results: Results) -> audit.AuditResult | None:
+    """Audit every published fact together; raise DisclosureError if any hidden count
+    could be narrowed below its protection interval (None when suppression is off)."""
+    if not results.disclosure.enabled:
+        return None
+    with step("Disclosure audit"):
+        result = audit.audit(publication(results))
+    bad = result.failures
+    if len(bad):
+        where = ", ".join(f"{w} {c}" for w, c in bad[["ward_code", "column"]].head(3).to_numpy())
+        msg = (
+            f"disclosure audit: {len(bad)} hidden count(s) could be narrowed by a reader "
+            f"below the protection interval ({where}); nothing was written. Raise "
+            "suppression.rounding or lower suppression.protection, or report this as a bug."
+        )
+        raise scan.DisclosureError(msg)
+    return result
 
 
 def children_for_year(area: Area, wards: pd.DataFrame, period: str) -> tuple[Area, pd.Series]:
@@ -507,7 +606,11 @@ def board_outputs(
     comparison = report.la_comparison(results.area.dfe)
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
-        ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
+        ctx,
+        subtitle=map_text(results, "need").subtitle,
+        notes=results.notes,
+        version=__version__,
+        rounding=cfg.suppression.rounding,
     )
     site_table = siting.table if siting is not None else None
     written: list[Path] = []
@@ -618,6 +721,9 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
     with staged(folder, inputs=input_paths(cfg)) as tmp:
         with collect_repairs() as repairs:
             results = analyse(cfg)
+        # The audit refuses (InputError) before a file is written; staged() then
+        # removes its temporary folder and the output folder is left as it was.
+        results.audit = check_disclosure(results)
         results.notes = list(dict.fromkeys([*recovered, *repairs, *results.notes]))
         written = write_outputs(results, tmp)
         results.seconds = time.perf_counter() - start
@@ -629,6 +735,18 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
                 "enabled": results.disclosure.enabled,
                 "threshold": results.disclosure.threshold,
                 "stamp": results.disclosure.stamp,
+                "rounding": cfg.suppression.rounding if results.disclosure.enabled else 1,
+                "protection": results.disclosure.threshold
+                if cfg.suppression.protection is None
+                else cfg.suppression.protection,
+                "audit": None
+                if results.audit is None
+                else {
+                    "what": "the range a reader holding every output can narrow each "
+                    "hidden count to (lowest..highest); never the true value",
+                    "hidden_cells": len(results.audit.ranges),
+                    "ranges": results.audit.record(),
+                },
             },
             "inputs": _inputs(results),
             "config": config_to_dict(cfg),

@@ -226,13 +226,68 @@ def _cluster_view(clusters: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def suppression_lines(marker: str, *, rounding: int = 1) -> list[tuple[str, str]]:
+    """The disclosure policy in plain words: what a reader can and cannot learn.
+
+    ``marker`` is what a suppressed cell reads ("fewer than 5"); ``rounding`` the
+    ``suppression.rounding`` setting.
+    """
+    last = marker.rsplit(" ", 1)[-1]
+    t = int(last) if last.isdigit() else 5
+    rounded = (
+        f"Every published count of {t} or more is rounded to the nearest {rounding} (DfE "
+        "practice), and the rates, changes and totals are made from the rounded counts, "
+        "so two runs a child apart usually publish the same figures."
+        if rounding > 1
+        else "Counts are not rounded: two runs show exactly how each published count moved."
+    )
+    return [
+        (
+            "Small numbers",
+            f'A count from 1 to {t - 1} reads "{marker}", and so do its rate and interval. '
+            f'In a column with any such count, wards with none read "{marker}" too, so '
+            "the words never say whether a ward has none or a few.",
+        ),
+        (
+            "Withheld",
+            f'"withheld" is a count of {t} or more, hidden so that the local-authority '
+            "total (published by DfE) cannot be used to work out the others. Wards are "
+            "withheld in order of their number of children, fewest first, never by their "
+            f'count, so "withheld" says only "{t} or more".',
+        ),
+        (
+            "What a reader can learn",
+            "Holding every table, map and report of this run and the DfE totals, a reader "
+            f'can narrow a "{marker}" count no further than 0 to {t - 1}, and a withheld '
+            f"count no closer than {t} either side of its true value (unless the DfE total "
+            "alone already says more). Every run checks this for every hidden count before "
+            "it writes anything, and lists each range in run.json.",
+        ),
+        (
+            "Hidden wards elsewhere",
+            "Changes since the first period are withheld wherever either period is "
+            "hidden; a cluster's or locality's total is withheld where it would separate "
+            "hidden wards. The need index uses a stand-in rate for a hidden ward made only "
+            f'from published figures (the rate of {(t - 1) / 2:g} children for "{marker}"; '
+            f"for withheld, the median published rate, at least that of {t} children), so "
+            "it does not move when a hidden count does.",
+        ),
+        ("Rounding", rounded),
+    ]
+
+
 def about_lines(
-    ctx: object, *, subtitle: str, notes: Sequence[str] = (), version: str = ""
+    ctx: object,
+    *,
+    subtitle: str,
+    notes: Sequence[str] = (),
+    version: str = "",
+    rounding: int = 1,
 ) -> list[tuple[str, str]]:
     """The About sheet of wards.xlsx: what the tables are, their sources and warnings.
 
     ``ctx`` is a ``static.MapContext`` or ``ReportContext`` (area, period, synthetic,
-    stamp, marker, attribution).
+    stamp, marker, attribution); ``rounding`` the ``suppression.rounding`` setting.
     """
     area = str(getattr(ctx, "area", ""))
     synthetic = bool(getattr(ctx, "synthetic", False))
@@ -246,11 +301,7 @@ def about_lines(
             if synthetic
             else f"Council caseload at {getattr(ctx, 'period', '')}",
         ),
-        (
-            "Small numbers",
-            f'Counts from 1 to 4 and the rates made from them read "{marker}"; where a '
-            "column has one such ward, the next smallest is suppressed too.",
-        ),
+        *(() if getattr(ctx, "stamp", None) else suppression_lines(marker, rounding=rounding)),
         ("Sheets", "Wards; Clusters; Recommended sites; LA benchmark (those a run produced)"),
     ]
     lines += [("Note", n) for n in notes]

@@ -350,6 +350,213 @@ def prepare_england(raw: Path, out: Path) -> None:
         path, index=False, lineterminator="\n", compression={"method": "gzip", "mtime": 0}
     )
     print(f"  wrote {path} ({len(frame)} LSOAs, {frame['ward_code'].nunique()} wards)")
+    councils = prepare_councils(raw, out)
+    prepare_england_lsoas(raw, out, councils)
+    prepare_england_wards(raw, out)
+    prepare_england_child_poverty(raw, out)
+    prepare_england_schools(raw, out, councils)
+    prepare_england_social_care(raw, out)
+
+
+# Parquet: zstd, small row groups sorted by council, so that reading one council's rows
+# (pyarrow filters on the row-group statistics) touches a few groups, not the file.
+PARQUET = {"compression": "zstd", "compression_level": 19, "row_group_size": 1024}
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame.to_parquet(path, index=False, schema_version="1.0.0", **PARQUET)
+    else:
+        frame.to_parquet(path, index=False, **PARQUET)
+    size = path.stat().st_size / 1e6
+    print(f"  wrote {path} ({len(frame)} rows, {size:.1f} MB)")
+
+
+def _gz_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(
+        path,
+        index=False,
+        lineterminator="\n",
+        float_format="%.6g",
+        compression={"method": "gzip", "mtime": 0},
+    )
+    print(f"  wrote {path} ({len(frame)} rows)")
+
+
+def prepare_councils(raw: Path, out: Path) -> pd.DataFrame:
+    """Each 2024 district with the council that runs its children's services.
+
+    Children's services belong to the upper-tier council, which is how DfE publishes
+    them: a unitary, metropolitan or London borough is its own; a shire district's is
+    its county. The county comes from the January 2023 school census, which gives every
+    school's district (``district_code``) and its children's services authority
+    (``new_la_code``): a district takes the authority of most of its schools. A district
+    that DfE publishes under its own code (the unitaries made in 2023) is its own.
+    """
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    lads = (
+        lookup[lookup["LAD24CD"].str.startswith("E")][["LAD24CD", "LAD24NM"]]
+        .drop_duplicates()
+        .rename(columns={"LAD24CD": "lad_code", "LAD24NM": "lad_name"})
+    )
+    csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
+    la = csc[(csc["geographic_level"] == "Local authority") & csc["new_la_code"].notna()]
+    la = la.sort_values("time_period").drop_duplicates("new_la_code", keep="last")
+    la_names = dict(zip(la["new_la_code"], la["area_name"], strict=True))
+    census = pd.read_csv(
+        raw / "england/england_school_census_jan2023_school_level.csv.gz", dtype=str
+    )
+    votes = census.groupby(["district_code", "new_la_code"]).size().reset_index(name="n")
+    votes = votes.sort_values(["district_code", "n", "new_la_code"], ascending=[True, False, True])
+    by_census = votes.drop_duplicates("district_code").set_index("district_code")["new_la_code"]
+    own = lads["lad_code"].where(lads["lad_code"].isin(la_names))
+    lads["la_code"] = own.fillna(lads["lad_code"].map(by_census))
+    lost = lads[lads["la_code"].isna() | ~lads["la_code"].isin(la_names)]
+    if len(lost):
+        sys.exit(f"{len(lost)} district(s) without a children's services authority: {lost}")
+    lads["la_name"] = lads["la_code"].map(la_names)
+    frame = lads[["la_code", "la_name", "lad_code", "lad_name"]]
+    frame = frame.sort_values(["la_code", "lad_code"], ignore_index=True)
+    _csv(frame, out / "councils.csv")
+    print(f"  {frame['lad_code'].nunique()} districts in {frame['la_code'].nunique()} councils")
+    return frame
+
+
+def prepare_england_lsoas(raw: Path, out: Path, councils: pd.DataFrame) -> None:
+    """Every LSOA: polygon, best-fit ward, district, council, IoD2025, Census 2021 ages."""
+    poly = gpd.read_file(raw / "england/england_lsoa21_boundaries_bsc_v4.gpkg")
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
+    conn = pd.read_csv(raw / "england/england_iod2025_lsoa21_connectivity_score.csv.gz")
+    ages = pd.read_csv(raw / "england/england_lsoa21_census2021_usual_residents_age6.csv.gz")
+    cols = ["LSOA21CD"]
+    for d in DOMAINS_2025 + SUBDOMAINS_2025:
+        cols += [f"{d}_score", f"{d}_rank", f"{d}_decile"]
+    frame = (
+        poly[["LSOA21CD", "geometry"]]
+        .merge(
+            lookup[["LSOA21CD", "LSOA21NM", *list(ONS_COLUMNS)[2:]]], on="LSOA21CD", validate="1:1"
+        )
+        .merge(iod[cols], on="LSOA21CD", validate="1:1")
+        .merge(conn, on="LSOA21CD", validate="1:1")
+        .merge(ages.rename(columns={"total": "population"}), on="LSOA21CD", validate="1:1")
+    )
+    if len(frame) != len(poly):
+        sys.exit("England LSOA files do not cover the same LSOAs.")
+    frame = frame.rename(columns=ONS_COLUMNS)
+    frame.columns = [c.lower() for c in frame.columns]
+    frame = frame.merge(councils[["lad_code", "la_code"]], on="lad_code", validate="m:1")
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=poly.crs).to_crs(BNG)
+    # Metres, rounded to 1 m: far finer than the 200 m generalisation, and it compresses.
+    frame["geometry"] = frame.geometry.set_precision(1.0)
+    bad = ~frame.geometry.is_valid | frame.geometry.is_empty
+    if bad.any():
+        sys.exit(f"{int(bad.sum())} LSOA polygons invalid after rounding to 1 m.")
+    first = ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "lad_code", "lad_name", "la_code"]
+    frame = frame[[*first, *[c for c in frame.columns if c not in first]]]
+    frame = frame.sort_values(["la_code", "lad_code", "lsoa_code"], ignore_index=True)
+    _parquet(frame, out / "lsoa21.parquet")
+
+
+def prepare_england_wards(raw: Path, out: Path) -> None:
+    """May 2024 ward polygons (ONS BSC), for England-wide maps and the benchmark."""
+    wards = gpd.read_file(raw / "england/england_wards_may2024_bsc_ukmaps.gpkg")
+    wards = wards.rename(columns={k: v for k, v in ONS_COLUMNS.items() if k in wards.columns})
+    wards = wards[["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]].to_crs(BNG)
+    wards["geometry"] = wards.geometry.set_precision(1.0)
+    bad = ~wards.geometry.is_valid
+    wards.loc[bad, "geometry"] = wards.loc[bad, "geometry"].make_valid()
+    _parquet(wards.sort_values(["lad_code", "ward_code"], ignore_index=True), out / "wards.parquet")
+
+
+def prepare_england_child_poverty(raw: Path, out: Path) -> None:
+    """DWP children aged 0-15 in low income families by 2024 ward, long format."""
+    cp = pd.read_csv(
+        raw / "england/england_dwp_cilif_ward_wd24_fye2022_2025_long.csv.gz",
+        usecols=["ward_code", "ward_name", "fye", "measure", "children_0_15", "percentage"],
+    )
+    cp = cp.rename(columns={"children_0_15": "children"})
+    cp = cp[["ward_code", "ward_name", "fye", "measure", "children", "percentage"]]
+    _gz_csv(cp.sort_values(["ward_code", "measure", "fye"]), out / "child_poverty_wards.csv.gz")
+
+
+def prepare_england_schools(raw: Path, out: Path, councils: pd.DataFrame) -> None:
+    """Open schools (GIAS, May 2025) with location, pupils and census FSM (Jan 2023).
+
+    Universities, online providers and "other" establishments are left out; each school
+    takes the council of the LSOA it is in (GIAS gives the 2021 LSOA).
+    """
+    gias = pd.read_csv(raw / "england/england_gias_open_establishments_2025-05-24.csv.gz")
+    census = pd.read_csv(raw / "england/england_school_census_jan2023_school_level.csv.gz")
+    keep = ~gias["establishment_type_group"].isin(
+        ["Universities", "Online provider", "Other types"]
+    )
+    located = (gias["easting"] > 0) & gias["lsoa_code"].str.startswith("E01")
+    gias = gias[keep & located]
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    lad = dict(zip(lookup["LSOA21CD"], lookup["LAD24CD"], strict=True))
+    la = dict(zip(councils["lad_code"], councils["la_code"], strict=True))
+    fsm = pd.to_numeric(census.set_index("urn")["fsm_eligible_n"], errors="coerce")
+    frame = pd.DataFrame(
+        {
+            "la_code": gias["lsoa_code"].map(lad).map(la),
+            "service_id": "URN-" + gias["urn"].astype(str),
+            "name": gias["establishment_name"],
+            "type": "school",
+            "subtype": gias["establishment_type"],
+            "phase": gias["education_phase"],
+            "easting": gias["easting"].astype(float),
+            "northing": gias["northing"].astype(float),
+            "lsoa_code": gias["lsoa_code"],
+            "capacity": gias["number_of_pupils"],
+            "pupils": gias["number_of_pupils"],
+            "fsm_pupils": gias["urn"].map(fsm),
+        }
+    )
+    _parquet(
+        frame.sort_values(["la_code", "service_id"], ignore_index=True), out / "schools.parquet"
+    )
+
+
+def prepare_england_social_care(raw: Path, out: Path) -> None:
+    """DfE children's social care for every council and England, and the neighbours."""
+    csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
+    csc = csc[csc["geographic_level"].isin(["National", "Local authority"])]
+    codes = csc.dropna(subset=["new_la_code"]).drop_duplicates("area_name")
+    code_of = dict(zip(codes["area_name"], codes["new_la_code"], strict=True))
+    csc = csc.assign(la_code=csc["area_name"].map(code_of))
+    csc.loc[csc["geographic_level"] == "National", "la_code"] = "E92000001"
+    frame = csc[
+        [
+            "la_code",
+            "area_name",
+            "time_period",
+            "measure",
+            "number",
+            "rate_per_10000",
+            "population_0_17",
+            "rate_raw",
+        ]
+    ].rename(columns={"time_period": "year"})
+    _gz_csv(
+        frame.sort_values(["la_code", "measure", "year"], ignore_index=True),
+        out / "dfe_childrens_social_care.csv.gz",
+    )
+    sn = pd.read_csv(raw / "social_care/dfe_statistical_neighbours_april2021.csv")
+    rows = [
+        {
+            "la_code": code_of.get(r["LA.Name"]),
+            "la_name": r["LA.Name"],
+            "rank": i,
+            "neighbour_code": code_of.get(r[f"SN{i}"]),
+            "neighbour_name": r[f"SN{i}"],
+        }
+        for _, r in sn.iterrows()
+        for i in range(1, 11)
+    ]
+    _csv(pd.DataFrame(rows).dropna(subset=["la_code"]), out / "statistical_neighbours.csv")
 
 
 def _area_identity(lad: str, lad_name: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from needsmap.access import resolve_types, type_key
 from needsmap.config import RunConfig
 from needsmap.context import la_benchmark
+from needsmap.england import poverty_stand_in, ward_child_poverty
 from needsmap.errors import NeedsmapError
 from needsmap.geography import match_wards
 from needsmap.indicators import (
@@ -29,7 +30,7 @@ from needsmap.indicators import (
     ward_deprivation,
 )
 from needsmap.sources import Area, load_area, load_caseload, load_services
-from needsmap.sources.area import FILES
+from needsmap.sources.area import FILES, OPTIONAL, resolve_area
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -99,8 +100,12 @@ def _collect(check: Check) -> Iterator[None]:
 
 
 def _area(cfg: RunConfig, check: Check) -> Area | None:
-    folder = Path(cfg.area)
-    absent = [n for k, n in FILES.items() if k != "caseload" and not (folder / n).exists()]
+    folder = None
+    with _collect(check):
+        folder = resolve_area(cfg.area)
+    if folder is None:
+        return None
+    absent = [n for k, n in FILES.items() if k not in OPTIONAL and not (folder / n).exists()]
     if (folder / FILES["meta"]).exists() and absent:
         hint = " (listed in its MISSING.md)" if (folder / "MISSING.md").exists() else ""
         check.problems.append(
@@ -110,14 +115,17 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
         return None
     area = None
     with _collect(check):
-        area = load_area(cfg.area)
-        deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup)
+        area = load_area(folder)
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup)
         la_benchmark(area.dfe)
         wards = area.lsoa["ward_code"].nunique()
         check.facts.append(
             f"{area.name}: {len(area.lsoa)} LSOAs in {wards} wards; deprivation and "
             f"population for every LSOA; {len(area.postcodes):,} postcodes; DfE context"
         )
+        if area.missing_note:
+            check.notes.append(area.missing_note)
     return area
 
 
@@ -223,19 +231,23 @@ def _settings(
         # The ward columns the need index and clustering can use: the first steps of
         # pipeline.analyse, which are cheap (no Monte Carlo, access or clustering).
         table = ward_deprivation(area.lsoa)
+        if area.child_poverty is not None:
+            table = table.join(ward_child_poverty(area.child_poverty, table["children"])[0])
+        specs, features, _ = poverty_stand_in(
+            cfg.need_index.specs, cfg.clustering.features, table.columns
+        )
         table = table.join(caseload_rates(caseload.latest, table["children"]))
-        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
         table = table.join(caseload_change(caseload.counts, table["children"]))
         latest = caseload.latest
         hidden = pd.DataFrame(False, index=latest.index, columns=latest.columns)
         t = cfg.suppression.threshold
         table = table.join(index_rates(latest, table["children"], hidden, threshold=t))
         with _collect(check):
-            need_index(table, cfg.need_index.specs, method=cfg.need_index.method)
-            check.facts.append(
-                f"need index: {len(cfg.need_index.specs)} indicators, all present for every ward"
-            )
-        missing = [f for f in cfg.clustering.features if f not in table.columns]
+            need_index(table, specs, method=cfg.need_index.method)
+            check.facts.append(f"need index: {len(specs)} indicators, all present for every ward")
+        missing = [f for f in features if f not in table.columns]
         if missing:
             numeric = sorted(c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]))
             check.problems.append(

@@ -264,6 +264,7 @@ FEATURE_WORDS = {
     "housing_and_services_score": "barriers to housing and services",
     "environment_score": "living environment deprivation",
     "idaci_score": "child income deprivation (IDACI)",
+    "children_low_income_pct": "children in low income families (DWP)",
     "idaopi_score": "older people's income deprivation",
     "share_most_deprived_10pc": "share of neighbourhoods in England's most deprived 10%",
     "share_most_deprived_20pc": "share of neighbourhoods in England's most deprived 20%",

@@ -43,6 +43,7 @@ def ward_deprivation(lsoa: pd.DataFrame) -> pd.DataFrame:
         frame["idaci_lsoas_most_deprived_20pc"] = (frame["idaci_decile"] <= 2).astype(int)
     weighted = {c: "population" for c in DOMAIN_SCORES}
     weighted |= {"idaci_score": "children_0_15", "idaopi_score": "population"}
+    weighted = {c: w for c, w in weighted.items() if c in frame.columns}
     out = aggregate(
         frame,
         sums=(

@@ -25,6 +25,7 @@ from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
+from needsmap.england import poverty_stand_in, ward_child_poverty
 from needsmap.geography import ward_polygons
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
@@ -139,6 +140,15 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Aggregating LSOAs to wards"):
         table = ward_deprivation(area.lsoa)
         table.insert(0, "ward_name", geoms["ward_name"])
+        area_notes = [area.missing_note] if area.missing_note else []
+        if area.child_poverty is not None:
+            poverty, poverty_notes = ward_child_poverty(area.child_poverty, table["children"])
+            table = table.join(poverty)
+            area_notes += poverty_notes
+        specs, features, stand_in = poverty_stand_in(
+            cfg.need_index.specs, cfg.clustering.features, table.columns
+        )
+        area_notes += stand_in
     with step("Reading caseload"):
         path = cfg.caseload or area.files["caseload"]
         caseload = load_caseload(
@@ -154,19 +164,20 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.join(caseload_rates(latest, table["children"]))
     with step("Need index and ranking uncertainty"):
         ni, sup = cfg.need_index, cfg.suppression
-        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
         table = table.join(caseload_change(caseload.counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
         # The same cells apply_suppression hides below: the index uses only what is published.
         hidden = suppression_mask(latest.join(earlier), sup.threshold) & sup.enabled
         table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
-        table["need_index"] = need_index(table, ni.specs, method=ni.method)
+        table["need_index"] = need_index(table, specs, method=ni.method)
         table["need_rank"] = need_rank(table["need_index"])
         redraw = [f"{m}_rate_index" for m in caseload.measures] if ni.count_uncertainty else []
         table = table.join(
             rank_uncertainty(
                 table,
-                ni.specs,
+                specs,
                 method=ni.method,
                 draws=ni.draws,
                 weight_spread=ni.weight_spread,
@@ -176,14 +187,14 @@ def analyse(cfg: RunConfig) -> Results:
             )
         )
         sensitivity = weight_sensitivity(
-            table, ni.specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
+            table, specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
         )
         benchmark = la_benchmark(area.dfe)
     with step("Clusters, localities and hot spots"):
         cl = cfg.clustering
         clustering = cluster_wards(
             table,
-            cl.features,
+            features,
             table["need_index"],
             method=cl.method,
             k=cl.k,
@@ -195,7 +206,7 @@ def analyse(cfg: RunConfig) -> Results:
         neighbours = ward_neighbours(geoms, islands=cl.islands)
         if cl.localities is not None:
             table["locality"] = contiguous_localities(
-                table, cl.features, table["need_index"], k=cl.localities, neighbours=neighbours
+                table, features, table["need_index"], k=cl.localities, neighbours=neighbours
             )
         hotspots = need_hotspots(
             table["need_index"],
@@ -257,7 +268,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + access_notes + group_notes
+    notes = area_notes + list(caseload.notes) + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"

@@ -57,11 +57,26 @@ SITE_COLUMNS = {
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
     "idaci_score": ("child income deprivation (IDACI)", 3),
+    "children_low_income_pct": ("children in low income families (%)", 1),
     "imd_score": ("overall deprivation (IMD)", 1),
     "children_in_need_rate": ("children-in-need rate", 0),
     "child_protection_plans_rate": ("child-protection-plan rate", 0),
     "looked_after_children_rate": ("looked-after-children rate", 0),
 }
+POVERTY = {
+    "idaci_score": ("Child income deprivation (IDACI score)", 3, "IDACI"),
+    "children_low_income_pct": (
+        "Children aged 0–15 in low income families (%, DWP)",
+        1,
+        "Low income (%)",
+    ),
+}
+"""The ward's child-poverty measure: IDACI where the bundle has it, else DWP's."""
+
+
+def poverty_column(wards: pd.DataFrame) -> str:
+    """``idaci_score`` where the ward table has it, else ``children_low_income_pct``."""
+    return "idaci_score" if "idaci_score" in wards.columns else "children_low_income_pct"
 
 
 @dataclass(frozen=True)
@@ -472,7 +487,8 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
         header.append("Rank range")
     if has_p:
         header.append("Chance in top 5")
-    header += ["Children", "IDACI"]
+    poverty = poverty_column(wards)
+    header += ["Children", POVERTY[poverty][2]]
     header += [SHORT[m] for m in MEASURES if f"{m}_rate" in wards]
     rows = []
     for code, w in ranked.iterrows():
@@ -493,7 +509,7 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
             row.append(_percent(code, "p_top5", w["p_top5"]))
         row += [
             _figure(code, "children", w["children"]),
-            _figure(code, "idaci_score", w["idaci_score"], 3),
+            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
         ]
         for m in MEASURES:
             if f"{m}_rate" in wards:
@@ -687,6 +703,7 @@ def ward_profile(code: str, wards: pd.DataFrame, *, top_n: int = 5) -> list[Prof
             rows.append(ProfileRow(label, _figure(code, col, w[col])))
     if "cluster" in wards and "cluster_label" not in wards:
         rows.append(ProfileRow("Group of similar wards", _figure(code, "cluster", w["cluster"])))
+    poverty = poverty_column(wards)
     rows += [
         ProfileRow(
             "Population",
@@ -704,9 +721,9 @@ def ward_profile(code: str, wards: pd.DataFrame, *, top_n: int = 5) -> list[Prof
             median=_median(wards, "imd_score", 1),
         ),
         ProfileRow(
-            "Child income deprivation (IDACI score)",
-            _figure(code, "idaci_score", w["idaci_score"], 3),
-            median=_median(wards, "idaci_score", 3),
+            POVERTY[poverty][0],
+            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
+            median=_median(wards, poverty, POVERTY[poverty][1]),
         ),
     ]
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards):

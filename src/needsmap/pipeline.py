@@ -201,6 +201,8 @@ def analyse(cfg: RunConfig) -> Results:
             k_range=(cl.k_min, cl.k_max),
             seed=cl.seed,
             resamples=cl.bootstrap,
+            tolerance=cl.k_tolerance,
+            min_stability=cl.k_min_stability,
         )
         table = table.join(clustering.columns())
         neighbours = ward_neighbours(geoms, islands=cl.islands)
@@ -451,7 +453,7 @@ def board_outputs(
         sites=sites,
         check=check,
     )
-    how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
+    how = results.clustering.rule
     k_chart = functools.partial(
         cluster_chart.k_selection_figure,
         results.clustering.scores,

@@ -15,8 +15,8 @@
 # # 04 · Clusters, localities and hot spots
 #
 # - **Clusters**: wards that look alike on deprivation and caseload (KMeans on
-#   standardised indicators; the number of clusters: the largest k nearly as well separated as the best and stable,
-#   unless fixed).
+#   standardised indicators; the number of clusters is the largest k nearly as well
+#   separated as the best and stable, unless fixed).
 #   Cluster 1 has the highest mean need; each has a name and a profile in plain words.
 # - **Localities**: contiguous patches of similar wards, for commissioning as one area.
 # - **Hot spots**: high-need wards among high-need neighbours (local Moran's I).

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from needsmap import synthetic as model
+from needsmap import typology
 
 BNG = "EPSG:27700"
 DOMAINS_2025 = [
@@ -356,6 +357,7 @@ def prepare_england(raw: Path, out: Path) -> None:
     prepare_england_child_poverty(raw, out)
     prepare_england_schools(raw, out, councils)
     prepare_england_social_care(raw, out)
+    prepare_ward_typology(out)
 
 
 # Parquet: zstd, small row groups sorted by council, so that reading one council's rows
@@ -383,6 +385,27 @@ def _gz_csv(frame: pd.DataFrame, path: Path) -> None:
         compression={"method": "gzip", "mtime": 0},
     )
     print(f"  wrote {path} ({len(frame)} rows)")
+
+
+def prepare_ward_typology(out: Path) -> None:
+    """The national ward typology and similar wards (``needsmap.typology``), from the
+    England files just written."""
+    lsoa = pd.read_parquet(
+        out / "lsoa21.parquet",
+        columns=[
+            "ward_code",
+            "ward_name",
+            "la_code",
+            "population",
+            *typology.DOMAINS,
+            "connectivity_score",
+            *typology.AGES,
+        ],
+    )
+    cp = pd.read_csv(out / "child_poverty_wards.csv.gz")
+    result = typology.ward_typology(typology.ward_features(lsoa, cp))
+    _gz_csv(result.wards.reset_index(), out / "ward_types.csv.gz")
+    _csv(result.types.reset_index(), out / "ward_type_profiles.csv")
 
 
 def prepare_councils(raw: Path, out: Path) -> pd.DataFrame:

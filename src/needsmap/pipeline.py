@@ -25,7 +25,7 @@ from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
-from needsmap.england import poverty_stand_in, ward_child_poverty
+from needsmap.england import england_dir, poverty_stand_in, ward_child_poverty
 from needsmap.geography import ward_polygons
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
@@ -48,6 +48,7 @@ from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
+from needsmap.typology import area_types
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    ward_types: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The area's mix of national ward types beside its neighbours' and England's."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -219,6 +222,17 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(hotspots.table)
         group_notes = [*neighbours.notes, *hotspots.notes]
+    with step("Wards like ours nationally"):
+        dfe = area.dfe
+        sn = dfe.loc[dfe["group"] == "Statistical neighbour", "la_code"].dropna().unique()
+        nat = area_types(
+            table.index,
+            la_code=str(area.meta.get("la_code", area.meta.get("lad_code", ""))),
+            neighbours=[str(c) for c in sn],
+            folder=england_dir(),
+        )
+        if nat is not None:
+            table = table.join(nat.columns)
     with step("Reading services"):
         outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
@@ -291,6 +305,7 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        ward_types=nat.mix if nat is not None else pd.DataFrame(),
     )
 
 
@@ -378,6 +393,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         for name, frame, index in (
             ("sensitivity.csv", results.sensitivity, False),
             ("la_benchmark.csv", results.benchmark, True),
+            ("ward_types.csv", results.ward_types, True),
         ):
             if len(frame):
                 path = folder / name
@@ -527,6 +543,7 @@ def board_outputs(
                 sites_summary=summary.removeprefix("siting: ")
                 if isinstance(summary, str)
                 else None,
+                ward_types=results.ward_types,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,

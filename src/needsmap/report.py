@@ -646,6 +646,50 @@ def _cluster_rows(clusters: pd.DataFrame) -> tuple[list[str], list[list[Markup]]
     return header, rows
 
 
+def wards_like(code: str, wards: pd.DataFrame) -> Markup:
+    """ "Wards like Seacombe": its national type and the most similar wards elsewhere."""
+    if not {"ward_type_name", "similar_wards"} <= set(wards.columns):
+        return Markup("")
+    w = wards.loc[code]
+    if not isinstance(w["similar_wards"], str) or not w["similar_wards"]:
+        return Markup("")
+    return Markup(
+        "Type of ward in England: “{t}”. Wards like {name} elsewhere in England, most alike "
+        "first: {similar}."
+    ).format(
+        t=w["ward_type_name"],
+        name=w["ward_name"],
+        similar=w["similar_wards"].replace(";", ","),
+    )
+
+
+def _k_rule(clusters: pd.DataFrame | None) -> str:
+    """How the number of groups was chosen, from the k-selection rows of clusters.csv."""
+    if clusters is None or "section" not in clusters.columns:
+        return ""
+    chosen = clusters[(clusters["section"] == "k_selection") & (clusters["chosen"] == True)]  # noqa: E712
+    if not len(chosen) or not isinstance(chosen["description"].iloc[0], str):
+        return ""
+    return str(chosen["description"].iloc[0]).removeprefix("chosen: ")
+
+
+def _type_rows(mix: pd.DataFrame, area: str) -> tuple[list[str], list[list[Markup]]]:
+    header = ["Type of ward", f"Wards in {area}", f"{area}", "Statistical neighbours", "England"]
+    rows = [
+        [
+            Markup("{}").format(r["ward_type_name"]),
+            Markup("{}").format(number(r["la_wards"])),
+            Markup("{}%").format(number(100 * r["la_share"])),
+            Markup("{}%").format(number(100 * r["neighbour_share"]))
+            if pd.notna(r["neighbour_share"])
+            else Markup("–"),
+            Markup("{}%").format(number(100 * r["england_share"])),
+        ]
+        for _, r in mix.iterrows()
+    ]
+    return header, rows
+
+
 # --- ward profiles -------------------------------------------------------------------------
 
 
@@ -842,6 +886,7 @@ def build_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    ward_types: pd.DataFrame | None = None,
     top_wards: int = 10,
     profiles: int = 100,
 ) -> str:
@@ -878,6 +923,7 @@ def build_report(
             "locator": png_uri(locators[str(code)]) if str(code) in locators else None,
             "rows": ward_profile(str(code), wards, top_n=ctx.top_n),
             "glance": at_a_glance(str(code), wards, ctx),
+            "like": wards_like(str(code), wards),
         }
         for code, w in ranked.head(profiles).iterrows()
     ]
@@ -887,6 +933,10 @@ def build_report(
         else None,
         "clusters": _cluster_rows(clusters) if clusters is not None and len(clusters) else None,
         "sites": _sites_rows(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
+        "k_rule": _k_rule(clusters),
+        "ward_types": _type_rows(ward_types, ctx.area)
+        if ward_types is not None and len(ward_types)
+        else None,
     }
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -901,6 +951,7 @@ def build_report(
         wards=ward_pages,
         n_profiles=len(ward_pages),
         has_interval={"need_rank_lo", "need_rank_hi"} <= set(wards),
+        has_idaci="idaci_score" in wards.columns,
     )
 
 
@@ -913,6 +964,7 @@ def board_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    ward_types: pd.DataFrame | None = None,
     need_map: bytes | None = None,
     map_style: style.MapStyle | None = None,
     top_wards: int = 10,
@@ -949,6 +1001,7 @@ def board_report(
         clusters=clusters,
         sites=sites,
         sites_summary=sites_summary,
+        ward_types=ward_types,
         top_wards=top_wards,
         profiles=profiles,
     )

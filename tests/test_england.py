@@ -184,6 +184,21 @@ def test_councils_of_each_kind_run_end_to_end(tmp_path, area, name, wards):
     assert any("at IDACI's weight" in n for n in notes)
     bench = pd.read_csv(folder / "la_benchmark.csv")
     assert bench["england_rate"].notna().all()
+    assert "Wards like ours nationally" in report
+    mix = pd.read_csv(folder / "ward_types.csv")
+    assert mix["la_share"].sum() == pytest.approx(1.0, abs=1e-3)
+    assert table["similar_wards"].str.count("; ").eq(4).all()
+
+
+def test_wirral_profiles_name_wards_like_seacombe(bundled_run):
+    folder = bundled_run.written[0].parent
+    table = pd.read_csv(folder / "wards.csv", index_col="ward_code")
+    seacombe = table.loc["E05000972"]
+    assert seacombe["ward_type"] == 1
+    assert seacombe["similar_wards"].startswith("Brunswick (Blackpool); Anfield (Liverpool)")
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Wards like Seacombe elsewhere in England, most alike first: Brunswick (Blackpool)," in report
+    assert "Number of groups: the largest k with silhouette within 10% of the best" in report
 
 
 def test_cli_runs_a_council_by_name_into_its_own_folder(tmp_path, monkeypatch, capsys):

@@ -5,11 +5,14 @@ Cases
 wirral
     The bundled Wirral run (209 LSOAs, 22 wards), step by step, and ``needsmap run`` end
     to end as a user starts it (a fresh process: imports included).
+sefton, lancashire, rutland
+    A council of each kind run by name with no set-up (``needsmap run --area Sefton``): a
+    metropolitan borough, a county (all 12 districts) and a small unitary. Their target
+    is ``needsmap run`` end to end within 1.5 times Wirral's.
 england
-    England scale: all 33,755 IoD2025 LSOAs with their real scores in their 6,784 real
-    2024 wards, on a synthetic tessellation with stand-in populations, 5,000 synthetic
-    services and a synthetic caseload (see ``benchmarks/england.py``, which says what is
-    real and what stands in).
+    England scale: all 33,755 LSOAs with their real polygons, dissolved into their 6,784
+    2024 wards, built like any council's bundle (see ``benchmarks/england.py``), and the
+    national ward typology timed on its own.
 
 Each run of a case is a fresh Python process, so its peak memory is its own. Steps are
 the pipeline's own (``needsmap.pipeline.step`` logs one DEBUG record per step; a
@@ -59,7 +62,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-CASES = ("wirral", "england")
+COUNCILS = {"sefton": "Sefton", "lancashire": "Lancashire", "rutland": "Rutland"}
+"""Councils of each kind, run by name: metropolitan borough, county, small unitary."""
+CASES = ("wirral", *COUNCILS, "england")
 DEFAULT_REPEAT = 3
 """Runs of the Wirral case (seconds each); England runs once by default (minutes)."""
 MB = 1024 * 1024
@@ -70,8 +75,13 @@ TARGETS = {
         ("cli_seconds", "needsmap run end to end, all outputs", 10.0, "s"),
         ("analysis_seconds", "analysis (analyse())", 1.0, "s"),
     ],
+    **{
+        case: [("cli_vs_wirral", "needsmap run end to end, times Wirral's", 1.5, "ratio")]
+        for case in COUNCILS
+    },
     "england": [
         ("all_but_report_seconds", "everything but the report", 60.0, "s"),
+        ("typology_seconds", "national ward typology (read and fit)", 30.0, "s"),
         ("peak_pss_mb", "peak memory of the run, all its processes (PSS)", 3 * 1024.0, "MB"),
         ("map_mb", "interactive map (needs_map.html)", 10.0, "MB"),
         ("fca_speedup", "2SFCA vs PySAL access, with our pair search (x faster)", 2.0, "x"),
@@ -250,7 +260,7 @@ def worker(case: str, area: Path | None, out: Path, *, quick: bool, peers: bool)
     if skip_report:
         pipeline.report.board_report = lambda *args, **kwargs: ""
         pipeline.report.write_report = lambda *args, **kwargs: ([], None)
-    cfg = RunConfig() if area is None else RunConfig(area=area)
+    cfg = RunConfig() if area is None else RunConfig(area=area)  # a folder or a council
     if quick:
         cfg = _quick_config(cfg)
     if out.exists():
@@ -279,6 +289,11 @@ def worker(case: str, area: Path | None, out: Path, *, quick: bool, peers: bool)
         "map_bytes": html.stat().st_size if html.exists() else None,
         "outputs": sorted(str(p.relative_to(out)) for p in results.written),
     }
+    if case == "england":
+        sys.path.insert(0, str(HERE))
+        from england import time_typology
+
+        measured["typology"] = time_typology()
     if peers:
         steps = {r.name: r.seconds for r in records}
         measured["explore"] = compare_explore(results, out, steps.get("Interactive map"))
@@ -509,9 +524,14 @@ def summarise(
         "peak_pss_mb": median([r.get("tree_peak_pss_mb") for r in runs]),
         "map_mb": median([r["map_bytes"] / MB if r["map_bytes"] else None for r in runs]),
     }
+    if "typology" in runs[0]:
+        measured["typology_seconds"] = median([r["typology"]["seconds"] for r in runs])
     if cli:
         measured["cli_seconds"] = median([c.seconds for c in cli])
         measured["cli_peak_rss_mb"] = median([c.peak_rss_mb for c in cli])
+        wirral = meta.get("wirral_cli_seconds")
+        if wirral:
+            measured["cli_vs_wirral"] = measured["cli_seconds"] / wirral
     peers: dict[str, Any] = {}
     if "explore" in runs[0]:
         ex = [r["explore"] for r in runs]
@@ -638,11 +658,23 @@ def run_case(
         area = work / "bundle"
         meta["bundle"] = build_england(area)
         meta["note"] = (
-            "Synthetic geometry: no national boundary file is bundled, so each ward is a 2 km "
-            "square cut into Voronoi LSOAs; real IoD2025 scores and ward membership; stand-in "
-            "populations, services and caseload (benchmarks/england.py). The report is left out: "
-            "the target is everything but the report."
+            "Real geometry: every LSOA's polygon (ONS BSC) dissolved into its best-fit 2024 "
+            "ward, built like any council's bundle (benchmarks/england.py). The report is left "
+            "out: the target is everything but the report."
         )
+    elif case in COUNCILS:
+        # Built once before the runs (as a user's first run does; its time is in the meta).
+        os.environ["NEEDSMAP_CACHE"] = str(work / "cache")
+        from needsmap.england import council_bundle
+
+        start = time.perf_counter()
+        council_bundle(COUNCILS[case])
+        meta["bundle_seconds"] = time.perf_counter() - start
+        area = Path(COUNCILS[case])
+        wirral = results / "wirral.json"
+        if wirral.exists():
+            measured = json.loads(wirral.read_text(encoding="utf-8"))["measured"]
+            meta["wirral_cli_seconds"] = measured.get("cli_seconds")
     runs = []
     for i in range(repeat):
         cmd = [
@@ -671,7 +703,9 @@ def run_case(
     if cli:
         for _ in range(repeat):
             cmd = [*needsmap_cli(), "run", "--quiet", "--out", str(work / "cli")]
-            if area:
+            if case in COUNCILS:
+                cmd += ["--area", COUNCILS[case]]
+            elif area:
                 config = work / "config.yml"
                 config.write_text(f"area: {area}\n", encoding="utf-8")
                 cmd += ["--config", str(config)]
@@ -722,10 +756,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     cases = CASES if args.case == "all" else (args.case,)
     for case in cases:
-        repeat = args.repeat or (1 if args.quick or case == "england" else DEFAULT_REPEAT)
+        once = args.quick or case == "england" or case in COUNCILS
+        repeat = args.repeat or (1 if once else DEFAULT_REPEAT)
         print(f"running {case} ({repeat} run(s))…", file=sys.stderr, flush=True)
-        # Only Wirral's target is the command as a user starts it; England's excludes the report.
-        cli = case == "wirral" and not args.quick
+        # Wirral's and the councils' targets are the command as a user starts it; England's
+        # excludes the report.
+        cli = case != "england" and not args.quick
         summary = run_case(
             case,
             repeat=repeat,

@@ -333,24 +333,7 @@ def synthetic_caseload(
 
 
 def prepare_england(raw: Path, out: Path) -> None:
-    """England-wide IoD2025 scores with each LSOA's 2024 ward (for scale benchmarks)."""
-    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
-    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz")
-    cols = ["LSOA21CD"] + [f"{d}_score" for d in DOMAINS_2025] + ["IMD_rank", "IMD_decile"]
-    frame = iod[cols].merge(
-        lookup[["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"]],
-        on="LSOA21CD",
-        how="left",
-        validate="1:1",
-    )
-    frame = frame.rename(columns=ONS_COLUMNS)
-    frame.columns = [c.lower() for c in frame.columns]
-    path = out / "iod2025_lsoa21_wards.csv.gz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.sort_values("lsoa_code").to_csv(
-        path, index=False, lineterminator="\n", compression={"method": "gzip", "mtime": 0}
-    )
-    print(f"  wrote {path} ({len(frame)} LSOAs, {frame['ward_code'].nunique()} wards)")
+    """England-wide files for every council (``needsmap.england``; data/README.md)."""
     councils = prepare_councils(raw, out)
     prepare_england_lsoas(raw, out, councils)
     prepare_england_wards(raw, out)

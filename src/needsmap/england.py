@@ -176,8 +176,21 @@ def council_bundle(text: str) -> Path:
 
 
 def council_lsoas(code: str) -> gpd.GeoDataFrame:
-    """One council's LSOAs from ``lsoa21.parquet``: only its row groups are read."""
-    return gpd.read_parquet(england_dir() / "lsoa21.parquet", filters=[("la_code", "==", code)])
+    """One council's LSOAs from ``lsoa21.parquet``: only its row groups are read.
+
+    ``ENGLAND_CODE`` reads them all.
+    """
+    path = england_dir() / "lsoa21.parquet"
+    if code == ENGLAND_CODE:
+        return gpd.read_parquet(path)
+    return gpd.read_parquet(path, filters=[("la_code", "==", code)])
+
+
+def england() -> Council:
+    """All of England as one area (the benchmark's national case)."""
+    table = councils()
+    districts = tuple(zip(table["lad_code"], table["lad_name"], strict=True))
+    return Council(ENGLAND_CODE, "England", districts)
 
 
 def dfe_table(code: str) -> pd.DataFrame:
@@ -197,6 +210,8 @@ def dfe_table(code: str) -> pd.DataFrame:
         "",
     )
     frame = csc.assign(group=group)[group != ""]
+    if code == ENGLAND_CODE:  # the area is England: its own figures are England's
+        frame = pd.concat([frame, frame.assign(group="Local authority")], ignore_index=True)
     frame = frame[
         [
             "group",
@@ -257,9 +272,8 @@ def build_bundle(council: Council, folder: Path) -> None:
         folder / "population_lsoa21.csv", index=False, lineterminator="\n"
     )
     dfe.to_csv(folder / "dfe_childrens_social_care.csv", index=False, lineterminator="\n")
-    schools = pd.read_parquet(
-        england_dir() / "schools.parquet", filters=[("la_code", "==", council.code)]
-    )
+    where = None if council.code == ENGLAND_CODE else [("la_code", "==", council.code)]
+    schools = pd.read_parquet(england_dir() / "schools.parquet", filters=where)
     schools.drop(columns=["la_code", "lsoa_code"]).to_csv(
         folder / "services.csv", index=False, lineterminator="\n"
     )

@@ -8,12 +8,12 @@ RAW_DIR is the folder described by its MANIFEST.md (``shared/data/raw`` beside t
 repository). The script is deterministic: rerunning it on the same files writes the
 same bytes. Every choice it makes is explained in ``data/README.md``.
 
-Only Wirral (E08000015) has boundaries, population, services and postcodes in the raw
-folder. For another English LAD code the script writes what the England-wide files cover
-(IoD2025 domain scores, ranks and deciles; the LSOA -> ward best-fit lookup; DfE
-children's social care figures and statistical neighbours) into ``--out`` (default
-``data/<area name>``) and lists what the council must add, on screen and in the
-bundle's ``MISSING.md``::
+It writes the Wirral bundle (``data/wirral``: Wirral alone has postcodes, GP practices,
+libraries, IDACI and IoD2019 in the raw folder) and the England-wide files every other
+council is run from (``data/england``; see ``needsmap.england``). With ``--lad CODE`` it
+writes, from ``data/england``, the complete bundle of the council that runs that
+district's children's services (a county for a shire district), into ``--out`` (default
+``data/<council name>``), for a council that wants to add its own files to it::
 
     python scripts/prepare_data.py RAW_DIR --lad E06000017 --out data/rutland
 """
@@ -31,6 +31,8 @@ import pandas as pd
 
 from needsmap import synthetic as model
 from needsmap import typology
+from needsmap.england import build_bundle, find_council
+from needsmap.errors import NeedsmapError
 
 BNG = "EPSG:27700"
 DOMAINS_2025 = [
@@ -605,134 +607,31 @@ def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
 
 
 WIRRAL = "E08000015"
-LOOKUP_FILE = "lsoa21_wards.csv"
-"""The LSOA -> ward lookup of a partial bundle (``needsmap init --area`` lists its wards)."""
 
 
 def _slug(name: str) -> str:
     return "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
-def lad_lookup(raw: Path, lad: str) -> pd.DataFrame:
-    """The LAD's 2021 LSOAs with their best-fit 2024 ward, in bundle column names."""
-    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
-    rows = lookup[lookup["LAD24CD"] == lad]
-    if rows.empty:
-        sys.exit(
-            f"{lad}: not a 2024 local authority district code in the ONS lookup "
-            "(e.g. E06000017 Rutland, E08000015 Wirral)."
-        )
-    if not lad.startswith("E"):
-        sys.exit(f"{lad}: the Indices of Deprivation cover England only.")
-    frame = rows.rename(columns=ONS_COLUMNS)
-    return frame.sort_values("lsoa_code", ignore_index=True)
+def prepare_council(lad: str, out: Path | None) -> Path:
+    """Write the complete bundle of the council that runs ``lad``'s children's services.
 
-
-def prepare_england_deprivation(raw: Path, out: Path, codes: pd.Series) -> int:
-    """IoD2025 domain and sub-domain scores, ranks and deciles for the LAD's LSOAs.
-
-    The England-wide file has no IDACI or IDAOPI columns (File 5 scores and File 3
-    ranks are in the raw folder for Wirral only), so the council adds those.
+    It is the bundle ``needsmap run --area CODE`` builds in its cache (from data/england,
+    which ``make data`` writes), written where a council can add its own files to it.
     """
-    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
-    iod = iod[iod["LSOA21CD"].isin(set(codes))]
-    absent = sorted(set(codes) - set(iod["LSOA21CD"]))
-    if absent:
-        sys.exit(f"{len(absent)} LSOA(s) of the LAD not in IoD2025, e.g. {absent[:3]}.")
-    cols = ["LSOA21CD"]
-    for d in DOMAINS_2025 + SUBDOMAINS_2025:
-        cols += [f"{d}_score", f"{d}_rank", f"{d}_decile"]
-    frame = iod[cols].copy()
-    frame.columns = ["lsoa_code"] + [_snake(c) for c in frame.columns[1:]]
-    _csv(frame.sort_values("lsoa_code"), out / "deprivation_iod2025_lsoa21.csv")
-    return len(frame)
-
-
-def write_partial_meta(out: Path, lad: str, lad_name: str, dfe: bool) -> None:
-    meta = {
-        **_area_identity(lad, lad_name),
-        "complete": False,
-        "missing": "see MISSING.md",
-        "caseload_synthetic": False,
-        "attribution": [
-            "Source: Office for National Statistics licensed under the Open Government "
-            "Licence v3.0. Contains OS data © Crown copyright and database right 2025.",
-            "English Indices of Deprivation 2025, MHCLG, OGL v3.0."
-            + (" DfE children's social care statistics, OGL v3.0." if dfe else ""),
-        ],
-    }
-    _write_meta(out, meta)
-
-
-def missing_items(lad: str, lad_name: str, n_lsoa: int, dfe_name: str | None) -> list[str]:
-    """What a council must add to a partial bundle, each with where to get it."""
-    items = [
-        f"`lsoa21.geojson`: the {n_lsoa} LSOA (2021) polygons, with columns `lsoa_code, "
-        f'lsoa_name, ward_code, ward_name` taken from `{LOOKUP_FILE}` (ONS "LSOA (Dec 2021) '
-        'Boundaries EW BSC", Open Geography Portal; any CRS).',
-        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, children` "
-        "(children = aged 0-17, the DfE rate denominator) from the ONS LSOA mid-year "
-        "estimates (IoD2025 File 6 has the mid-2022 total and 0-15).",
-        "IDACI and IDAOPI in `deprivation_iod2025_lsoa21.csv`: add the columns "
-        "`idaci_score, idaopi_score` (IoD2025 File 5) and `idaci_rank, idaci_decile, "
-        "idaopi_rank, idaopi_decile` (File 3); the raw folder has them for Wirral only.",
-        "`deprivation_iod2019_lsoa11.csv` and `lsoa11_to_lsoa21.csv`: IoD2019 ranks and "
-        "deciles on 2011 LSOAs (`deprivation/england_iod2019_lsoa11_domains_idaci_pop.csv.gz` "
-        "in the raw folder, as `prepare_deprivation` writes Wirral's) and the ONS LSOA "
-        "(2011) to LSOA (2021) lookup for the area (`lsoa11_code, lsoa_code, change`).",
-        "`postcodes.csv`: `postcode, easting, northing, lsoa_code` for the area's live "
-        "postcodes (OS Code-Point Open or the ONS postcode directory).",
-        "`services.csv`: schools, GP practices, libraries and other services "
-        "(`service_id, name, type, postcode` or coordinates, optional `capacity`); "
-        "see the services schema in data/README.md.",
-        "The council's ward caseload: `needsmap init DIR --area <this folder>` writes a "
-        "template with every ward; give it with `caseload:` in the config or `--caseload`.",
-    ]
-    if dfe_name is None:
-        items.append(
-            f"`dfe_childrens_social_care.csv`: DfE publishes children's social care figures "
-            f"for the upper-tier council, and {lad} {lad_name} is not one: filter the raw "
-            "file `social_care/england_la_childrens_social_care_2013_2025.csv` to the "
-            "county that runs children's services (as `prepare_social_care` does)."
-        )
-    return items
-
-
-def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
-    """Build what the England-wide raw files cover for one LAD; return what is missing."""
-    lookup = lad_lookup(raw, lad)
-    lad_name = str(lookup["lad_name"].iloc[0])
-    _csv(lookup, out / LOOKUP_FILE)
-    print(f"  {len(lookup)} LSOAs in {lookup['ward_code'].nunique()} wards")
-    n = prepare_england_deprivation(raw, out, lookup["lsoa_code"])
-    dfe_name = dfe_area_name(raw, lad)
-    if dfe_name is not None:
-        prepare_social_care(raw, out, lad)
-    write_partial_meta(out, lad, lad_name, dfe_name is not None)
-    items = missing_items(lad, lad_name, n, dfe_name)
-    text = [
-        f"# {lad_name} ({lad}): what the council must add",
-        "",
-        "`scripts/prepare_data.py` built this bundle from the England-wide public files: "
-        f"`{LOOKUP_FILE}` (ONS best-fit LSOA 2021 to ward 2024 lookup), "
-        "`deprivation_iod2025_lsoa21.csv` (IoD2025 domain and sub-domain scores, ranks "
-        "and deciles)"
-        + (
-            f", `dfe_childrens_social_care.csv` ({dfe_name}, England and its DfE "
-            "statistical neighbours)"
-            if dfe_name
-            else ""
-        )
-        + " and `bundle.json`. Add these before `needsmap validate --config FILE` passes "
-        "(file layouts: data/README.md):",
-        "",
-        *(f"- {item}" for item in items),
-        "",
-    ]
-    path = out / "MISSING.md"
-    path.write_text("\n".join(text), encoding="utf-8")
-    print(f"  wrote {path}")
-    return items
+    if not lad.startswith("E"):
+        sys.exit(f"{lad}: needsmap's England data cover English councils only.")
+    try:
+        council = find_council(lad)
+    except NeedsmapError as exc:
+        sys.exit(str(exc))
+    if council.note:
+        print(council.note)
+    out = out or Path("data") / _slug(council.name)
+    out.mkdir(parents=True, exist_ok=True)
+    build_bundle(council, out)
+    print(f"  wrote {council.name} ({council.code}) into {out}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -750,18 +649,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (raw / "MANIFEST.md").exists():
         sys.exit(f"{raw}: no MANIFEST.md here; pass the shared/data/raw folder.")
     if args.lad != WIRRAL:
-        out = args.out
-        if out is None:
-            out = Path("data") / _slug(str(lad_lookup(raw, args.lad)["lad_name"].iloc[0]))
-        out.mkdir(parents=True, exist_ok=True)
-        print(f"Preparing {args.lad} from {raw} into {out}")
-        items = prepare_partial(raw, out, args.lad)
-        print(
-            f"\nThe raw folder holds boundaries, population, postcodes and services for "
-            f"Wirral only. Before {out} can be used, add (also in {out / 'MISSING.md'}):"
-        )
-        for item in items:
-            print(f"  - {item.replace('`', '')}")
+        prepare_council(args.lad, args.out)
         return 0
     out = args.out or Path("data/wirral")
     out.mkdir(parents=True, exist_ok=True)

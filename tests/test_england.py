@@ -215,3 +215,14 @@ def test_cli_runs_a_council_by_name_into_its_own_folder(tmp_path, monkeypatch, c
     main(["validate", "--config", "q3/needsmap.yml"])  # the blank template: problems, but
     out = capsys.readouterr().out  # the area is read by name
     assert "Rutland: " in out and "LSOAs in 15 wards" in out
+
+
+def test_a_council_whose_lsoa_polygons_overlap_slightly_still_dissolves():
+    """Two LSOA pairs in Milton Keynes do not meet exactly in ONS's BSC file."""
+    from needsmap.geography import outline, ward_polygons
+
+    area = load_area("Milton Keynes")
+    wards = ward_polygons(area.lsoa)
+    assert len(wards) == area.lsoa["ward_code"].nunique()
+    whole = area.lsoa.union_all(method="unary")
+    assert outline(wards).area == pytest.approx(whole.area, rel=1e-9)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 
 def ward_polygons(lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -17,10 +19,22 @@ def ward_polygons(lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Returns one row per ward, indexed by ``ward_code``, with ``ward_name`` and geometry,
     sorted by code.
     """
-    wards = lsoa[["ward_code", "ward_name", "geometry"]].dissolve(
-        by="ward_code", aggfunc="first", method="coverage"
-    )
+    frame = lsoa[["ward_code", "ward_name", "geometry"]]
+    try:
+        wards = frame.dissolve(by="ward_code", aggfunc="first", method="coverage")
+    except shapely.errors.GEOSException:
+        # Not a clean coverage (two LSOA pairs in England's BSC file overlap slightly, in
+        # Milton Keynes and Devon): the general union, slower but exact.
+        wards = frame.dissolve(by="ward_code", aggfunc="first", method="unary")
     return wards.sort_index()
+
+
+def outline(wards: gpd.GeoDataFrame) -> BaseGeometry:
+    """The area's outline: the union of its ward polygons (a coverage: fast)."""
+    try:
+        return wards.union_all(method="coverage")
+    except shapely.errors.GEOSException:
+        return wards.union_all(method="unary")
 
 
 def aggregate(

@@ -26,7 +26,7 @@ from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.england import england_dir, poverty_stand_in, ward_child_poverty
-from needsmap.geography import ward_polygons
+from needsmap.geography import outline, ward_polygons
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -234,8 +234,9 @@ def analyse(cfg: RunConfig) -> Results:
         if nat is not None:
             table = table.join(nat.columns)
     with step("Reading services"):
-        outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
-        services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        services = load_services(
+            [area.files["services"], *cfg.services], area.postcodes, outline(geoms)
+        )
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
         catchment, times, access_notes = ac.catchment_m, None, []

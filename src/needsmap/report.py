@@ -665,7 +665,7 @@ def wards_like(code: str, wards: pd.DataFrame) -> Markup:
 
 def _k_rule(clusters: pd.DataFrame | None) -> str:
     """How the number of groups was chosen, from the k-selection rows of clusters.csv."""
-    if clusters is None or "section" not in clusters.columns:
+    if clusters is None or not {"section", "chosen", "description"} <= set(clusters.columns):
         return ""
     chosen = clusters[(clusters["section"] == "k_selection") & (clusters["chosen"] == True)]  # noqa: E712
     if not len(chosen) or not isinstance(chosen["description"].iloc[0], str):

@@ -432,6 +432,9 @@ class Spawned:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
+    """User + system time of the process and the processes it waited for: on a busy,
+    shared machine a steadier measure of the work than the wall time."""
 
 
 def spawn(cmd: Sequence[str]) -> Spawned:
@@ -445,7 +448,8 @@ def spawn(cmd: Sequence[str]) -> Spawned:
         out.seek(0)
         err.seek(0)
         peak = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / MB
-        return Spawned(took, peak, proc.returncode, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Spawned(took, peak, proc.returncode, out.read(), err.read(), cpu)
 
 
 def needsmap_cli() -> list[str]:
@@ -523,15 +527,20 @@ def summarise(
         "peak_rss_mb": median([r["pipeline_peak_rss_mb"] for r in runs]),
         "peak_pss_mb": median([r.get("tree_peak_pss_mb") for r in runs]),
         "map_mb": median([r["map_bytes"] / MB if r["map_bytes"] else None for r in runs]),
+        "cpu_seconds": median([r.get("process_cpu_seconds") for r in runs]),
     }
     if "typology" in runs[0]:
         measured["typology_seconds"] = median([r["typology"]["seconds"] for r in runs])
     if cli:
         measured["cli_seconds"] = median([c.seconds for c in cli])
         measured["cli_peak_rss_mb"] = median([c.peak_rss_mb for c in cli])
+        measured["cli_cpu_seconds"] = median([c.cpu_seconds for c in cli])
         wirral = meta.get("wirral_cli_seconds")
         if wirral:
             measured["cli_vs_wirral"] = measured["cli_seconds"] / wirral
+        wirral_cpu = meta.get("wirral_cli_cpu_seconds")
+        if wirral_cpu:
+            measured["cli_cpu_vs_wirral"] = measured["cli_cpu_seconds"] / wirral_cpu
     peers: dict[str, Any] = {}
     if "explore" in runs[0]:
         ex = [r["explore"] for r in runs]
@@ -612,10 +621,18 @@ def show(summary: dict[str, Any]) -> str:
         lines.append(
             f"{'peak memory, all processes (PSS)':<42} {'':>8} {me['peak_pss_mb']:>13.0f} MB"
         )
+    if me.get("cpu_seconds"):
+        lines.append(f"{'CPU seconds of the run, all processes':<42} {me['cpu_seconds']:>8.2f}")
     if "cli_seconds" in me:
         lines.append(
             f"{'needsmap run (CLI, fresh process)':<42} {me['cli_seconds']:>8.2f} "
             f"{me['cli_peak_rss_mb']:>13.0f} MB"
+        )
+        lines.append(f"{'  its CPU seconds, all processes':<42} {me['cli_cpu_seconds']:>8.2f}")
+    if "cli_cpu_vs_wirral" in me:
+        lines.append(
+            f"vs Wirral's needsmap run: {me['cli_vs_wirral']:.2f}x wall, "
+            f"{me['cli_cpu_vs_wirral']:.2f}x CPU"
         )
     peers = summary["peers"]
     if "explore" in peers:
@@ -675,6 +692,7 @@ def run_case(
         if wirral.exists():
             measured = json.loads(wirral.read_text(encoding="utf-8"))["measured"]
             meta["wirral_cli_seconds"] = measured.get("cli_seconds")
+            meta["wirral_cli_cpu_seconds"] = measured.get("cli_cpu_seconds")
     runs = []
     for i in range(repeat):
         cmd = [
@@ -697,6 +715,7 @@ def run_case(
         run = json.loads((work / f"run{i}.json").read_text(encoding="utf-8"))
         run["process_seconds"] = got.seconds
         run["process_peak_rss_mb"] = got.peak_rss_mb
+        run["process_cpu_seconds"] = got.cpu_seconds
         runs.append(run)
         print(f"  {case} run {i + 1}/{repeat}: {got.seconds:.1f} s", file=sys.stderr, flush=True)
     clis = []

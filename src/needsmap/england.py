@@ -258,6 +258,7 @@ def build_bundle(council: Council, folder: Path) -> None:
     # Children 0-17 (the DfE rate denominator): Census 2021 children 0-15 in each LSOA,
     # scaled so that the council's total is DfE's latest population aged 0-17.
     pop = la.dropna(subset=["population_0_17"]).sort_values("year")["population_0_17"]
+    # Without a DfE population: 18/16, as if each single year of age were as large.
     scale = float(pop.iloc[-1]) / lsoa["age_0_15"].sum() if len(pop) else 18 / 16
     lsoa["children"] = (lsoa["age_0_15"] * scale).round(1)
     lsoa["children_0_15"] = lsoa["age_0_15"]
@@ -324,7 +325,7 @@ def latest_child_poverty(frame: pd.DataFrame) -> pd.DataFrame:
     """Per ward, the latest relative (before housing costs) count and percentage.
 
     Returns ``children_low_income`` (aged 0-15) and ``children_low_income_pct``,
-    indexed by ward code, and the financial year ending they are for.
+    indexed by ward code.
     """
     rel = frame[frame["measure"] == "relative_bhc"]
     latest = rel[rel["fye"] == rel["fye"].max()].set_index("ward_code")
@@ -347,13 +348,17 @@ def ward_child_poverty(frame: pd.DataFrame, children: pd.Series) -> tuple[pd.Dat
     pct = latest[CHILD_POVERTY]
     notes = []
     gap = pct.isna()
-    if gap.any() and (~gap).any():
-        mean = float(np.average(pct[~gap], weights=children[~gap].clip(lower=1e-9)))
+    if gap.any():
+        if (~gap).any():
+            mean = float(np.average(pct[~gap], weights=children[~gap].clip(lower=1e-9)))
+            whose = "the area's average"
+        else:  # none published (the Isles of Scilly): England's median ward
+            every = latest_child_poverty(pd.read_csv(england_dir() / "child_poverty_wards.csv.gz"))
+            mean, whose = float(every[CHILD_POVERTY].median()), "England's median ward"
         latest.loc[gap, CHILD_POVERTY] = mean
         notes.append(
             f"child poverty: DWP publishes no figure for {int(gap.sum())} ward(s) "
-            f"({', '.join(map(str, pct.index[gap][:3]))}); they take the area's average, "
-            f"{mean:.1f}%"
+            f"({', '.join(map(str, pct.index[gap][:3]))}); they take {whose}, {mean:.1f}%"
         )
     return pd.DataFrame(latest[["children_low_income", CHILD_POVERTY]]), notes
 

@@ -197,7 +197,10 @@ def test_wirral_profiles_name_wards_like_seacombe(bundled_run):
     assert seacombe["ward_type"] == 1
     assert seacombe["similar_wards"].startswith("Brunswick (Blackpool); Anfield (Liverpool)")
     report = (folder / "report.html").read_text(encoding="utf-8")
-    assert "Wards like Seacombe elsewhere in England, most alike first: Brunswick (Blackpool)," in report
+    assert (
+        "Wards like Seacombe elsewhere in England, most alike first: Brunswick (Blackpool),"
+        in report
+    )
     assert "Number of groups: the largest k with silhouette within 10% of the best" in report
 
 
@@ -217,12 +220,25 @@ def test_cli_runs_a_council_by_name_into_its_own_folder(tmp_path, monkeypatch, c
     assert "Rutland: " in out and "LSOAs in 15 wards" in out
 
 
-def test_a_council_whose_lsoa_polygons_overlap_slightly_still_dissolves():
-    """Two LSOA pairs in Milton Keynes do not meet exactly in ONS's BSC file."""
+def test_england_lsoas_dissolve_as_a_clean_coverage():
+    """prepare_data snapped the 11 LSOAs (Milton Keynes, Devon...) that did not meet exactly."""
+    import shapely
+
+    lsoa = council_lsoas("E06000042")  # Milton Keynes
+    assert shapely.is_empty(shapely.coverage_invalid_edges(lsoa.geometry.to_numpy())).all()
+
+
+def test_lsoas_that_overlap_slightly_still_dissolve():
+    import geopandas as gpd
+    from shapely.geometry import box
+
     from needsmap.geography import outline, ward_polygons
 
-    area = load_area("Milton Keynes")
-    wards = ward_polygons(area.lsoa)
-    assert len(wards) == area.lsoa["ward_code"].nunique()
-    whole = area.lsoa.union_all(method="unary")
-    assert outline(wards).area == pytest.approx(whole.area, rel=1e-9)
+    lsoa = gpd.GeoDataFrame(
+        {"ward_code": ["W1", "W1", "W2"], "ward_name": ["One", "One", "Two"]},
+        geometry=[box(0, 0, 10, 10), box(9.5, 0, 20, 10), box(20, 0, 30, 10)],
+        crs="EPSG:27700",
+    )
+    wards = ward_polygons(lsoa)  # the first two overlap by half a metre: not a coverage
+    assert wards.area.round(6).to_dict() == {"W1": 200.0, "W2": 100.0}
+    assert outline(wards).area == pytest.approx(300.0)

@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -59,8 +60,10 @@ def test_a_councils_bundle_is_complete(rutland):
         "deprivation_iod2025_lsoa21.csv",
         "dfe_childrens_social_care.csv",
         "lsoa21.geojson",
+        "lsoa_ward_shares.csv",
         "population_lsoa21.csv",
         "services.csv",
+        "wards.geojson",
     ]
     dep = pd.read_csv(rutland / "deprivation_iod2025_lsoa21.csv")
     assert len(dep) == 26

@@ -203,7 +203,10 @@ def test_bundled_area_loads(wirral_dir):
     assert len(area.lsoa) == 209
     assert area.lsoa["ward_code"].nunique() == 22
     assert area.lsoa.crs == "EPSG:27700"
-    assert area.lsoa["children"].sum() == pytest.approx(67431, abs=1)
+    # Children 0-17 are scaled to DfE's 2025 rate denominator for Wirral (66,223).
+    assert area.lsoa["children"].sum() == pytest.approx(66223, abs=1)
+    assert area.ward_population["children"].sum() == pytest.approx(66223, abs=1)
+    assert area.wards.crs == "EPSG:27700" and len(area.wards) == 22
     assert area.meta["caseload_synthetic"] is True
 
 

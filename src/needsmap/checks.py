@@ -117,21 +117,23 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
     with _collect(check):
         area = load_area(folder)
         if area.iod2019 is not None and area.lsoa11_lookup is not None:
-            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup)
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
         la_benchmark(area.dfe)
-        wards = area.lsoa["ward_code"].nunique()
+        split = area.shares.loc[area.shares["share"] < 1, "lsoa_code"].nunique()
         check.facts.append(
-            f"{area.name}: {len(area.lsoa)} LSOAs in {wards} wards; deprivation and "
-            f"population for every LSOA; {len(area.postcodes):,} postcodes; DfE context"
+            f"{area.name}: {len(area.lsoa)} LSOAs in {len(area.wards)} wards ({split} LSOAs "
+            f"split between wards); deprivation and population for every LSOA; "
+            f"{len(area.postcodes):,} postcodes; DfE context"
         )
         if area.missing_note:
             check.notes.append(area.missing_note)
+        check.notes += area.notes
     return area
 
 
 def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     path = cfg.caseload or area.files["caseload"]
-    wards = area.lsoa.groupby("ward_code")["ward_name"].first()
+    wards = area.wards["ward_name"]
     caseload = None
     with _collect(check):
         caseload = load_caseload(path, wards, synthetic=cfg.caseload is None)
@@ -226,11 +228,12 @@ def _travel_times(cfg: RunConfig, area: Area, services: Services, check: Check) 
 def _settings(
     cfg: RunConfig, area: Area, caseload: Caseload | None, services: Services | None, check: Check
 ) -> None:
-    wards = area.lsoa.groupby("ward_code")["ward_name"].first()
+    wards = area.wards["ward_name"]
     if caseload is not None:
         # The ward columns the need index and clustering can use: the first steps of
         # pipeline.analyse, which are cheap (no Monte Carlo, access or clustering).
-        table = ward_deprivation(area.lsoa)
+        table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
+        table = table.reindex(area.wards.index)
         if area.child_poverty is not None:
             table = table.join(ward_child_poverty(area.child_poverty, table["children"])[0])
         specs, features, _ = poverty_stand_in(
@@ -238,7 +241,9 @@ def _settings(
         )
         table = table.join(caseload_rates(caseload.latest, table["children"]))
         if area.iod2019 is not None and area.lsoa11_lookup is not None:
-            table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+            table = table.join(
+                deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+            )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         latest = caseload.latest
         hidden = pd.DataFrame(False, index=latest.index, columns=latest.columns)

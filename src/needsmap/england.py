@@ -32,7 +32,7 @@ import pandas as pd
 from needsmap import __version__
 from needsmap.config import Indicator, bundled_data_dir
 from needsmap.errors import InputError
-from needsmap.geography import _key
+from needsmap.geography import _key, lsoa_ward_shares
 from needsmap.synthetic import synthetic_caseload
 
 log = logging.getLogger(__name__)
@@ -237,12 +237,12 @@ def child_poverty(ward_codes: pd.Index) -> pd.DataFrame:
     return frame[frame["ward_code"].isin(ward_codes)].reset_index(drop=True)
 
 
-def _unique_ward_names(lsoa: pd.DataFrame) -> pd.Series:
-    """Ward names, with the district added where two districts share a name."""
-    names = lsoa.drop_duplicates("ward_code").set_index("ward_code")
+def _unique_ward_names(frame: pd.DataFrame) -> pd.Series:
+    """Ward names (of LSOA or ward rows), the district added where two districts share one."""
+    names = frame.drop_duplicates("ward_code").set_index("ward_code")
     shared = names["ward_name"].duplicated(keep=False)
     unique = names["ward_name"].where(~shared, names["ward_name"] + " (" + names["lad_name"] + ")")
-    return lsoa["ward_code"].map(unique)
+    return frame["ward_code"].map(unique)
 
 
 def build_bundle(council: Council, folder: Path) -> None:
@@ -255,6 +255,20 @@ def build_bundle(council: Council, folder: Path) -> None:
     dfe = dfe_table(council.code)
     la = dfe[dfe["group"] == "Local authority"]
     lsoa["ward_name"] = _unique_ward_names(lsoa)
+    # The wards as drawn (ONS May 2024), each LSOA split among those it overlaps by area
+    # (no postcodes here); a ward no LSOA gives data to (in the City of London, where
+    # wards are smaller than LSOAs) is left out.
+    lads = [code for code, _ in council.districts]
+    wards = gpd.read_parquet(england_dir() / "wards.parquet", filters=[("lad_code", "in", lads)])
+    shares = lsoa_ward_shares(lsoa[["lsoa_code", "ward_code", "geometry"]], wards)
+    wards = wards[wards["ward_code"].isin(shares["ward_code"])].copy()
+    wards["ward_name"] = _unique_ward_names(wards).to_numpy()
+    wards[["ward_code", "ward_name", "geometry"]].to_crs("EPSG:4326").to_file(
+        folder / "wards.geojson", driver="GeoJSON", COORDINATE_PRECISION=6
+    )
+    shares.to_csv(
+        folder / "lsoa_ward_shares.csv", index=False, lineterminator="\n", float_format="%.6g"
+    )
     # Children 0-17 (the DfE rate denominator): Census 2021 children 0-15 in each LSOA,
     # scaled so that the council's total is DfE's latest population aged 0-17.
     pop = la.dropna(subset=["population_0_17"]).sort_values("year")["population_0_17"]
@@ -278,9 +292,12 @@ def build_bundle(council: Council, folder: Path) -> None:
     schools.drop(columns=["la_code", "lsoa_code"]).to_csv(
         folder / "services.csv", index=False, lineterminator="\n"
     )
-    cp = child_poverty(pd.Index(lsoa["ward_code"].unique()))
+    cp = child_poverty(pd.Index(wards["ward_code"]))
     cp.to_csv(folder / "child_poverty_wards.csv", index=False, lineterminator="\n")
-    wards = _caseload_wards(lsoa, cp)
+    kids = shares.merge(lsoa[["lsoa_code", "children"]], on="lsoa_code")
+    per_ward = (kids["share"] * kids["children"]).groupby(kids["ward_code"]).sum()
+    wards = wards.assign(children=wards["ward_code"].map(per_ward).to_numpy())
+    wards = _caseload_wards(wards, cp)
     totals = {
         m: {
             int(y): int(n)
@@ -363,9 +380,9 @@ def ward_child_poverty(frame: pd.DataFrame, children: pd.Series) -> tuple[pd.Dat
     return pd.DataFrame(latest[["children_low_income", CHILD_POVERTY]]), notes
 
 
-def _caseload_wards(lsoa: pd.DataFrame, cp: pd.DataFrame) -> pd.DataFrame:
+def _caseload_wards(wards: pd.DataFrame, cp: pd.DataFrame) -> pd.DataFrame:
     """Ward children and child poverty, the inputs of the synthetic caseload model."""
-    wards = pd.DataFrame(lsoa.groupby(["ward_code", "ward_name"], as_index=False)["children"].sum())
+    wards = pd.DataFrame(wards[["ward_code", "ward_name", "children"]]).sort_values("ward_code")
     poverty, _ = ward_child_poverty(cp, wards.set_index("ward_code")["children"])
     wards[CHILD_POVERTY] = wards["ward_code"].map(poverty[CHILD_POVERTY])
     return wards

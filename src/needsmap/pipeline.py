@@ -26,7 +26,7 @@ from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
 from needsmap.england import england_dir, poverty_stand_in, ward_child_poverty
-from needsmap.geography import outline, ward_polygons
+from needsmap.geography import outline
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -139,9 +139,10 @@ def analyse(cfg: RunConfig) -> Results:
     start = time.perf_counter()
     with step("Loading the area bundle"):
         area = load_area(cfg.area)
-        geoms = ward_polygons(area.lsoa)
+        geoms = area.wards
     with step("Aggregating LSOAs to wards"):
-        table = ward_deprivation(area.lsoa)
+        table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
+        table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
         area_notes = [area.missing_note] if area.missing_note else []
         if area.child_poverty is not None:
@@ -168,7 +169,9 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Need index and ranking uncertainty"):
         ni, sup = cfg.need_index, cfg.suppression
         if area.iod2019 is not None and area.lsoa11_lookup is not None:
-            table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+            table = table.join(
+                deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+            )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
         # The same cells apply_suppression hides below: the index uses only what is published.
@@ -253,6 +256,7 @@ def analyse(cfg: RunConfig) -> Results:
             catchment=catchment,
             types=ac.types,
             travel_times=times,
+            shares=area.shares,
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
@@ -285,7 +289,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = area_notes + list(caseload.notes) + access_notes + group_notes
+    notes = area_notes + list(caseload.notes) + list(area.notes) + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -549,6 +553,7 @@ def board_outputs(
                 map_style=look,
                 top_wards=cfg.report.top_wards,
                 profiles=cfg.report.profiles,
+                medians=report.rate_medians(results.wards, disc, results.caseload.measures),
             )
             paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
             if note and note not in results.notes:

@@ -13,7 +13,6 @@ import json
 import os
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pytest
 

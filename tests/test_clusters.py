@@ -120,7 +120,9 @@ def test_choose_k_passes_over_an_unstable_k():
 
 @pytest.mark.parametrize("key", ["k_tolerance", "k_min_stability"])
 def test_k_choice_settings_are_shares(key):
-    with pytest.raises(ConfigError, match=rf"clustering.{key}: must be between 0 and 1 \(got 1.5\)"):
+    with pytest.raises(
+        ConfigError, match=rf"clustering.{key}: must be between 0 and 1 \(got 1.5\)"
+    ):
         config_from_dict({"clustering": {key: 1.5}})
 
 

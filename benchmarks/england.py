@@ -1,8 +1,9 @@
 """The benchmark's England-scale bundle and national typology, from the real England data.
 
 The England case is all of England as one area, built the way any council's bundle is
-(``needsmap.england.build_bundle``): all 33,755 LSOAs with their real (BSC) polygons,
-dissolved into their 6,784 best-fit 2024 wards; IoD2025 domains; Census 2021 population
+(``needsmap.england.build_bundle``): all 33,755 LSOAs with their real (BSC) polygons and
+the ONS May 2024 ward polygons (6,805 that LSOAs give data to), each LSOA split among
+the wards it overlaps by area; IoD2025 domains; Census 2021 population
 with children 0-17 scaled to DfE's England total; DWP child poverty standing in for
 IDACI; every open school (about 24,700) as the services; and the synthetic caseload
 calibrated to England's published DfE totals. Nothing here is invented for the

@@ -10,9 +10,9 @@ sefton, lancashire, rutland
     metropolitan borough, a county (all 12 districts) and a small unitary. Their target
     is ``needsmap run`` end to end within 1.5 times Wirral's.
 england
-    England scale: all 33,755 LSOAs with their real polygons, dissolved into their 6,784
-    2024 wards, built like any council's bundle (see ``benchmarks/england.py``), and the
-    national ward typology timed on its own.
+    England scale: all 33,755 LSOAs and the ONS May 2024 ward polygons (6,805 with data),
+    built like any council's bundle (see ``benchmarks/england.py``), and the national
+    ward typology timed on its own.
 
 Each run of a case is a fresh Python process, so its peak memory is its own. Steps are
 the pipeline's own (``needsmap.pipeline.step`` logs one DEBUG record per step; a
@@ -675,9 +675,10 @@ def run_case(
         area = work / "bundle"
         meta["bundle"] = build_england(area)
         meta["note"] = (
-            "Real geometry: every LSOA's polygon (ONS BSC) dissolved into its best-fit 2024 "
-            "ward, built like any council's bundle (benchmarks/england.py). The report is left "
-            "out: the target is everything but the report."
+            "Real geometry: every LSOA's polygon and the ONS May 2024 ward polygons (BSC), each "
+            "LSOA split among the wards it overlaps by area, built like any council's bundle "
+            "(benchmarks/england.py). The report is left out: the target is everything but the "
+            "report."
         )
     elif case in COUNCILS:
         # Built once before the runs (as a user's first run does; its time is in the meta).

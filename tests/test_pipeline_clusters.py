@@ -6,6 +6,7 @@ import json
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from scipy.sparse.csgraph import connected_components
 
 from needsmap.disclosure import small_counts
@@ -63,7 +64,8 @@ def test_clusters_csv_profiles_and_k_selection(bundled_run):
     assert chosen["description"].startswith("chosen: largest k with silhouette within 10%")
     assert clusters["ward_names"].str.contains("Bidston and St James").any()
     children = pd.to_numeric(table.loc[table["section"] == "cluster", "children"]).sum()
-    assert children == bundled_run.wards["children"].sum()
+    # each group's children are rounded to whole children (wards hold shares of LSOAs)
+    assert children == pytest.approx(bundled_run.wards["children"].sum(), abs=len(clusters) / 2)
     for m in MEASURES:
         assert not small_counts(table[m], 5).any(), m
     assert (folder / "maps" / "cluster_k_selection.png").stat().st_size > 10_000

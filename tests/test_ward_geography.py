@@ -15,8 +15,11 @@ import pandas as pd
 import pytest
 
 from needsmap.config import REPO_ROOT, bundled_data_dir
+from needsmap.context import dfe_children
 from needsmap.geography import lsoa_ward_shares
+from needsmap.indicators import ward_deprivation
 from needsmap.maps.interactive import simplify_coverage
+from needsmap.pipeline import children_for_year
 from needsmap.sources import load_area
 
 RAW = Path(os.environ.get("NEEDSMAP_RAW", REPO_ROOT.parent / "shared" / "data" / "raw"))
@@ -115,3 +118,20 @@ def test_coverage_is_checked_and_the_poorly_covered_ward_is_named(area):
         "geography: only 89% of Greasby, Frankby and Irby's area lies in LSOAs that give "
         "it data (the rest is in LSOAs whose postcodes all fall in other wards)"
     ]
+
+
+def test_children_follow_dfe_denominator_of_the_caseload_year(area):
+    """DfE used 66,152 children for Wirral's 2024 rates and 66,223 for 2025."""
+    wards = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
+    same, children = children_for_year(area, wards, "2025-03-31")
+    assert same is area and children.sum() == pytest.approx(66223, abs=1)
+    earlier, children = children_for_year(area, wards, "2024-03-31")
+    assert children.sum() == pytest.approx(66152)
+    assert earlier.lsoa["children"].sum() == pytest.approx(66152, abs=0.5)
+    assert area.lsoa["children"].sum() == pytest.approx(66223, abs=1)  # not mutated
+    assert earlier.notes[-1] == (
+        "children 0-17 scaled by 0.9989 to the 66,152 DfE used for Wirral's 2024 rates "
+        "(caseload period 2024-03-31)"
+    )
+    assert dfe_children(area.dfe, "latest") is None
+    assert dfe_children(area.dfe, "2012-03-31") is None  # before DfE's populations here

@@ -62,6 +62,12 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("locality", "Commissioning localities", kind="categorical"),
     LayerSpec("hotspot", "Hot spots of need (local Moran's I)", kind="categorical"),
     LayerSpec("gap_score", "Access gap (high need, low access)", digits=2),
+    LayerSpec(
+        "review",
+        "Wards to review before commissioning more (low need, good access)",
+        kind="categorical",
+        file_stem="review_before_commissioning",
+    ),
 )
 
 

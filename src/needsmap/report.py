@@ -193,7 +193,9 @@ def cluster_profiles(wards: pd.DataFrame) -> pd.DataFrame | None:
     """
     if "cluster" not in wards.columns:
         return None
-    numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in PROFILE_FEATURES if c in wards}
+    poverty = poverty_column(wards)  # one child-poverty measure: IDACI where there is one
+    features = [c for c in PROFILE_FEATURES if c in wards and (c not in POVERTY or c == poverty)]
+    numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in features}
     rows = []
     for _, members in wards.groupby("cluster", sort=True):
         row: dict[str, object] = {"section": "cluster", "group": int(members["cluster"].iloc[0])}

@@ -5,11 +5,14 @@ Cases
 wirral
     The bundled Wirral run (209 LSOAs, 22 wards), step by step, and ``needsmap run`` end
     to end as a user starts it (a fresh process: imports included).
+sefton, lancashire, rutland
+    A council of each kind run by name with no set-up (``needsmap run --area Sefton``): a
+    metropolitan borough, a county (all 12 districts) and a small unitary. Their target
+    is ``needsmap run`` end to end within 1.5 times Wirral's.
 england
-    England scale: all 33,755 IoD2025 LSOAs with their real scores in their 6,784 real
-    2024 wards, on a synthetic tessellation with stand-in populations, 5,000 synthetic
-    services and a synthetic caseload (see ``benchmarks/england.py``, which says what is
-    real and what stands in).
+    England scale: all 33,755 LSOAs and the ONS May 2024 ward polygons (6,805 with data),
+    built like any council's bundle (see ``benchmarks/england.py``), and the national
+    ward typology timed on its own.
 
 Each run of a case is a fresh Python process, so its peak memory is its own. Steps are
 the pipeline's own (``needsmap.pipeline.step`` logs one DEBUG record per step; a
@@ -59,7 +62,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-CASES = ("wirral", "england")
+COUNCILS = {"sefton": "Sefton", "lancashire": "Lancashire", "rutland": "Rutland"}
+"""Councils of each kind, run by name: metropolitan borough, county, small unitary."""
+CASES = ("wirral", *COUNCILS, "england")
 DEFAULT_REPEAT = 3
 """Runs of the Wirral case (seconds each); England runs once by default (minutes)."""
 MB = 1024 * 1024
@@ -71,9 +76,14 @@ TARGETS = {
         ("analysis_seconds", "analysis (analyse())", 1.0, "s"),
         ("audit_seconds", "disclosure audit of every published fact", 1.0, "s"),
     ],
+    **{
+        case: [("cli_vs_wirral", "needsmap run end to end, times Wirral's", 1.5, "ratio")]
+        for case in COUNCILS
+    },
     "england": [
         ("audit_seconds", "disclosure audit of every published fact", 10.0, "s"),
         ("all_but_report_seconds", "everything but the report", 60.0, "s"),
+        ("typology_seconds", "national ward typology (read and fit)", 30.0, "s"),
         ("peak_pss_mb", "peak memory of the run, all its processes (PSS)", 3 * 1024.0, "MB"),
         ("map_mb", "interactive map (needs_map.html)", 10.0, "MB"),
         ("fca_speedup", "2SFCA vs PySAL access, with our pair search (x faster)", 2.0, "x"),
@@ -255,7 +265,7 @@ def worker(case: str, area: Path | None, out: Path, *, quick: bool, peers: bool)
     if skip_report:
         pipeline.report.board_report = lambda *args, **kwargs: ""
         pipeline.report.write_report = lambda *args, **kwargs: ([], None)
-    cfg = RunConfig() if area is None else RunConfig(area=area)
+    cfg = RunConfig() if area is None else RunConfig(area=area)  # a folder or a council
     if quick:
         cfg = _quick_config(cfg)
     if out.exists():
@@ -284,6 +294,11 @@ def worker(case: str, area: Path | None, out: Path, *, quick: bool, peers: bool)
         "map_bytes": html.stat().st_size if html.exists() else None,
         "outputs": sorted(str(p.relative_to(out)) for p in results.written),
     }
+    if case == "england":
+        sys.path.insert(0, str(HERE))
+        from england import time_typology
+
+        measured["typology"] = time_typology()
     if peers:
         steps = {r.name: r.seconds for r in records}
         measured["explore"] = compare_explore(results, out, steps.get("Interactive map"))
@@ -422,6 +437,9 @@ class Spawned:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
+    """User + system time of the process and the processes it waited for: on a busy,
+    shared machine a steadier measure of the work than the wall time."""
 
 
 def spawn(cmd: Sequence[str]) -> Spawned:
@@ -435,7 +453,8 @@ def spawn(cmd: Sequence[str]) -> Spawned:
         out.seek(0)
         err.seek(0)
         peak = usage.ru_maxrss / 1024 if sys.platform != "darwin" else usage.ru_maxrss / MB
-        return Spawned(took, peak, proc.returncode, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Spawned(took, peak, proc.returncode, out.read(), err.read(), cpu)
 
 
 def needsmap_cli() -> list[str]:
@@ -516,10 +535,20 @@ def summarise(
         "peak_rss_mb": median([r["pipeline_peak_rss_mb"] for r in runs]),
         "peak_pss_mb": median([r.get("tree_peak_pss_mb") for r in runs]),
         "map_mb": median([r["map_bytes"] / MB if r["map_bytes"] else None for r in runs]),
+        "cpu_seconds": median([r.get("process_cpu_seconds") for r in runs]),
     }
+    if "typology" in runs[0]:
+        measured["typology_seconds"] = median([r["typology"]["seconds"] for r in runs])
     if cli:
         measured["cli_seconds"] = median([c.seconds for c in cli])
         measured["cli_peak_rss_mb"] = median([c.peak_rss_mb for c in cli])
+        measured["cli_cpu_seconds"] = median([c.cpu_seconds for c in cli])
+        wirral = meta.get("wirral_cli_seconds")
+        if wirral:
+            measured["cli_vs_wirral"] = measured["cli_seconds"] / wirral
+        wirral_cpu = meta.get("wirral_cli_cpu_seconds")
+        if wirral_cpu:
+            measured["cli_cpu_vs_wirral"] = measured["cli_cpu_seconds"] / wirral_cpu
     peers: dict[str, Any] = {}
     if "explore" in runs[0]:
         ex = [r["explore"] for r in runs]
@@ -600,10 +629,18 @@ def show(summary: dict[str, Any]) -> str:
         lines.append(
             f"{'peak memory, all processes (PSS)':<42} {'':>8} {me['peak_pss_mb']:>13.0f} MB"
         )
+    if me.get("cpu_seconds"):
+        lines.append(f"{'CPU seconds of the run, all processes':<42} {me['cpu_seconds']:>8.2f}")
     if "cli_seconds" in me:
         lines.append(
             f"{'needsmap run (CLI, fresh process)':<42} {me['cli_seconds']:>8.2f} "
             f"{me['cli_peak_rss_mb']:>13.0f} MB"
+        )
+        lines.append(f"{'  its CPU seconds, all processes':<42} {me['cli_cpu_seconds']:>8.2f}")
+    if "cli_cpu_vs_wirral" in me:
+        lines.append(
+            f"vs Wirral's needsmap run: {me['cli_vs_wirral']:.2f}x wall, "
+            f"{me['cli_cpu_vs_wirral']:.2f}x CPU"
         )
     peers = summary["peers"]
     if "explore" in peers:
@@ -646,11 +683,25 @@ def run_case(
         area = work / "bundle"
         meta["bundle"] = build_england(area)
         meta["note"] = (
-            "Synthetic geometry: no national boundary file is bundled, so each ward is a 2 km "
-            "square cut into Voronoi LSOAs; real IoD2025 scores and ward membership; stand-in "
-            "populations, services and caseload (benchmarks/england.py). The report is left out: "
-            "the target is everything but the report."
+            "Real geometry: every LSOA's polygon and the ONS May 2024 ward polygons (BSC), each "
+            "LSOA split among the wards it overlaps by area, built like any council's bundle "
+            "(benchmarks/england.py). The report is left out: the target is everything but the "
+            "report."
         )
+    elif case in COUNCILS:
+        # Built once before the runs (as a user's first run does; its time is in the meta).
+        os.environ["NEEDSMAP_CACHE"] = str(work / "cache")
+        from needsmap.england import council_bundle
+
+        start = time.perf_counter()
+        council_bundle(COUNCILS[case])
+        meta["bundle_seconds"] = time.perf_counter() - start
+        area = Path(COUNCILS[case])
+        wirral = results / "wirral.json"
+        if wirral.exists():
+            measured = json.loads(wirral.read_text(encoding="utf-8"))["measured"]
+            meta["wirral_cli_seconds"] = measured.get("cli_seconds")
+            meta["wirral_cli_cpu_seconds"] = measured.get("cli_cpu_seconds")
     runs = []
     for i in range(repeat):
         cmd = [
@@ -673,13 +724,16 @@ def run_case(
         run = json.loads((work / f"run{i}.json").read_text(encoding="utf-8"))
         run["process_seconds"] = got.seconds
         run["process_peak_rss_mb"] = got.peak_rss_mb
+        run["process_cpu_seconds"] = got.cpu_seconds
         runs.append(run)
         print(f"  {case} run {i + 1}/{repeat}: {got.seconds:.1f} s", file=sys.stderr, flush=True)
     clis = []
     if cli:
         for _ in range(repeat):
             cmd = [*needsmap_cli(), "run", "--quiet", "--out", str(work / "cli")]
-            if area:
+            if case in COUNCILS:
+                cmd += ["--area", COUNCILS[case]]
+            elif area:
                 config = work / "config.yml"
                 config.write_text(f"area: {area}\n", encoding="utf-8")
                 cmd += ["--config", str(config)]
@@ -730,10 +784,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     cases = CASES if args.case == "all" else (args.case,)
     for case in cases:
-        repeat = args.repeat or (1 if args.quick or case == "england" else DEFAULT_REPEAT)
+        once = args.quick or case == "england" or case in COUNCILS
+        repeat = args.repeat or (1 if once else DEFAULT_REPEAT)
         print(f"running {case} ({repeat} run(s))…", file=sys.stderr, flush=True)
-        # Only Wirral's target is the command as a user starts it; England's excludes the report.
-        cli = case == "wirral" and not args.quick
+        # Wirral's and the councils' targets are the command as a user starts it; England's
+        # excludes the report.
+        cli = case != "england" and not args.quick
         summary = run_case(
             case,
             repeat=repeat,

@@ -15,14 +15,15 @@
 # # 04 · Clusters, localities and hot spots
 #
 # - **Clusters**: wards that look alike on deprivation and caseload (KMeans on
-#   standardised indicators; the number of clusters chosen by silhouette unless fixed).
+#   standardised indicators; the number of clusters is the largest k nearly as well
+#   separated as the best and stable, unless fixed).
 #   Cluster 1 has the highest mean need; each has a name and a profile in plain words.
 # - **Localities**: contiguous patches of similar wards, for commissioning as one area.
 # - **Hot spots**: high-need wards among high-need neighbours (local Moran's I).
 
 # %% tags=["parameters"]
 CONFIG = None  # a YAML config file, or None for the bundled Wirral defaults
-K = None  # number of clusters; None chooses it by silhouette
+K = None  # number of clusters; None chooses it (see the README's Clusters)
 LOCALITIES = 4  # contiguous localities to form
 
 # %%

@@ -12,6 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from needsmap.clusters import (
     HIDDEN_TOTAL,
+    choose_k,
     cluster_wards,
     clusters_table,
     describe,
@@ -80,6 +81,49 @@ def test_k_selection_table_covers_range_and_fixed_k():
     assert list(fixed.scores.index) == [2, 3, 4]
     assert fixed.scores.loc[2, "chosen"] and not fixed.scores.loc[3, "chosen"]
     assert fixed.stability.isna().all()
+
+
+def _silhouettes(values: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame({"silhouette": values}).rename_axis("k")
+
+
+def test_choose_k_takes_the_largest_stable_k_near_the_best_silhouette():
+    wards = planted()  # three planted groups: k = 3 is stable, k = 2 merges two of them
+    x = standardised_features(wards, FEATURES).to_numpy()
+    truth = wards["group"].map({"A": 0, "B": 1, "C": 2}).to_numpy()
+    labels = {2: np.minimum(truth, 1), 3: truth}
+    # 0.50 is within 10% of the best (0.54): the larger k wins, being stable.
+    scores = _silhouettes({2: 0.54, 3: 0.50})
+    k, rule = choose_k(x, scores, labels, tolerance=0.1, min_stability=0.6)
+    assert k == 3 and scores.loc[3, "choice_ari"] == 1.0
+    assert rule == (
+        "largest k with silhouette within 10% of the best (0.50 vs 0.54 at k = 2) and "
+        "stable (bootstrap ARI 1.00 ≥ 0.6)"
+    )
+    # 0.48 is not: the best silhouette's k stays.
+    k, rule = choose_k(x, _silhouettes({2: 0.54, 3: 0.48}), labels, tolerance=0.1)
+    assert (k, rule) == (2, "highest mean silhouette (0.54); no other k within 10% of it")
+
+
+def test_choose_k_passes_over_an_unstable_k():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 2))  # no structure: any 4-way split is unstable
+    labels = {2: (x[:, 0] > 0).astype(int), 4: rng.integers(0, 4, 30)}
+    scores = _silhouettes({2: 0.30, 4: 0.29})
+    k, rule = choose_k(x, scores, labels, tolerance=0.1, min_stability=0.6)
+    assert k == 2 and scores.loc[4, "choice_ari"] < 0.6
+    assert rule == (
+        "highest mean silhouette (0.30); no larger k within 10% of it was stable "
+        "(bootstrap ARI ≥ 0.6)"
+    )
+
+
+@pytest.mark.parametrize("key", ["k_tolerance", "k_min_stability"])
+def test_k_choice_settings_are_shares(key):
+    with pytest.raises(
+        ConfigError, match=rf"clustering.{key}: must be between 0 and 1 \(got 1.5\)"
+    ):
+        config_from_dict({"clustering": {key: 1.5}})
 
 
 def test_same_seed_same_output_and_row_order_irrelevant():

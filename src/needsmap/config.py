@@ -189,7 +189,16 @@ class ClusteringConfig:
     """Ward columns the wards are grouped on, each standardised first; caseload as
     ``_rate_index`` (never a suppressed ward's rate)."""
     k: int | None = None
-    """Number of clusters (2 or more), or null to choose it by silhouette."""
+    """Number of clusters (2 or more), or null to choose it: the largest k whose mean
+    silhouette is within ``k_tolerance`` of the best and whose groups are stable
+    (bootstrap adjusted Rand index at least ``k_min_stability``)."""
+    k_tolerance: float = 0.1
+    """How far below the best mean silhouette (a share of it, 0 to 1) a larger k may
+    score and still be chosen: more groups say more to a board if they are nearly as
+    well separated. 0 picks the best silhouette."""
+    k_min_stability: float = 0.6
+    """Least mean adjusted Rand index (0 to 1) between a candidate k's clustering and
+    its bootstrap refits for it to be chosen over a smaller k."""
     k_min: int = 2
     """Smallest number of clusters tried when ``k`` is null (2 or more)."""
     k_max: int = 8
@@ -385,6 +394,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "clustering.k": (2, 50),
     "clustering.k_min": (2, 50),
     "clustering.k_max": (2, 50),
+    "clustering.k_tolerance": (0, 1),
+    "clustering.k_min_stability": (0, 1),
     "clustering.seed": (0, SEED_MAX),
     "clustering.bootstrap": (0, 10_000),
     "clustering.localities": (1, 1000),
@@ -493,6 +504,11 @@ def _check(cfg: RunConfig) -> None:
     if c.localities is not None and c.localities < 1:
         msg = f"clustering.localities: must be 1 or more, or null for none (got {c.localities})"
         raise ConfigError(msg)
+    for key in ("k_tolerance", "k_min_stability"):
+        value = getattr(c, key)
+        if not 0 <= value <= 1:
+            msg = f"clustering.{key}: must be between 0 and 1 (got {value})"
+            raise ConfigError(msg)
     if not 0 < c.hotspot_alpha < 1:
         msg = f"clustering.hotspot_alpha: must be in (0, 1), e.g. 0.05 (got {c.hotspot_alpha})"
         raise ConfigError(msg)

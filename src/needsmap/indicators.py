@@ -54,6 +54,7 @@ def ward_deprivation(
         frame["idaci_lsoas_most_deprived_20pc"] = (frame["idaci_decile"] <= 2).astype(int)
     weighted = {c: "population" for c in DOMAIN_SCORES}
     weighted |= {"idaci_score": "children_0_15", "idaopi_score": "population_60_plus"}
+    weighted = {c: w for c, w in weighted.items() if c in frame.columns and w in frame.columns}
     out = aggregate(
         frame,
         sums=(

@@ -31,6 +31,8 @@ from needsmap.disclosure import (
     stamped,
     suppression_mask,
 )
+from needsmap.england import england_dir, poverty_stand_in, ward_child_poverty
+from needsmap.geography import outline
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -63,6 +65,7 @@ from needsmap.sources.area import area_caseload
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
+from needsmap.typology import area_types
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,8 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    ward_types: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The area's mix of national ward types beside its neighbours' and England's."""
     review: pd.DataFrame = field(default_factory=pd.DataFrame)
     """What not to commission: wards with low need and good access, and the existing sites
     whose catchments hold least need (review_before_commissioning.csv; needsmap.review)."""
@@ -165,6 +170,15 @@ def analyse(cfg: RunConfig) -> Results:
         table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
         table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
+        area_notes = [area.missing_note] if area.missing_note else []
+        if area.child_poverty is not None:
+            poverty, poverty_notes = ward_child_poverty(area.child_poverty, table["children"])
+            table = table.join(poverty)
+            area_notes += poverty_notes
+        specs, features, stand_in = poverty_stand_in(
+            cfg.need_index.specs, cfg.clustering.features, table.columns
+        )
+        area_notes += stand_in
     with step("Reading caseload"):
         caseload = area_caseload(area, cfg.caseload)
         check_measures(cfg, caseload)
@@ -181,9 +195,10 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.join(caseload_rates(latest, table["children"]))
     with step("Need index and ranking uncertainty"):
         ni = cfg.need_index
-        table = table.join(
-            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
-        )
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            table = table.join(
+                deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+            )
         table = table.join(caseload_change(counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
         # Chosen once from the true counts; the index uses only what is published.
@@ -198,13 +213,13 @@ def analyse(cfg: RunConfig) -> Results:
             & sup.enabled
         )
         table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
-        table["need_index"] = need_index(table, ni.specs, method=ni.method)
+        table["need_index"] = need_index(table, specs, method=ni.method)
         table["need_rank"] = need_rank(table["need_index"])
         redraw = [f"{m}_rate_index" for m in caseload.measures] if ni.count_uncertainty else []
         table = table.join(
             rank_uncertainty(
                 table,
-                ni.specs,
+                specs,
                 method=ni.method,
                 draws=ni.draws,
                 weight_spread=ni.weight_spread,
@@ -214,26 +229,28 @@ def analyse(cfg: RunConfig) -> Results:
             )
         )
         sensitivity = weight_sensitivity(
-            table, ni.specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
+            table, specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
         )
         benchmark = la_benchmark(area.dfe)
     with step("Clusters, localities and hot spots"):
         cl = cfg.clustering
         clustering = cluster_wards(
             table,
-            cl.features,
+            features,
             table["need_index"],
             method=cl.method,
             k=cl.k,
             k_range=(cl.k_min, cl.k_max),
             seed=cl.seed,
             resamples=cl.bootstrap,
+            tolerance=cl.k_tolerance,
+            min_stability=cl.k_min_stability,
         )
         table = table.join(clustering.columns())
         neighbours = ward_neighbours(geoms, islands=cl.islands)
         if cl.localities is not None:
             table["locality"] = contiguous_localities(
-                table, cl.features, table["need_index"], k=cl.localities, neighbours=neighbours
+                table, features, table["need_index"], k=cl.localities, neighbours=neighbours
             )
         hotspots = need_hotspots(
             table["need_index"],
@@ -244,9 +261,21 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(hotspots.table)
         group_notes = [*neighbours.notes, *hotspots.notes]
+    with step("Wards like ours nationally"):
+        dfe = area.dfe
+        sn = dfe.loc[dfe["group"] == "Statistical neighbour", "la_code"].dropna().unique()
+        nat = area_types(
+            table.index,
+            la_code=str(area.meta.get("la_code", area.meta.get("lad_code", ""))),
+            neighbours=[str(c) for c in sn],
+            folder=england_dir(),
+        )
+        if nat is not None:
+            table = table.join(nat.columns)
     with step("Reading services"):
-        outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
-        services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        services = load_services(
+            [area.files["services"], *cfg.services], area.postcodes, outline(geoms)
+        )
         pilots = load_pilots(
             cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
         )
@@ -311,7 +340,14 @@ def analyse(cfg: RunConfig) -> Results:
         derived=change_links(caseload.measures, earlier),
         mask=hidden,
     )
-    notes = list(caseload.notes) + list(area.notes) + pilots.notes + access_notes + group_notes
+    notes = (
+        area_notes
+        + list(caseload.notes)
+        + list(area.notes)
+        + pilots.notes
+        + access_notes
+        + group_notes
+    )
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -332,6 +368,7 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        ward_types=nat.mix if nat is not None else pd.DataFrame(),
         pilots=pilots,
         review=review,
     )
@@ -514,6 +551,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         for name, frame, index in (
             ("sensitivity.csv", results.sensitivity, False),
             ("la_benchmark.csv", results.benchmark, True),
+            ("ward_types.csv", results.ward_types, True),
         ):
             if len(frame):
                 written.append(write_csv(stamped(frame, disc), folder / name, index=index))
@@ -595,7 +633,7 @@ def board_outputs(
         check=check,
         provision=provision,
     )
-    how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
+    how = results.clustering.rule
     k_chart = functools.partial(
         cluster_chart.k_selection_figure,
         results.clustering.scores,
@@ -674,6 +712,7 @@ def board_outputs(
                 review=results.review,
                 provision_note=str(meta.get("provision_note", "")),
                 pilots=results.pilots.table if results.pilots is not None else None,
+                ward_types=results.ward_types,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,

@@ -62,11 +62,26 @@ SITE_COLUMNS = {
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
     "idaci_score": ("child income deprivation (IDACI)", 3),
+    "children_low_income_pct": ("children in low income families (%)", 1),
     "imd_score": ("overall deprivation (IMD)", 1),
     "children_in_need_rate": ("children-in-need rate", 0),
     "child_protection_plans_rate": ("child-protection-plan rate", 0),
     "looked_after_children_rate": ("looked-after-children rate", 0),
 }
+POVERTY = {
+    "idaci_score": ("Child income deprivation (IDACI score)", 3, "IDACI"),
+    "children_low_income_pct": (
+        "Children aged 0–15 in low income families (%, DWP)",
+        1,
+        "Low income (%)",
+    ),
+}
+"""The ward's child-poverty measure: IDACI where the bundle has it, else DWP's."""
+
+
+def poverty_column(wards: pd.DataFrame) -> str:
+    """``idaci_score`` where the ward table has it, else ``children_low_income_pct``."""
+    return "idaci_score" if "idaci_score" in wards.columns else "children_low_income_pct"
 
 
 @dataclass(frozen=True)
@@ -181,7 +196,9 @@ def cluster_profiles(wards: pd.DataFrame) -> pd.DataFrame | None:
     """
     if "cluster" not in wards.columns:
         return None
-    numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in PROFILE_FEATURES if c in wards}
+    poverty = poverty_column(wards)  # one child-poverty measure: IDACI where there is one
+    features = [c for c in PROFILE_FEATURES if c in wards and (c not in POVERTY or c == poverty)]
+    numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in features}
     rows = []
     for _, members in wards.groupby("cluster", sort=True):
         row: dict[str, object] = {"section": "cluster", "group": int(members["cluster"].iloc[0])}
@@ -526,7 +543,8 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
         header.append("Rank range")
     if has_p:
         header.append("Chance in top 5")
-    header += ["Children", "IDACI"]
+    poverty = poverty_column(wards)
+    header += ["Children", POVERTY[poverty][2]]
     header += [SHORT[m] for m in MEASURES if f"{m}_rate" in wards]
     rows = []
     for code, w in ranked.iterrows():
@@ -547,7 +565,7 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
             row.append(_percent(code, "p_top5", w["p_top5"]))
         row += [
             _figure(code, "children", w["children"]),
-            _figure(code, "idaci_score", w["idaci_score"], 3),
+            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
         ]
         for m in MEASURES:
             if f"{m}_rate" in wards:
@@ -719,6 +737,50 @@ def _cluster_rows(clusters: pd.DataFrame) -> tuple[list[str], list[list[Markup]]
     return header, rows
 
 
+def wards_like(code: str, wards: pd.DataFrame) -> Markup:
+    """ "Wards like Seacombe": its national type and the most similar wards elsewhere."""
+    if not {"ward_type_name", "similar_wards"} <= set(wards.columns):
+        return Markup("")
+    w = wards.loc[code]
+    if not isinstance(w["similar_wards"], str) or not w["similar_wards"]:
+        return Markup("")
+    return Markup(
+        "Type of ward in England: “{t}”. Wards like {name} elsewhere in England, most alike "
+        "first: {similar}."
+    ).format(
+        t=w["ward_type_name"],
+        name=w["ward_name"],
+        similar=w["similar_wards"].replace(";", ","),
+    )
+
+
+def _k_rule(clusters: pd.DataFrame | None) -> str:
+    """How the number of groups was chosen, from the k-selection rows of clusters.csv."""
+    if clusters is None or not {"section", "chosen", "description"} <= set(clusters.columns):
+        return ""
+    chosen = clusters[(clusters["section"] == "k_selection") & (clusters["chosen"] == True)]  # noqa: E712
+    if not len(chosen) or not isinstance(chosen["description"].iloc[0], str):
+        return ""
+    return str(chosen["description"].iloc[0]).removeprefix("chosen: ")
+
+
+def _type_rows(mix: pd.DataFrame, area: str) -> tuple[list[str], list[list[Markup]]]:
+    header = ["Type of ward", f"Wards in {area}", f"{area}", "Statistical neighbours", "England"]
+    rows = [
+        [
+            Markup("{}").format(r["ward_type_name"]),
+            Markup("{}").format(number(r["la_wards"])),
+            Markup("{}%").format(number(100 * r["la_share"])),
+            Markup("{}%").format(number(100 * r["neighbour_share"]))
+            if pd.notna(r["neighbour_share"])
+            else Markup("–"),
+            Markup("{}%").format(number(100 * r["england_share"])),
+        ]
+        for _, r in mix.iterrows()
+    ]
+    return header, rows
+
+
 # --- ward profiles -------------------------------------------------------------------------
 
 
@@ -853,6 +915,7 @@ def ward_profile(
             rows.append(ProfileRow(label, _figure(code, col, w[col])))
     if "cluster" in wards and "cluster_label" not in wards:
         rows.append(ProfileRow("Group of similar wards", _figure(code, "cluster", w["cluster"])))
+    poverty = poverty_column(wards)
     rows += [
         ProfileRow(
             "Population",
@@ -870,9 +933,9 @@ def ward_profile(
             median=_median(wards, "imd_score", 1),
         ),
         ProfileRow(
-            "Child income deprivation (IDACI score)",
-            _figure(code, "idaci_score", w["idaci_score"], 3),
-            median=_median(wards, "idaci_score", 3),
+            POVERTY[poverty][0],
+            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
+            median=_median(wards, poverty, POVERTY[poverty][1]),
         ),
     ]
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards):
@@ -991,6 +1054,7 @@ def build_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    ward_types: pd.DataFrame | None = None,
     review: pd.DataFrame | None = None,
     provision_note: str = "",
     pilots: pd.DataFrame | None = None,
@@ -1033,6 +1097,7 @@ def build_report(
             "locator": png_uri(locators[str(code)]) if str(code) in locators else None,
             "rows": ward_profile(str(code), wards, top_n=ctx.top_n, medians=medians),
             "glance": at_a_glance(str(code), wards, ctx),
+            "like": wards_like(str(code), wards),
         }
         for code, w in ranked.head(profiles).iterrows()
     ]
@@ -1042,6 +1107,10 @@ def build_report(
         else None,
         "clusters": _cluster_rows(clusters) if clusters is not None and len(clusters) else None,
         "sites": _sites_rows(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
+        "k_rule": _k_rule(clusters),
+        "ward_types": _type_rows(ward_types, ctx.area)
+        if ward_types is not None and len(ward_types)
+        else None,
         "why": list(pd.DataFrame(sites)["why"]) if sites is not None and "why" in sites else [],
         "coverage": sites_summary,
         "provision_note": provision_note,
@@ -1062,6 +1131,7 @@ def build_report(
         wards=ward_pages,
         n_profiles=len(ward_pages),
         has_interval={"need_rank_lo", "need_rank_hi"} <= set(wards),
+        has_idaci="idaci_score" in wards.columns,
     )
 
 
@@ -1074,6 +1144,7 @@ def board_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    ward_types: pd.DataFrame | None = None,
     review: pd.DataFrame | None = None,
     provision_note: str = "",
     pilots: pd.DataFrame | None = None,
@@ -1114,6 +1185,7 @@ def board_report(
         clusters=clusters,
         sites=sites,
         sites_summary=sites_summary,
+        ward_types=ward_types,
         review=review,
         provision_note=provision_note,
         pilots=pilots,

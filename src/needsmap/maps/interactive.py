@@ -272,6 +272,7 @@ def ward_profiles(
         _chance_row(wards, rows),
         column("IMD score (population-weighted)", "imd_score", 1),
         column("Child income deprivation (IDACI)", "idaci_score", 3),
+        column("Children in low income families (%)", "children_low_income_pct", 1),
     ]
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):
         main.append(

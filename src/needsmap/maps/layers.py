@@ -42,6 +42,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("p_top5", "Chance of being among the 5 wards of most need", digits=2),
     LayerSpec("imd_score", "IMD score (population-weighted)"),
     LayerSpec("idaci_score", "Child income deprivation (IDACI)", digits=3),
+    LayerSpec("children_low_income_pct", "Children in low income families (%)", digits=1),
     LayerSpec(
         "children_in_need_rate", "Children in need per 10,000 children", digits=0, caseload=True
     ),

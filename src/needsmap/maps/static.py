@@ -67,6 +67,8 @@ ATTRIBUTION_WIDTH = 215
 LABEL_SIZE = 6.5
 HALO = (pe.withStroke(linewidth=2.2, foreground="white"),)
 DEPRIVATION_COLUMNS = frozenset({*DOMAIN_SCORES, "idaci_score", "idaopi_score"})
+POVERTY_COLUMN = "children_low_income_pct"
+PUBLIC_COLUMNS = DEPRIVATION_COLUMNS | {POVERTY_COLUMN}
 """Layers from public data only: no caseload, so no synthetic watermark."""
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
 SERVICES_STEM = "services"
@@ -106,7 +108,9 @@ def _sentence(title: str) -> str:
 def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
     """Title and a subtitle naming the data, its vintage and period, for one layer."""
     wards = f"{n_wards} wards ({ctx.ward_vintage})"
-    if spec.column in DEPRIVATION_COLUMNS:
+    if spec.column == POVERTY_COLUMN:
+        sub = f"DWP children in low income families, relative, before housing costs · {wards}"
+    elif spec.column in DEPRIVATION_COLUMNS:
         sub = f"{ctx.deprivation} · LSOA 2021 scores, population-weighted to {wards}"
     elif spec.caseload:
         sub = f"{ctx.caseload_source.capitalize()} at {ctx.period} · children aged 0–17 · {wards}"
@@ -116,7 +120,7 @@ def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
         title=f"{ctx.area}: {_sentence(spec.title)}"
         + (" by ward" if spec.kind == "continuous" else ""),
         subtitle=sub,
-        synthetic=ctx.synthetic and spec.column not in DEPRIVATION_COLUMNS,
+        synthetic=ctx.synthetic and spec.column not in PUBLIC_COLUMNS,
         stamp=ctx.stamp,
         attribution=ctx.attribution,
     )

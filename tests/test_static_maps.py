@@ -84,14 +84,15 @@ def test_png_at_requested_dpi(published, placed, tmp_path):
 def test_title_subtitle_attribution_and_legend_classes(published, placed):
     fig = draw(published, "children_in_need_rate", placed=placed)
     texts = static.figure_texts(fig)
-    assert texts[0] == "Testshire: children in need per 10,000 children by ward"
+    assert texts[0] == "Testshire: children in need rate by ward"
     assert "Synthetic caseload at 2025-03-31 · children aged 0–17 · 9 wards (2024)" in texts
     joined = " ".join(" ".join(texts).split())
     assert "Contains OS data © Crown copyright and database right 2025." in joined
     classes = style.layer_classes(published["children_in_need_rate"], digits=0)
     for label in classes.labels:
         assert label in texts
-    assert "Classes: fifths of wards (quantiles); darker = more need." in joined
+    assert "Units: per 10,000 children aged 0–17." in joined
+    assert "Darker = more need. Classes are fifths of the wards" in joined
 
 
 def test_same_classes_and_colours_as_the_interactive_map(published, placed):
@@ -174,10 +175,10 @@ def test_labels_do_not_overlap_and_stay_on_the_map(published):
 def test_titles_read_as_sentences():
     ctx = bd.context()
     assert static.layer_text(spec("imd_score"), ctx, 9).title == (
-        "Testshire: IMD score (population-weighted) by ward"
+        "Testshire: overall deprivation score by ward"
     )
     assert static.layer_text(spec("hotspot"), ctx, 9).title == (
-        "Testshire: hot spots of need (local Moran's I)"
+        "Testshire: hot spots and cold spots of need"
     )
     imd = static.layer_text(spec("imd_score"), ctx, 9)
     assert imd.subtitle.startswith("English Indices of Deprivation 2025 · LSOA 2021 scores")
@@ -199,7 +200,12 @@ def test_labels_switch_off_above_a_ward_count():
 def test_categorical_layers(published, placed):
     fig = draw(published, "hotspot", placed=placed)
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert legend == ["High-High", "High-Low", "Low-Low", "Not significant"]
+    assert legend == [
+        "Hot spot: high need, neighbours high too",
+        "High need among low-need neighbours",
+        "Cold spot: low need, neighbours low too",
+        "No clear pattern",
+    ]
     faces = [to_hex(c) for c in fig.axes[0].collections[0].get_facecolors()]
     assert faces[0] == style.LISA_COLOURS["high-high"]
     assert faces[4] == style.LISA_COLOURS["low-low"]
@@ -254,7 +260,7 @@ def test_services_map_legend_counts_and_sites(published, placed):
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert "School (2)" in legend and "GP practice (2)" in legend
     assert "Existing pilot (1)" in legend
-    assert "Recommended site (numbered)" in legend
+    assert "Recommended site (numbered in the order\nchosen)" in legend
     assert {"1", "2"} <= set(static.figure_texts(fig))
 
 

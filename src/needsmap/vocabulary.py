@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+import pandas as pd
+
 MORE_NEED = "higher = more need"
 LESS_NEED = "higher = less need"
 MORE_ACCESS = "higher = better access"
@@ -88,7 +90,7 @@ TERMS: dict[str, Term] = {
     "cluster_stability": _t("How often the ward stays in its group", "Share of re-samplings of the wards in which this ward lands in the same group.", PERCENT, NEUTRAL, 0),
     "locality": _t("Commissioning area", "Neighbouring wards with similar need, grouped into areas a service could cover."),
     "locality_id": _t("Commissioning area (number)", "The commissioning area's number.", "", NEUTRAL, 0),
-    "hotspot": _t("Cluster of high or low need", "Whether the ward and its neighbours together have unusually high need (hot spot) or low need (cold spot), or a ward differs from its neighbours."),
+    "hotspot": _t("Hot spots and cold spots of need", "Whether the ward and its neighbours together have unusually high need (hot spot) or low need (cold spot), or a ward differs from its neighbours."),
     "local_moran_i": _t("Similarity to neighbours", "Local Moran's I: positive when the ward's need is like its neighbours', negative when it differs.", SCORE, NEUTRAL, 2),
     "local_moran_p": _t("Chance the pattern is luck", "Pseudo p-value from 999 shuffles; below 0.05 the pattern is unlikely to be chance.", "probability (0–1)", NEUTRAL, 3),
     "access_index": _t("Access to services", "How many services children can reach, against the area's average (1 = average, 2 = twice the average).", "times the area average", MORE_ACCESS, 2),
@@ -266,6 +268,12 @@ def missing(columns: Iterable[str]) -> list[str]:
     return [c for c in columns if lookup(str(c)) is None]
 
 
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with plain headers (label and unit) for reading, e.g. in a
+    notebook; the index is left as it is."""
+    return frame.rename(columns={c: term(str(c)).header for c in frame.columns})
+
+
 def glossary(columns: Iterable[str]) -> list[tuple[str, str, str, str, str]]:
     """(column, label, unit, direction, meaning) for each column, in the order given."""
     rows = []
@@ -273,6 +281,34 @@ def glossary(columns: Iterable[str]) -> list[tuple[str, str, str, str, str]]:
         t = term(str(c))
         rows.append((str(c), t.label, t.unit, t.direction, t.meaning))
     return rows
+
+
+# --- categories: what a category column's values say to a reader ---------------------
+
+CATEGORY_WORDS: dict[str, dict[str, str]] = {
+    "hotspot": {
+        "High-High (hot spot)": "Hot spot: high need, neighbours high too",
+        "Low-Low (cold spot)": "Cold spot: low need, neighbours low too",
+        "High-Low (outlier)": "High need among low-need neighbours",
+        "Low-High (outlier)": "Low need among high-need neighbours",
+        "Not significant": "No clear pattern",
+    },
+}
+"""Column -> stored value -> the words maps and tables show."""
+
+
+for _long, _words in list(CATEGORY_WORDS["hotspot"].items()):  # "High-High" too
+    CATEGORY_WORDS["hotspot"][_long.split(" (")[0]] = _words
+
+
+def category(column: str, value: object) -> str:
+    """A category as a reader sees it: ``("hotspot", "Low-High (outlier)")`` ->
+    "Low need among high-need neighbours"; commissioning areas read "Area 2"."""
+    text = str(value)
+    if column == "locality":
+        number = text.removeprefix("Locality ").removesuffix(".0")
+        return f"Area {number}" + (" (most need)" if number == "1" else "")
+    return CATEGORY_WORDS.get(column, {}).get(text, text)
 
 
 # --- service types: one label, colour and symbol each, on every map -------------------

@@ -36,6 +36,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from needsmap import vocabulary
 from needsmap.errors import InputError
 from needsmap.maps import layers, offline, style
 
@@ -226,9 +227,7 @@ def _chance_row(wards: pd.DataFrame, rows: list[pd.Series]) -> dict[str, Any] | 
     """``p_top5`` as a percentage, labelled as its map layer is."""
     if "p_top5" not in wards.columns:
         return None
-    spec = next((s for s in layers.LAYERS if s.column == "p_top5"), None)
-    label = spec.title if spec else "Chance of being among the wards of most need"
-    return {"label": label, "values": [fmt_percent(r["p_top5"]) for r in rows]}
+    return {"label": vocabulary.label("p_top5"), "values": [fmt_percent(r["p_top5"]) for r in rows]}
 
 
 def ward_profiles(
@@ -261,41 +260,49 @@ def ward_profiles(
     rows = [r for _, r in wards.iterrows()]
     sub = [f"{code} · {_rank_text(r, n)}" for code, r in zip(wards.index, rows, strict=True)]
 
-    def column(label: str, col: str, digits: int = 0) -> dict[str, Any] | None:
+    def column(col: str, *, words: bool = False) -> dict[str, Any] | None:
+        """A row labelled from the vocabulary; ``words``: a category in plain words."""
         if col not in wards.columns:
             return None
-        return {"label": label, "values": [fmt(r[col], digits) for r in rows]}
+        term = vocabulary.term(col)
+        if words:
+            values = [
+                vocabulary.category(col, r[col]) if not _missing(r[col]) else "n/a" for r in rows
+            ]
+        else:
+            values = [fmt(r[col], term.digits) for r in rows]
+        return {"label": term.label, "values": values}
 
     main = [
-        column("Children (0–17)", "children"),
-        column("Need index", "need_index", 2),
+        column("children"),
+        column("need_index"),
         _chance_row(wards, rows),
-        column("IMD score (population-weighted)", "imd_score", 1),
-        column("Child income deprivation (IDACI)", "idaci_score", 3),
+        column("idaci_score"),
+        column("imd_score"),
     ]
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):
         main.append(
             {
-                "label": "LSOAs in England's most deprived 10%",
+                "label": vocabulary.label("lsoas_most_deprived_10pc"),
                 "values": [
                     f"{fmt(r['lsoas_most_deprived_10pc'])} of {fmt(r['lsoas'])}" for r in rows
                 ],
             }
         )
     if "cluster_label" in wards.columns:
-        main.append(column("Cluster", "cluster_label"))
+        main.append(column("cluster_label"))
     elif "cluster" in wards.columns:
         k = pd.to_numeric(wards["cluster"], errors="coerce").max()
         main.append(
             {
-                "label": "Cluster",
-                "values": [f"{fmt(r['cluster'])} of {fmt(k)} (1 = highest need)" for r in rows],
+                "label": vocabulary.label("cluster_label"),
+                "values": [f"{fmt(r['cluster'])} of {fmt(k)} (1 = most need)" for r in rows],
             }
         )
     main += [
-        column("Locality", "locality"),
-        column("Hot spot", "hotspot"),
-        column("Access gap score", "gap_score", 2),
+        column("locality", words=True),
+        column("hotspot", words=True),
+        column("gap_score"),
     ]
     sections: list[dict[str, Any]] = [{"rows": [r for r in main if r is not None]}]
 
@@ -335,7 +342,8 @@ def ward_profiles(
     if distances:
         sections.append(
             {
-                "title": "Nearest service: average straight-line distance for children",
+                "title": "Distance to the nearest service (average for the ward's children, "
+                "straight line)",
                 "rows": [
                     {
                         "label": style.service_label(c[len("dist_") : -len("_m")]),
@@ -349,18 +357,6 @@ def ward_profiles(
 
 
 # --- layers --------------------------------------------------------------------------
-
-
-def _legend_note(spec: layers.LayerSpec, k: int, synthetic: bool) -> str:
-    if spec.kind == "categorical" or k == 0:
-        note = ""
-    else:
-        groups = {5: "fifths", 4: "quarters", 3: "thirds"}.get(k, f"{k} groups")
-        darker = "Darker = more need" if spec.higher != "neutral" else "Darker = higher"
-        note = f"{darker}. Classes: {groups} of wards (quantiles)."
-    if spec.caseload and synthetic:
-        note += " Caseload figures are synthetic."
-    return note.strip()
 
 
 def theme(
@@ -379,23 +375,23 @@ def theme(
     st = map_style or style.MapStyle()
     values = wards[spec.column]
     legend: list[dict[str, str]]
+    classes = None
     if spec.kind == "categorical":
         cats = layers.categories_for(spec, wards, palette=st.categorical)
         idx = cats.index_of(values)
         legend = [
-            {"colour": c, "label": name} for c, name in zip(cats.colours, cats.names, strict=True)
+            {"colour": c, "label": layers.category_label(spec, name)}
+            for c, name in zip(cats.colours, cats.names, strict=True)
         ]
         withheld = np.zeros(len(values), dtype=bool)
-        k = len(cats.names)
     else:
-        classes = layers.classes_for(spec, wards, palette=st.sequential)
+        classes = layers.classes_for(spec, wards, palette=st.sequential, diverging=st.diverging)
         idx = classes.index_of(values)
         legend = [
             {"colour": c, "label": label}
             for c, label in zip(classes.colours, classes.labels, strict=True)
         ]
         withheld = np.array([isinstance(v, str) for v in values])
-        k = len(classes.colours)
     idx = idx.astype(int)
     if withheld.any():
         markers = sorted({str(v) for v in values if isinstance(v, str)})
@@ -411,7 +407,10 @@ def theme(
         "kind": spec.kind,
         "index": idx.tolist(),
         "legend": legend,
-        "note": _legend_note(spec, k, synthetic),
+        "note": " ".join(
+            layers.legend_notes(spec, classes)
+            + (["Caseload figures are synthetic."] if spec.caseload and synthetic else [])
+        ),
     }
 
 
@@ -460,10 +459,9 @@ def _sites(sites: gpd.GeoDataFrame, decimals: int) -> list[dict[str, Any]]:
             served = ", ".join(str(w) for w in served)
         lines = [
             style.service_label(str(s["type"])) if isinstance(s.get("type"), str) else "",
-            f"Children within reach: {fmt(s['children_covered'])}"
+            f"{vocabulary.label('children_covered')}: {fmt(s['children_covered'])}"
             if "children_covered" in s
             else "",
-            f"Need covered: {fmt(s['need_covered'], 1)}" if "need_covered" in s else "",
             f"Wards served: {served}" if isinstance(served, str) and served else "",
         ]
         out.append(

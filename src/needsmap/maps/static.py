@@ -30,31 +30,29 @@ from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import font_manager
+from matplotlib import patheffects as pe
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import Collection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+from matplotlib_scalebar.scalebar import ScaleBar
 
-mpl.use("Agg")  # headless: board maps are rendered on servers and in CI
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib import patheffects as pe  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.axis import Axis  # noqa: E402
-from matplotlib.backend_bases import RendererBase  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.collections import Collection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-from matplotlib.transforms import Bbox  # noqa: E402
-from matplotlib_scalebar.scalebar import ScaleBar  # noqa: E402
-
-from needsmap.indicators import DOMAIN_SCORES  # noqa: E402
-from needsmap.maps import layers, png, style  # noqa: E402
-from needsmap.maps.interactive import MapText  # noqa: E402
-from needsmap.maps.layers import LayerSpec, layers_for  # noqa: E402
+from needsmap import vocabulary
+from needsmap.indicators import DOMAIN_SCORES
+from needsmap.maps import layers, png, style
+from needsmap.maps.interactive import MapText
+from needsmap.maps.layers import LayerSpec, layers_for
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 MAP_RECT = (0.015, 0.10, 0.665, 0.78)
@@ -67,7 +65,18 @@ LABEL_SIZE = 6.5
 HALO = (pe.withStroke(linewidth=2.2, foreground="white"),)
 DEPRIVATION_COLUMNS = frozenset({*DOMAIN_SCORES, "idaci_score", "idaopi_score"})
 """Layers from public data only: no caseload, so no synthetic watermark."""
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
+MARKERS = {
+    # vocabulary.SHAPES as matplotlib markers: the interactive map's shapes.
+    "circle": "o",
+    "square": "s",
+    "diamond": "D",
+    "triangle": "^",
+    "hexagon": "h",
+    "pentagon": "p",
+    "down": "v",
+    "cross": "X",
+    "star": "*",
+}
 SERVICES_STEM = "services"
 T = TypeVar("T")
 
@@ -557,24 +566,22 @@ def layer_map(
                 index=wards.index,
             )
             handles = [
-                Patch(facecolor=c, edgecolor=st.outline, label=n)
+                Patch(facecolor=c, edgecolor=st.outline, label=layers.category_label(spec, n))
                 for n, c in zip(names, palette, strict=True)
             ]
             missing = values.isna().to_numpy()
-            notes = []
+            notes = layers.legend_notes(spec, None)
         else:
-            classes = classes or layers.classes_for(spec, wards, palette=st.sequential)
+            classes = classes or layers.classes_for(
+                spec, wards, palette=st.sequential, diverging=st.diverging
+            )
             colours = classes.colour_of(values)
             handles = [
                 Patch(facecolor=c, edgecolor=st.outline, label=lab)
                 for c, lab in zip(classes.colours, classes.labels, strict=True)
             ]
             missing = pd.to_numeric(values, errors="coerce").isna().to_numpy() & ~any_hidden
-            darker = {"access": "less access", "neutral": "higher values"}.get(
-                spec.higher, "more need"
-            )
-            k = len(classes.colours)
-            notes = [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
+            notes = layers.legend_notes(spec, classes)
         if missing.any():
             handles.append(Patch(facecolor=st.no_data, edgecolor=st.outline, label="No data"))
         wards.plot(
@@ -606,8 +613,6 @@ def layer_map(
             notes.append(
                 "Cross-hatched wards: withheld, so that totals cannot reveal a suppressed count."
             )
-        if spec.caseload:
-            notes.append("Rates are per 10,000 children aged 0–17 (DfE definition).")
         if text.synthetic:
             notes.append("Synthetic caseload: illustrative, not real ward figures.")
         if text.stamp:
@@ -645,9 +650,9 @@ def services_map(
         wards.plot(ax=ax, facecolor="#f4f4f4", edgecolor=st.outline, linewidth=0.6, aspect=None)
         handles: list[Patch | Line2D] = []
         kinds = sorted(services["type"].astype(str).unique()) if len(services) else []
-        for i, kind in enumerate(kinds):
+        for kind in kinds:
             group = services[services["type"].astype(str) == kind]
-            shape = MARKERS[i % len(MARKERS)]
+            shape = MARKERS[style.service_shape(kind)]
             colour = style.service_colour(kind)
             ax.scatter(
                 shapely.get_x(group.geometry.to_numpy()),
@@ -676,51 +681,61 @@ def services_map(
             ax.scatter(
                 shapely.get_x(pilots.geometry.to_numpy()),
                 shapely.get_y(pilots.geometry.to_numpy()),
-                s=70,
-                facecolors="none",
-                edgecolors="black",
-                linewidths=1.2,
+                s=110,
+                marker=MARKERS["star"],
+                c=style.PILOT_COLOUR,
+                edgecolors="white",
+                linewidths=0.6,
                 zorder=4,
             )
             handles.append(
                 Line2D(
                     [],
                     [],
-                    marker="o",
+                    marker=MARKERS["star"],
                     linestyle="none",
-                    markerfacecolor="none",
-                    markeredgecolor="black",
-                    markersize=9,
-                    label=f"Existing pilot ({len(pilots)})",
+                    markerfacecolor=style.PILOT_COLOUR,
+                    markeredgecolor="white",
+                    markersize=11,
+                    label=f"{vocabulary.PILOT.label} ({len(pilots)})",
                 )
             )
         if sites is not None and len(sites):
-            pts = sites.geometry.to_numpy()
+            # As on the interactive map: purple squares numbered in the order chosen.
+            ordered = sites.sort_values("order", kind="stable") if "order" in sites else sites
+            pts = ordered.geometry.to_numpy()
             xs, ys = shapely.get_x(pts), shapely.get_y(pts)
             ax.scatter(
-                xs, ys, s=160, marker="*", c="#000000", edgecolors="white", linewidths=0.8, zorder=6
+                xs,
+                ys,
+                s=150,
+                marker="s",
+                c=style.SITE_COLOUR,
+                edgecolors="white",
+                linewidths=1.0,
+                zorder=6,
             )
             for n, (x, y) in enumerate(zip(xs, ys, strict=True), start=1):
                 ax.annotate(
                     str(n),
                     (x, y),
-                    xytext=(5, 5),
-                    textcoords="offset points",
-                    fontsize=8,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
                     fontweight="bold",
-                    path_effects=HALO,
-                    zorder=6,
+                    color="white",
+                    zorder=7,
                 )
             handles.append(
                 Line2D(
                     [],
                     [],
-                    marker="*",
+                    marker="s",
                     linestyle="none",
-                    markerfacecolor="#000000",
+                    markerfacecolor=style.SITE_COLOUR,
                     markeredgecolor="white",
-                    markersize=12,
-                    label="Recommended site (numbered)",
+                    markersize=10,
+                    label=f"{vocabulary.SITE.label} (numbered in the order chosen)",
                 )
             )
         notes = [

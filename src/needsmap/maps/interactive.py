@@ -518,6 +518,7 @@ def map_data(
         "wards": {
             "codes": [str(c) for c in wards.index],
             "names": [str(n) for n in wards["ward_name"]],
+            "rank": [int(r) if not _missing(r) else None for r in wards["need_rank"]],
             "shapes": [encode_rings(g, decimals=decimals) for g in shapes],
             "bounds": [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]],
         },
@@ -694,5 +695,12 @@ def save_map(fmap: folium.Map, path: str) -> None:
     policy = html.escape(offline.content_security_policy(page, img_hosts=hosts), quote=False)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     page = page.replace("<head>", "<head>\n" + meta, 1)
+    # Folium's viewport forbids zooming the page; readers who enlarge text need it (WCAG 1.4.4).
+    page = re.sub(
+        r'<meta name="viewport"[^>]*>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+        page,
+        count=1,
+    )
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(page)

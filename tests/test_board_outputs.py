@@ -94,11 +94,11 @@ def test_report_pdf_where_chromium_is_installed(folder, bundled_run):
 def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     book = load_workbook(folder / "wards.xlsx", read_only=True)
     sites = getattr(bundled_run, "sites", None) is not None
-    assert book.sheetnames == ["About", "Wards", "Clusters"] + (
+    assert book.sheetnames == ["About", "Glossary", "Wards", "Clusters"] + (
         ["Recommended sites"] if sites else []
     ) + ["LA benchmark"]
     rows = list(book["Wards"].iter_rows(values_only=True))
-    sheet = pd.DataFrame(rows[1:], columns=rows[0]).set_index("ward_code")
+    sheet = pd.DataFrame(rows[2:], columns=rows[1]).set_index("ward_code")  # row 1: plain words
     assert list(sheet.columns) == list(wards_csv.columns)
     assert list(sheet.index) == list(wards_csv.index)
     for col in wards_csv.columns:

@@ -223,7 +223,10 @@ def test_key_findings_in_plain_words():
 @pytest.mark.parametrize(
     ("chances", "says"),
     [
-        ([1.0, 0.95, 0.93, 0.92, 0.91], "all 5 of these wards are in the top 5 in at least 9 of 10"),
+        (
+            [1.0, 0.95, 0.93, 0.92, 0.91],
+            "all 5 of these wards are in the top 5 in at least 9 of 10",
+        ),
         ([0.8, 0.7, 0.6, 0.5, 0.4], "no ward is in the top 5 in 9 of 10 simulations"),
     ],
 )
@@ -392,7 +395,9 @@ def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_pa
         # No page ends on a heading (the old "Need by ward" stranded at the foot of page 1).
         assert not lines[-1].startswith(headings), (number, lines[-1])
     profiles = [  # a long ward name wraps its heading onto a second line
-        i for i, lines in enumerate(pages) if re.search(r"need rank \d+\s+of 22", " ".join(lines[:2]))
+        i
+        for i, lines in enumerate(pages)
+        if re.search(r"need rank \d+\s+of 22", " ".join(lines[:2]))
     ]
     assert len(profiles) == 22
     # Each ward's profile is one page: its heading first, its last row on the same page.

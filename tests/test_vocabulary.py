@@ -75,7 +75,7 @@ def test_glossary_rows():
         (
             "need_rank",
             "Need rank",
-            "rank (1 = most need)",
+            "1 = most need",
             "higher = less need",
             "The ward's place by need index: 1 is the ward with most need.",
         )

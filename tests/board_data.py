@@ -14,7 +14,7 @@ import pandas as pd
 
 from needsmap.disclosure import apply_suppression
 from needsmap.indicators import caseload_rates, need_rank
-from needsmap.maps.static import MapContext
+from needsmap.maps.layers import MapContext
 
 BNG = "EPSG:27700"
 CODES = [f"E0500000{i}" for i in range(1, 10)]

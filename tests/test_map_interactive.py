@@ -462,8 +462,7 @@ def test_a_council_palette_colours_the_interactive_map_like_the_board_maps():
         categorical=("#111111", "#222222"),
     )
     spec = next(s for s in layers.LAYERS if s.column == "need_index")
-    text = static.layer_text(spec, bd.context(), len(wards))
-    fig = static.layer_map(wards, spec, text, map_style=look, labels=False)
+    fig = static.layer_map(wards, spec, bd.context(), map_style=look, labels=False)
     board = [to_hex(p.get_facecolor()) for p in fig.axes[1].get_legend().get_patches()]
     t = interactive.theme(spec, wards, map_style=look)
     assert [e["colour"] for e in t["legend"]] == board == list(look.sequential)

@@ -36,9 +36,7 @@ def spec(column: str) -> layers.LayerSpec:
 
 
 def draw(published, column, *, ctx=None, placed=True, **kwargs):
-    sp = spec(column)
-    text = static.layer_text(sp, ctx or bd.context(), len(published))
-    return static.layer_map(published, sp, text, labels=placed, **kwargs)
+    return static.layer_map(published, spec(column), ctx or bd.context(), labels=placed, **kwargs)
 
 
 def test_every_registered_layer_and_services_written(published, tmp_path):
@@ -85,7 +83,7 @@ def test_title_subtitle_attribution_and_legend_classes(published, placed):
     fig = draw(published, "children_in_need_rate", placed=placed)
     texts = static.figure_texts(fig)
     assert texts[0] == "Testshire: children in need rate by ward"
-    assert "Synthetic caseload at 2025-03-31 · children aged 0–17 · 9 wards (2024)" in texts
+    assert "Synthetic caseload at 2025-03-31 · children aged 0–17 · 9 wards (2024 boundaries)" in texts
     joined = " ".join(" ".join(texts).split())
     assert "Contains OS data © Crown copyright and database right 2025." in joined
     classes = style.layer_classes(published["children_in_need_rate"], digits=0)
@@ -174,15 +172,14 @@ def test_labels_do_not_overlap_and_stay_on_the_map(published):
 
 def test_titles_read_as_sentences():
     ctx = bd.context()
-    assert static.layer_text(spec("imd_score"), ctx, 9).title == (
-        "Testshire: overall deprivation score by ward"
+    assert ctx.layer_title(spec("imd_score")) == "Testshire: overall deprivation score by ward"
+    assert ctx.layer_title(spec("hotspot")) == "Testshire: hot spots and cold spots of need"
+    assert ctx.layer_subtitle(spec("imd_score"), 9) == (
+        "English Indices of Deprivation 2025 · neighbourhood scores averaged over residents "
+        "of 9 wards (2024 boundaries)"
     )
-    assert static.layer_text(spec("hotspot"), ctx, 9).title == (
-        "Testshire: hot spots and cold spots of need"
-    )
-    imd = static.layer_text(spec("imd_score"), ctx, 9)
-    assert imd.subtitle.startswith("English Indices of Deprivation 2025 · LSOA 2021 scores")
-    assert not imd.synthetic  # public data: no synthetic watermark
+    assert not ctx.layer_synthetic(spec("imd_score"))  # public data: no synthetic watermark
+    assert ctx.layer_synthetic(spec("need_index"))
 
 
 def test_long_names_wrap_at_the_middle_word():
@@ -255,8 +252,9 @@ def test_missing_font_falls_back_with_a_warning():
 
 
 def test_services_map_legend_counts_and_sites(published, placed):
-    text = static.MapText("Testshire: services", "sub", False, None, ("attribution",))
-    fig = static.services_map(published, bd.services(), text, sites=bd.sites(), labels=placed)
+    fig = static.services_map(
+        published, bd.services(), bd.context(), sites=bd.sites(), labels=placed
+    )
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert "School (2)" in legend and "GP practice (2)" in legend
     assert "Existing pilot (1)" in legend

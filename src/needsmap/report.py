@@ -29,7 +29,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from needsmap import vocabulary
-from needsmap.maps import static, style
+from needsmap.maps import layers, static, style
 
 MEASURES = {
     "children_in_need": "Children in need",
@@ -66,7 +66,7 @@ PROFILE_FEATURES = {
 
 
 @dataclass(frozen=True)
-class ReportContext(static.MapContext):
+class ReportContext(layers.MapContext):
     """What the report says about its run: what its maps say, and a little more."""
 
     subtitle: str = ""
@@ -227,7 +227,7 @@ def about_lines(
 ) -> list[tuple[str, str]]:
     """The About sheet of wards.xlsx: what the tables are, their sources and warnings.
 
-    ``ctx`` is a ``static.MapContext`` or ``ReportContext`` (area, period, synthetic,
+    ``ctx`` is a ``layers.MapContext`` or ``ReportContext`` (area, period, synthetic,
     stamp, marker, attribution).
     """
     area = str(getattr(ctx, "area", ""))

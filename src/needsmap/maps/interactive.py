@@ -23,7 +23,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,17 +49,6 @@ TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILES_ATTRIBUTION = "© OpenStreetMap contributors"
 DATA_ID = "needsmap-data"
 ONLINE_TITLE = "Background map (needs internet)"
-
-
-@dataclass(frozen=True)
-class MapText:
-    """What the page says about itself: title, vintage, warnings, attribution."""
-
-    title: str
-    subtitle: str
-    synthetic: bool
-    stamp: str | None
-    attribution: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -484,7 +473,7 @@ def _tiles_hosts(url: str) -> list[str]:
 def map_data(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    text: MapText,
+    ctx: layers.MapContext,
     *,
     sites: gpd.GeoDataFrame | None = None,
     comparison: Comparison | None = None,
@@ -510,7 +499,7 @@ def map_data(
     shapes = simplify_coverage(wards.geometry, simplify_m).to_crs(WGS84)
     minx, miny, maxx, maxy = shapes.total_bounds
     themes = [
-        theme(spec, wards, synthetic=text.synthetic, map_style=map_style)
+        theme(spec, wards, synthetic=ctx.layer_synthetic(spec), map_style=map_style)
         for spec in layers.layers_for(wards)
     ]
     return {
@@ -523,7 +512,7 @@ def map_data(
             "bounds": [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]],
         },
         "themes": themes,
-        "profile": ward_profiles(wards, comparison=comparison, synthetic=text.synthetic),
+        "profile": ward_profiles(wards, comparison=comparison, synthetic=ctx.synthetic),
         "services": _services(services, decimals),
         "pilotColour": style.PILOT_COLOUR,
         "siteColour": style.SITE_COLOUR,
@@ -535,7 +524,7 @@ def map_data(
             "on": background,
         },
         "outline": style.OUTLINE,
-        "attribution": list(text.attribution),
+        "attribution": list(ctx.attribution),
     }
 
 
@@ -554,25 +543,29 @@ class _Build(MacroElement):  # type: ignore[misc]
         )
 
 
-def _title_html(text: MapText) -> str:
+MAP_SUBJECT = "need for children's services by ward"
+
+
+def _title_html(ctx: layers.MapContext, n_wards: int) -> str:
     banners = ""
-    if text.synthetic:
+    if ctx.synthetic:
         banners += (
             "<span class='needsmap-banner'>"
             "Synthetic caseload — illustrative, not real ward figures</span> "
         )
-    if text.stamp:
-        banners += f"<span class='needsmap-banner unsuppressed'>{html.escape(text.stamp)}</span>"
+    if ctx.stamp:
+        banners += f"<span class='needsmap-banner unsuppressed'>{html.escape(ctx.stamp)}</span>"
     return (
         "<div class='needsmap-title'>"
-        f"<h1>{html.escape(text.title)}</h1><p>{html.escape(text.subtitle)}</p>{banners}</div>"
+        f"<h1>{html.escape(ctx.title(MAP_SUBJECT))}</h1>"
+        f"<p>{html.escape(ctx.data_line(n_wards))}</p>{banners}</div>"
     )
 
 
 def build_map(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    text: MapText,
+    ctx: layers.MapContext,
     *,
     sites: gpd.GeoDataFrame | None = None,
     comparison: Comparison | None = None,
@@ -595,8 +588,9 @@ def build_map(
     services
         Placed services with ``name``, ``type``, optional ``subtype`` and ``pilot``, and
         point geometry: one layer per type, and the pilots as their own layer.
-    text
-        Title, subtitle (data vintage), synthetic and unsuppressed banners, attribution.
+    ctx
+        What the run's maps say: the title, the subtitle (data and vintage), synthetic
+        and unsuppressed banners, attribution.
     sites
         Recommended sites (``site_id, name, type, order, children_covered,
         need_covered, wards_served``), drawn as numbered markers.
@@ -620,7 +614,7 @@ def build_map(
     data = map_data(
         wards,
         services,
-        text,
+        ctx,
         sites=sites,
         comparison=comparison,
         background=background,
@@ -638,8 +632,8 @@ def build_map(
     assert isinstance(root, Figure)
     root._id = "page"
     root.header.add_child(Element(offline.head_html()), name="needsmap_assets")
-    root.title = text.title
-    root.html.add_child(Element(_title_html(text)), name="needsmap_title")
+    root.title = ctx.title(MAP_SUBJECT)
+    root.html.add_child(Element(_title_html(ctx, len(wards))), name="needsmap_title")
     root.html.add_child(Element(offline.json_script(DATA_ID, data)), name="needsmap_data")
     _Build().add_to(fmap)
     return fmap

@@ -80,6 +80,71 @@ LAYERS: tuple[LayerSpec, ...] = (
 )
 
 
+DEPRIVATION_COLUMNS = frozenset(
+    {
+        "imd_score",
+        *(f"{d}_score" for d in vocabulary.DOMAINS),
+        "idaci_score",
+        "idaopi_score",
+    }
+)
+"""Layers from public data only: no caseload, so no synthetic watermark or banner."""
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What every map of one run (interactive and board) says about its data: the one
+    source of titles, subtitles, banners and attribution."""
+
+    area: str
+    period: str
+    """Caseload period, e.g. 2025-03-31."""
+    synthetic: bool
+    stamp: str | None
+    """"UNSUPPRESSED ..." when suppression is off; None otherwise."""
+    attribution: tuple[str, ...]
+    marker: str = "fewer than 5"
+    """The text suppressed cells hold."""
+    withheld: str = "withheld"
+    """The text cells withheld to protect a suppressed count hold."""
+    deprivation: str = "English Indices of Deprivation 2025"
+    ward_vintage: str = "2024"
+
+    @property
+    def caseload_source(self) -> str:
+        return "synthetic caseload" if self.synthetic else "council caseload"
+
+    def title(self, subject: str) -> str:
+        """``"Wirral: need for children's services by ward"``."""
+        return f"{self.area}: {subject}"
+
+    def data_line(self, n_wards: int) -> str:
+        """The data behind a map of the whole run, its vintage and period."""
+        return (
+            f"{self.deprivation} and {self.caseload_source} at {self.period} · "
+            f"{n_wards} wards ({self.ward_vintage} boundaries)"
+        )
+
+    def layer_title(self, spec: LayerSpec) -> str:
+        """``"Wirral: overall deprivation score by ward"``."""
+        by_ward = " by ward" if spec.kind == "continuous" else ""
+        return self.title(f"{vocabulary.mid(spec.title)}{by_ward}")
+
+    def layer_subtitle(self, spec: LayerSpec, n_wards: int) -> str:
+        """The data one layer shows, its vintage and period."""
+        wards = f"{n_wards} wards ({self.ward_vintage} boundaries)"
+        if spec.column in DEPRIVATION_COLUMNS:
+            return f"{self.deprivation} · neighbourhood scores averaged over residents of {wards}"
+        if spec.caseload:
+            source = self.caseload_source.capitalize()
+            return f"{source} at {self.period} · children aged 0–17 · {wards}"
+        return self.data_line(n_wards)
+
+    def layer_synthetic(self, spec: LayerSpec) -> bool:
+        """Does this layer rest on the synthetic caseload? (Deprivation layers do not.)"""
+        return self.synthetic and spec.column not in DEPRIVATION_COLUMNS
+
+
 def layers_for(columns: object) -> list[LayerSpec]:
     """The registered layers whose column is present, in registry order."""
     present = set(columns)  # type: ignore[call-overload]

@@ -49,10 +49,8 @@ from matplotlib.transforms import Bbox
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from needsmap import vocabulary
-from needsmap.indicators import DOMAIN_SCORES
 from needsmap.maps import layers, png, style
-from needsmap.maps.interactive import MapText
-from needsmap.maps.layers import LayerSpec, layers_for
+from needsmap.maps.layers import LayerSpec, MapContext, layers_for
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 MAP_RECT = (0.015, 0.10, 0.665, 0.78)
@@ -63,8 +61,6 @@ ATTRIBUTION_WIDTH = 215
 """Characters per line of the attribution band (5.5 pt type across the page)."""
 LABEL_SIZE = 6.5
 HALO = (pe.withStroke(linewidth=2.2, foreground="white"),)
-DEPRIVATION_COLUMNS = frozenset({*DOMAIN_SCORES, "idaci_score", "idaopi_score"})
-"""Layers from public data only: no caseload, so no synthetic watermark."""
 MARKERS = {
     # vocabulary.SHAPES as matplotlib markers: the interactive map's shapes.
     "circle": "o",
@@ -79,55 +75,6 @@ MARKERS = {
 }
 SERVICES_STEM = "services"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class MapContext:
-    """What every map of one run says about its data."""
-
-    area: str
-    period: str
-    """Caseload period, e.g. 2025-03-31."""
-    synthetic: bool
-    stamp: str | None
-    """"UNSUPPRESSED ..." when suppression is off; None otherwise."""
-    attribution: tuple[str, ...]
-    marker: str = "fewer than 5"
-    """The text suppressed cells hold."""
-    withheld: str = "withheld"
-    """The text cells withheld to protect a suppressed count hold."""
-    deprivation: str = "English Indices of Deprivation 2025"
-    ward_vintage: str = "2024"
-
-    @property
-    def caseload_source(self) -> str:
-        return "synthetic caseload" if self.synthetic else "council caseload"
-
-
-def _sentence(title: str) -> str:
-    """'Need index' -> 'need index' mid-sentence; acronyms ('IMD score') stay as they are."""
-    if len(title) > 1 and title[1].islower():
-        return title[0].lower() + title[1:]
-    return title
-
-
-def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
-    """Title and a subtitle naming the data, its vintage and period, for one layer."""
-    wards = f"{n_wards} wards ({ctx.ward_vintage})"
-    if spec.column in DEPRIVATION_COLUMNS:
-        sub = f"{ctx.deprivation} · LSOA 2021 scores, population-weighted to {wards}"
-    elif spec.caseload:
-        sub = f"{ctx.caseload_source.capitalize()} at {ctx.period} · children aged 0–17 · {wards}"
-    else:
-        sub = f"{ctx.deprivation} and {ctx.caseload_source} at {ctx.period} · {wards}"
-    return MapText(
-        title=f"{ctx.area}: {_sentence(spec.title)}"
-        + (" by ward" if spec.kind == "continuous" else ""),
-        subtitle=sub,
-        synthetic=ctx.synthetic and spec.column not in DEPRIVATION_COLUMNS,
-        stamp=ctx.stamp,
-        attribution=ctx.attribution,
-    )
 
 
 # --- fonts and rc settings ---------------------------------------------------------
@@ -386,21 +333,24 @@ def _renderer(fig: Figure) -> RendererBase:
 # --- figure skeleton -----------------------------------------------------------------
 
 
-def _skeleton(text: MapText) -> tuple[Figure, Axes, Axes]:
+def _skeleton(
+    title: str, subtitle: str, ctx: MapContext | None
+) -> tuple[Figure, Axes, Axes]:
     fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=100, facecolor="white")
     _Canvas(fig)
     ax = fig.add_axes(MAP_RECT)
     panel = fig.add_axes(PANEL_RECT)
     panel.set_axis_off()
-    fig.text(0.015, 0.965, text.title, fontsize=16, fontweight="bold", va="top")
-    fig.text(0.015, 0.925, text.subtitle, fontsize=9.5, color="#333333", va="top")
-    foot = "\n".join(textwrap.fill(a, ATTRIBUTION_WIDTH) for a in text.attribution)
+    fig.text(0.015, 0.965, title, fontsize=16, fontweight="bold", va="top")
+    fig.text(0.015, 0.925, subtitle, fontsize=9.5, color="#333333", va="top")
+    attribution = ctx.attribution if ctx else ()
+    foot = "\n".join(textwrap.fill(a, ATTRIBUTION_WIDTH) for a in attribution)
     fig.text(0.015, 0.012, foot, fontsize=5.5, color="#444444", va="bottom", linespacing=1.25)
-    if text.stamp:
+    if ctx and ctx.stamp:
         fig.text(
             0.985,
             0.965,
-            text.stamp.upper(),
+            ctx.stamp.upper(),
             fontsize=11,
             fontweight="bold",
             color="white",
@@ -506,7 +456,7 @@ def _decorate(
 def label_layout(wards: gpd.GeoDataFrame, *, font: str = style.FONT) -> list[Label]:
     """Ward names placed once for the standard map frame (see ``place_labels``)."""
     with _styled(font):
-        fig, ax, _ = _skeleton(MapText("", "", False, None, ()))
+        fig, ax, _ = _skeleton("", "", None)
         limits = _frame(wards, ax)
         return _decorate(fig, ax, wards, labels=True, limits=limits)
 
@@ -526,13 +476,11 @@ def _hidden(values: pd.Series, text: str) -> np.ndarray:
 def layer_map(
     wards: gpd.GeoDataFrame,
     spec: LayerSpec,
-    text: MapText,
+    ctx: MapContext,
     *,
     map_style: style.MapStyle | None = None,
     classes: style.Classes | None = None,
     labels: bool | Sequence[Label] = True,
-    marker: str = "fewer than 5",
-    withheld: str = WITHHELD,
 ) -> Figure:
     """A board-ready map of one ward column (British National Grid).
 
@@ -543,20 +491,23 @@ def layer_map(
         Suppressed and withheld cells (text) are hatched and explained in the legend.
     spec
         The layer, from ``layers.LAYERS``.
-    text
-        Title, subtitle, attribution, synthetic flag and stamp.
+    ctx
+        What the run's maps say: the title and subtitle come from it, with the
+        attribution, synthetic flag, stamp and the texts suppressed and withheld cells
+        hold (for the legend).
     classes
         Class breaks for continuous layers; by default ``layers.classes_for`` of the
         published column in ``map_style``'s palette: the interactive map's classes.
-    marker, withheld
-        The texts suppressed and withheld cells hold, for the legend.
     """
     st = map_style or style.MapStyle()
+    marker, withheld = ctx.marker, ctx.withheld
+    synthetic = ctx.layer_synthetic(spec)
     values = wards[spec.column]
     hidden = {marker: _hidden(values, marker), withheld: _hidden(values, withheld)}
     any_hidden = hidden[marker] | hidden[withheld]
     with _styled(st.font):
-        fig, ax, panel = _skeleton(text)
+        title, subtitle = ctx.layer_title(spec), ctx.layer_subtitle(spec, len(wards))
+        fig, ax, panel = _skeleton(title, subtitle, ctx)
         if spec.kind == "categorical":
             cats = layers.categories_for(spec, wards, palette=st.categorical)
             names, palette = cats.names, cats.colours
@@ -613,15 +564,15 @@ def layer_map(
             notes.append(
                 "Cross-hatched wards: withheld, so that totals cannot reveal a suppressed count."
             )
-        if text.synthetic:
+        if synthetic:
             notes.append("Synthetic caseload: illustrative, not real ward figures.")
-        if text.stamp:
-            notes.append(f"{text.stamp}: small numbers are shown.")
+        if ctx.stamp:
+            notes.append(f"{ctx.stamp}: small numbers are shown.")
         limits = _frame(wards, ax)
         renderer = _renderer(fig)
         _panel(panel, handles, spec.title, notes, renderer)
         _decorate(fig, ax, wards, labels=labels, limits=limits)
-        if text.synthetic:
+        if synthetic:
             _watermark(ax)
     return fig
 
@@ -629,7 +580,7 @@ def layer_map(
 def services_map(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    text: MapText,
+    ctx: MapContext,
     *,
     sites: gpd.GeoDataFrame | None = None,
     map_style: style.MapStyle | None = None,
@@ -646,7 +597,12 @@ def services_map(
     """
     st = map_style or style.MapStyle()
     with _styled(st.font):
-        fig, ax, panel = _skeleton(text)
+        title = ctx.title("services for children and families")
+        subtitle = (
+            f"Services as placed for this run · {len(wards)} wards "
+            f"({ctx.ward_vintage} boundaries)"
+        )
+        fig, ax, panel = _skeleton(title, subtitle, ctx)
         wards.plot(ax=ax, facecolor="#f4f4f4", edgecolor=st.outline, linewidth=0.6, aspect=None)
         handles: list[Patch | Line2D] = []
         kinds = sorted(services["type"].astype(str).unique()) if len(services) else []
@@ -742,8 +698,8 @@ def services_map(
             "Locations from each service's postcode (Code-Point Open) or coordinates; "
             "services that could not be placed are listed in services_unplaced.csv."
         ]
-        if text.stamp:
-            notes.append(f"{text.stamp}: small numbers are shown.")
+        if ctx.stamp:
+            notes.append(f"{ctx.stamp}: small numbers are shown.")
         limits = _frame(wards, ax)
         renderer = _renderer(fig)
         _panel(panel, handles, "Services", notes, renderer)
@@ -984,11 +940,9 @@ def map_drawings(
                 layer_map,
                 wards,
                 spec,
-                layer_text(spec, ctx, len(wards)),
+                ctx,
                 map_style=st,
                 labels=placed,
-                marker=ctx.marker,
-                withheld=ctx.withheld,
             ),
             formats,
             dpi,
@@ -997,15 +951,8 @@ def map_drawings(
         )
         for spec in layers_for(wards.columns)
     ]
-    text = MapText(
-        title=f"{ctx.area}: services for children and families",
-        subtitle=f"Services as placed for this run · {len(wards)} wards ({ctx.ward_vintage})",
-        synthetic=False,
-        stamp=ctx.stamp,
-        attribution=ctx.attribution,
-    )
     draw = functools.partial(
-        services_map, wards, services, text, sites=sites, map_style=st, labels=placed
+        services_map, wards, services, ctx, sites=sites, map_style=st, labels=placed
     )
     drawings.append(Drawing(folder / SERVICES_STEM, draw, formats, dpi, check, st.font))
     return drawings

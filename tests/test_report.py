@@ -214,8 +214,8 @@ def test_key_findings_in_plain_words():
     )
     assert findings[4] == (
         "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
-        "Grange) has the highest need: child income deprivation (IDACI) well above average; "
-        "need index well above average; overall deprivation (IMD) well above average."
+        "Grange) has the highest need: child poverty well above average; "
+        "need index well above average; overall deprivation well above average."
     )
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
 

@@ -57,8 +57,8 @@ SITE_COLUMNS = {
 }
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
-    "idaci_score": ("child income deprivation (IDACI)", 3),
-    "imd_score": ("overall deprivation (IMD)", 1),
+    "idaci_score": ("child poverty", 3),
+    "imd_score": ("overall deprivation", 1),
     "children_in_need_rate": ("children-in-need rate", 0),
     "child_protection_plans_rate": ("child-protection-plan rate", 0),
     "looked_after_children_rate": ("looked-after-children rate", 0),

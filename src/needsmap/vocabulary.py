@@ -48,7 +48,8 @@ class Term:
     @property
     def header(self) -> str:
         """Label with its unit, for a table header: "Children in need (per 10,000 ...)"."""
-        unit = f" ({self.unit})" if self.unit and self.unit != SCORE else ""
+        said = self.unit.split(" ")[0].lower() in self.label.lower()  # "Children ... (children)"
+        unit = f" ({self.unit})" if self.unit and self.unit != SCORE and not said else ""
         return f"{self.label}{unit}"
 
     @property
@@ -68,7 +69,7 @@ def _t(label: str, meaning: str, unit: str = "", direction: str = NEUTRAL, digit
 TERMS: dict[str, Term] = {
     "ward_code": _t("Ward code", "The ward's ONS code (2024 boundaries)."),
     "ward_name": _t("Ward", "The electoral ward's name."),
-    "population": _t("Population", "People living in the ward (ONS mid-year estimate).", "people", digits=0),
+    "population": _t("Population", "People living in the ward (ONS mid-year estimate).", "", digits=0),
     "children": _t("Children aged 0–17", "Children living in the ward (ONS mid-year estimate).", "children", digits=0),
     "children_0_15": _t("Children aged 0–15", "Children aged 0–15 living in the ward, who weight the child poverty score.", "children", digits=0),
     "lsoas": _t("Neighbourhoods (LSOAs)", "Small census neighbourhoods of about 1,500 people in the ward (lower-layer super output areas).", "neighbourhoods", digits=0),

@@ -116,7 +116,7 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
         "SYNTHETIC: illustrative, calibrated to published totals; not real ward figures",
     ) in about
     bench = list(book["LA benchmark"].iter_rows(values_only=True))
-    assert bench[0][:4] == ("Measure", "Ward column", "Year", "Council's number")
+    assert bench[0][:4] == ("Measure", "Ward column", "Year", "Council's number (children)")
     assert bench[1][:4] == ("measure", "caseload_measure", "year", "la_number")
     cin = next(r for r in bench if r[0] == "children_in_need_at_31_march")
     assert cin[1:4] == ("children_in_need", 2025, 2707)

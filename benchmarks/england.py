@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from needsmap.config import bundled_data_dir
+from needsmap.geography import ward_polygons
 from needsmap.synthetic import synthetic_caseload
 
 SEED = 2025
@@ -91,6 +92,11 @@ def build_bundle(folder: Path) -> dict[str, int]:
         crs="EPSG:27700",
     )
     lsoa.to_file(folder / "lsoa21.geojson", driver="GeoJSON")
+    # The tessellation nests LSOAs in wards exactly: the wards are their union, and each
+    # LSOA's share of its ward is 1 (lsoa_ward_shares would find the same, slower).
+    ward_polygons(lsoa).to_file(folder / "wards.geojson", driver="GeoJSON")
+    shares = pd.DataFrame({"lsoa_code": lsoa["lsoa_code"], "ward_code": lsoa["ward_code"]})
+    shares.assign(share=1.0, method="best_fit").to_csv(folder / "lsoa_ward_shares.csv", index=False)
 
     dep = iod[["lsoa_code"]].copy()
     for col in iod.columns:
@@ -110,6 +116,7 @@ def build_bundle(folder: Path) -> dict[str, int]:
             "lsoa_code": iod["lsoa_code"],
             "population": population,
             "children_0_15": (population * 0.19).round(),
+            "population_60_plus": (population * 0.25).round(),
             "children": (population * 0.21).round(1),
         }
     )

@@ -30,6 +30,9 @@ import numpy as np
 import pandas as pd
 
 from needsmap import synthetic as model
+from needsmap.geography import aggregate, lsoa_ward_shares
+from needsmap.sources.boundaries import load_lsoa_boundaries, load_ward_boundaries
+from needsmap.sources.postcodes import load_postcodes
 
 BNG = "EPSG:27700"
 DOMAINS_2025 = [
@@ -66,6 +69,10 @@ CASELOAD_MEASURES = {
     "looked_after_children": "children_looked_after_at_31_march",
 }
 SEED = 20251127
+WARDS_FILE = "england/england_wards_may2024_bsc_ukmaps.gpkg"
+CILIF_FILE = "england/england_dwp_cilif_ward_wd24_fye2022_2025_long.csv.gz"
+CILIF_YEAR = 2025
+"""DWP's FYE 2025 ward percentages divide by the ONS mid-2022 ward estimates of 0-15s."""
 # ONS lookup column -> needsmap column, for every file keyed by 2021 LSOA.
 ONS_COLUMNS = {
     "LSOA21CD": "lsoa_code",
@@ -108,6 +115,34 @@ def prepare_geography(raw: Path, out: Path) -> gpd.GeoDataFrame:
     return lsoa
 
 
+def prepare_wards(raw: Path, out: Path, lad: str) -> gpd.GeoDataFrame:
+    """The LAD's wards from the ONS May 2024 BSC ward boundaries (EPSG:4326, 6 dp)."""
+    wards = gpd.read_file(raw / WARDS_FILE, where=f"LAD24CD = '{lad}'")
+    if wards.empty:
+        sys.exit(f"{lad}: no wards in {WARDS_FILE}.")
+    wards = wards.rename(columns=ONS_COLUMNS)[["ward_code", "ward_name", "geometry"]]
+    wards = wards.sort_values("ward_code", ignore_index=True).to_crs("EPSG:4326")
+    path = out / "wards.geojson"
+    if path.exists():
+        path.unlink()
+    wards.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6, RFC7946="YES")
+    print(f"  wrote {path} ({len(wards)} wards, ONS May 2024 BSC)")
+    return wards
+
+
+def prepare_shares(out: Path) -> pd.DataFrame:
+    """Each LSOA's share of each ward (needsmap.geography.lsoa_ward_shares), computed
+    from the bundled LSOAs, wards and postcodes, so a run that recomputed it agrees."""
+    lsoa = load_lsoa_boundaries(out / "lsoa21.geojson")
+    wards = load_ward_boundaries(out / "wards.geojson")
+    postcodes = load_postcodes(out / "postcodes.csv")
+    shares = lsoa_ward_shares(lsoa, wards, postcodes=postcodes)
+    _csv(shares, out / "lsoa_ward_shares.csv")
+    split = shares.loc[shares["share"] < 1, "lsoa_code"].nunique()
+    print(f"  {split} of {len(lsoa)} LSOAs are split between wards")
+    return shares
+
+
 def prepare_deprivation(raw: Path, out: Path) -> None:
     iod = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_domains.csv")
     sup = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_idaci_idaopi_popdenominators.csv")
@@ -147,32 +182,85 @@ def prepare_deprivation(raw: Path, out: Path) -> None:
     _csv(lookup.sort_values(["lsoa11_code", "lsoa_code"]), out / "lsoa11_to_lsoa21.csv")
 
 
-def prepare_population(raw: Path, out: Path) -> pd.DataFrame:
-    """Mid-2022 totals and 0-15 (IoD2025 File 6) plus 0-17 mid-2020 mapped to LSOA21."""
+def dfe_children(la_rows: pd.DataFrame) -> tuple[int, float]:
+    """DfE's latest year and its population aged 0-17 for the LA (the rate denominator)."""
+    rows = la_rows.dropna(subset=["population_0_17"])
+    latest = rows.loc[rows["year"] == rows["year"].max(), "population_0_17"]
+    return int(rows["year"].max()), float(latest.iloc[0])
+
+
+def prepare_population(raw: Path, out: Path, dfe_total: float) -> pd.DataFrame:
+    """Mid-2022 total, 0-15 and 60+ (IoD2025 File 6); 16-17 mid-2020 mapped to LSOA21;
+    children 0-17 = 0-15 + 16-17, scaled so the LSOAs sum to DfE's denominator."""
     denom = pd.read_csv(raw / "deprivation/wirral_iod2025_lsoa21_idaci_idaopi_popdenominators.csv")
-    pop = denom[["LSOA21CD", "pop_total_mid2022", "pop_0_15_mid2022"]].rename(
+    pop = denom[["LSOA21CD", "pop_total_mid2022", "pop_0_15_mid2022", "pop_60plus_mid2022"]]
+    pop = pop.rename(
         columns={
             "LSOA21CD": "lsoa_code",
             "pop_total_mid2022": "population",
             "pop_0_15_mid2022": "children_0_15",
+            "pop_60plus_mid2022": "population_60_plus",
         }
     )
     single = pd.read_csv(raw / "population/wirral_lsoa11_mid2020_single_year_age.csv")
+    single["age_16_17"] = single["16"] + single["17"]
     lookup = pd.read_csv(raw / "lookups/wirral_lsoa11_lsoa21_lad22.csv")
     kids = lookup[["LSOA11CD", "LSOA21CD"]].merge(
-        single[["LSOA11CD", "age_0_17"]], on="LSOA11CD", validate="m:1"
+        single[["LSOA11CD", "age_16_17"]], on="LSOA11CD", validate="m:1"
     )
-    # A split LSOA11's children are shared among its LSOA21 parts by their mid-2022
+    # A split LSOA11's 16-17s are shared among its LSOA21 parts by their mid-2022
     # population; unchanged LSOAs keep their count. Totals are conserved exactly.
     kids = kids.merge(pop[["lsoa_code", "population"]], left_on="LSOA21CD", right_on="lsoa_code")
     share = kids["population"] / kids.groupby("LSOA11CD")["population"].transform("sum")
-    kids["children"] = kids["age_0_17"] * share
-    pop = pop.merge(kids[["lsoa_code", "children"]], on="lsoa_code", validate="1:1")
-    if not np.isclose(pop["children"].sum(), single["age_0_17"].sum()):
-        sys.exit("Children 0-17 not conserved when mapping LSOA11 to LSOA21.")
-    pop["children"] = pop["children"].round(1)
+    kids["children_16_17"] = kids["age_16_17"] * share
+    pop = pop.merge(kids[["lsoa_code", "children_16_17"]], on="lsoa_code", validate="1:1")
+    if not np.isclose(pop["children_16_17"].sum(), single["age_16_17"].sum()):
+        sys.exit("Children 16-17 not conserved when mapping LSOA11 to LSOA21.")
+    unscaled = pop["children_0_15"] + pop["children_16_17"]
+    pop["children"] = (unscaled * dfe_total / unscaled.sum()).round(1)
+    pop["children_16_17"] = pop["children_16_17"].round(1)
     _csv(pop.sort_values("lsoa_code"), out / "population_lsoa21.csv")
     return pop
+
+
+def official_children_0_15(raw: Path, wards: pd.Series) -> pd.Series:
+    """ONS mid-2022 children aged 0-15 per ward, read back from DWP's FYE 2025 ward table.
+
+    DWP's percentages divide its counts by the ONS mid-2022 ward estimates (its note 3),
+    so count / percentage gives the estimate back, to within the rounding of the
+    percentage (3 decimal places: well under one child). Blank where DWP shows none.
+    """
+    cilif = pd.read_csv(raw / CILIF_FILE, dtype={"source_flag": str})
+    rows = cilif[(cilif["fye"] == CILIF_YEAR) & (cilif["measure"] == "relative_bhc")]
+    rows = rows.set_index("ward_code").reindex(wards.index)
+    estimate = rows["children_0_15"] / (rows["percentage"] / 100)
+    return estimate.where(rows["percentage"] > 0).round(0)
+
+
+def prepare_ward_population(
+    raw: Path,
+    out: Path,
+    wards: gpd.GeoDataFrame,
+    shares: pd.DataFrame,
+    pop: pd.DataFrame,
+    dfe_total: float,
+) -> pd.DataFrame:
+    """Children 0-15 (official ward estimate) and 0-17 (scaled to DfE) for each ward."""
+    names = wards.set_index("ward_code")["ward_name"]
+    frame = shares.merge(pop[["lsoa_code", "children_16_17", "children_0_15"]], on="lsoa_code")
+    split = frame[["children_16_17", "children_0_15"]].mul(frame["share"], axis=0)
+    from_lsoas = split.groupby(frame["ward_code"]).sum().reindex(names.index)
+    official = official_children_0_15(raw, names)
+    table = pd.DataFrame({"ward_name": names})
+    table["children_0_15"] = official.fillna(from_lsoas["children_0_15"].round(0))
+    table["children_0_15_source"] = np.where(
+        official.notna(), "ONS mid-2022 ward estimate (via DWP)", "LSOAs by share"
+    )
+    table["children_16_17"] = from_lsoas["children_16_17"].round(1)
+    unscaled = table["children_0_15"] + table["children_16_17"]
+    table["children"] = (unscaled * dfe_total / unscaled.sum()).round(1)
+    _csv(table.reset_index(), out / "population_wards.csv")
+    return table
 
 
 def prepare_postcodes(raw: Path, out: Path, lsoa: gpd.GeoDataFrame, lad: str) -> None:
@@ -308,27 +396,28 @@ def prepare_social_care(raw: Path, out: Path, lad: str) -> pd.DataFrame:
 
 
 def synthetic_caseload(
-    lsoa: gpd.GeoDataFrame, pop: pd.DataFrame, dep: pd.DataFrame, la_rows: pd.DataFrame
+    ward_pop: pd.DataFrame,
+    shares: pd.DataFrame,
+    pop: pd.DataFrame,
+    dep: pd.DataFrame,
+    la_rows: pd.DataFrame,
 ) -> pd.DataFrame:
     """Seeded synthetic ward caseload whose totals equal the LA's published DfE counts.
 
     The model is ``needsmap.synthetic`` (documented there and in data/README.md); this
-    builds its inputs: ward children 0-17, child-weighted IDACI, and DfE totals 2021-2025.
+    builds its inputs: ward children 0-17, IDACI weighted by children 0-15 (LSOAs split
+    by their ward shares, as a run aggregates them), and DfE totals 2021-2025.
     """
-    frame = lsoa[["lsoa_code", "ward_code", "ward_name"]].merge(pop, on="lsoa_code")
-    frame = frame.merge(dep[["lsoa_code", "idaci_score"]], on="lsoa_code")
-    frame["idaci_x_kids"] = frame["idaci_score"] * frame["children_0_15"]
-    wards = frame.groupby(["ward_code", "ward_name"], as_index=False)[
-        ["children", "children_0_15", "idaci_x_kids"]
-    ].sum()
-    wards["idaci"] = wards["idaci_x_kids"] / wards["children_0_15"]
+    lsoa = pop[["lsoa_code", "children_0_15"]].merge(dep[["lsoa_code", "idaci_score"]])
+    idaci = aggregate(lsoa, weighted={"idaci_score": "children_0_15"}, shares=shares)
+    wards = ward_pop[["ward_name", "children"]].join(idaci["idaci_score"].rename("idaci"))
     totals = {}
     for measure, dfe_measure in CASELOAD_MEASURES.items():
         rows = la_rows[la_rows["measure"] == dfe_measure].set_index("year")["number"]
         totals[measure] = {
             int(y): int(rows[y]) for y in range(2021, 2026) if y in rows.index and pd.notna(rows[y])
         }
-    return model.synthetic_caseload(wards, totals, seed=SEED)
+    return model.synthetic_caseload(wards.reset_index(), totals, seed=SEED)
 
 
 def prepare_england(raw: Path, out: Path) -> None:
@@ -357,7 +446,7 @@ def _area_identity(lad: str, lad_name: str) -> dict[str, str]:
     return {
         "area_name": lad_name,
         "lad_code": lad,
-        "ward_vintage": "WD24 (best-fit from LSOA 2021)",
+        "ward_vintage": "WD24 (ONS May 2024 ward boundaries, BSC)",
         "lsoa_vintage": "LSOA21",
         "deprivation": "English Indices of Deprivation 2025 (MHCLG)",
     }
@@ -372,7 +461,10 @@ def _write_meta(out: Path, meta: dict[str, object]) -> None:
 def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
     meta = {
         **_area_identity(lad, lad_name),
-        "population": "ONS mid-2022 (IoD2025 denominators); 0-17 from ONS mid-2020 on LSOA11",
+        "population": (
+            "ONS mid-2022 (IoD2025 File 6; ward 0-15: ONS mid-2022 ward estimates via DWP); "
+            "0-17 = 0-15 plus mid-2020 16-17, scaled to DfE's 2025 denominator"
+        ),
         "caseload_synthetic": True,
         "caseload_note": (
             "Synthetic ward caseload, calibrated to DfE published totals for the LA; "
@@ -457,9 +549,12 @@ def missing_items(lad: str, lad_name: str, n_lsoa: int, dfe_name: str | None) ->
         f"`lsoa21.geojson`: the {n_lsoa} LSOA (2021) polygons, with columns `lsoa_code, "
         f'lsoa_name, ward_code, ward_name` taken from `{LOOKUP_FILE}` (ONS "LSOA (Dec 2021) '
         'Boundaries EW BSC", Open Geography Portal; any CRS).',
-        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, children` "
-        "(children = aged 0-17, the DfE rate denominator) from the ONS LSOA mid-year "
-        "estimates (IoD2025 File 6 has the mid-2022 total and 0-15).",
+        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, "
+        "population_60_plus, children` (children = aged 0-17, the DfE rate denominator) "
+        "from the ONS LSOA mid-year estimates (IoD2025 File 6 has the mid-2022 total, "
+        "0-15 and 60+). Optional: `population_wards.csv` with the official ward "
+        "`children_0_15` and `children` (see data/README.md); without it wards sum their "
+        "LSOAs' shares.",
         "IDACI and IDAOPI in `deprivation_iod2025_lsoa21.csv`: add the columns "
         "`idaci_score, idaopi_score` (IoD2025 File 5) and `idaci_rank, idaci_decile, "
         "idaopi_rank, idaopi_decile` (File 3); the raw folder has them for Wirral only.",
@@ -491,6 +586,7 @@ def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
     lad_name = str(lookup["lad_name"].iloc[0])
     _csv(lookup, out / LOOKUP_FILE)
     print(f"  {len(lookup)} LSOAs in {lookup['ward_code'].nunique()} wards")
+    prepare_wards(raw, out, lad)
     n = prepare_england_deprivation(raw, out, lookup["lsoa_code"])
     dfe_name = dfe_area_name(raw, lad)
     if dfe_name is not None:
@@ -502,6 +598,7 @@ def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
         "",
         "`scripts/prepare_data.py` built this bundle from the England-wide public files: "
         f"`{LOOKUP_FILE}` (ONS best-fit LSOA 2021 to ward 2024 lookup), "
+        "`wards.geojson` (ONS May 2024 ward boundaries, BSC), "
         "`deprivation_iod2025_lsoa21.csv` (IoD2025 domain and sub-domain scores, ranks "
         "and deciles)"
         + (
@@ -554,13 +651,18 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"Preparing {args.lad} from {raw} into {out}")
     lsoa = prepare_geography(raw, out)
+    wards = prepare_wards(raw, out, args.lad)
     prepare_deprivation(raw, out)
-    pop = prepare_population(raw, out)
-    prepare_postcodes(raw, out, lsoa, args.lad)
-    prepare_services(raw, out)
     la_rows = prepare_social_care(raw, out, args.lad)
+    year, dfe_total = dfe_children(la_rows)
+    print(f"  children 0-17 scaled to DfE's {year} denominator, {dfe_total:,.0f}")
+    pop = prepare_population(raw, out, dfe_total)
+    prepare_postcodes(raw, out, lsoa, args.lad)
+    shares = prepare_shares(out)
+    ward_pop = prepare_ward_population(raw, out, wards, shares, pop, dfe_total)
+    prepare_services(raw, out)
     dep = pd.read_csv(out / "deprivation_iod2025_lsoa21.csv")
-    caseload = synthetic_caseload(lsoa, pop, dep, la_rows)
+    caseload = synthetic_caseload(ward_pop, shares, pop, dep, la_rows)
     _csv(caseload, out / "caseload_synthetic.csv")
     write_bundle_meta(out, args.lad, str(lsoa["lad_name"].iloc[0]))
     prepare_england(raw, args.england)

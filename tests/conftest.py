@@ -33,6 +33,7 @@ def grid_lsoa() -> gpd.GeoDataFrame:
             "ward_name": ["West", "West", "East"] * 2,
             "population": [1000, 3000, 2000, 1000, 1000, 2000],
             "children_0_15": [200, 600, 100, 300, 100, 100],
+            "population_60_plus": [300, 500, 400, 200, 100, 600],
             "children": [250, 700, 150, 350, 150, 150],
             "imd_score": [10.0, 30.0, 50.0, 20.0, 40.0, 10.0],
             "idaci_score": [0.1, 0.3, 0.5, 0.2, 0.1, 0.3],

@@ -45,7 +45,7 @@ def test_wards_csv_columns_and_values(bundled_run):
         assert col in wards.columns, col
     assert sorted(wards["need_rank"]) == list(range(1, 23))
     assert (wards["caseload_source"] == "synthetic").all()
-    assert wards["population"].sum() == 322439
+    assert wards["population"].sum() == pytest.approx(322439, abs=1)  # split by shares
     # population-weighted IMD score lies within the LSOA range, never a rank
     assert wards["imd_score"].between(1, 90).all()
 
@@ -74,7 +74,7 @@ def test_no_small_counts_in_any_output(bundled_run):
     assert len(cells) == 3 * 22 and "fewer than 5" in cells
     # Ward cells read "rate (count)": no count of 1-4 may show.
     counts = [m.group(1) for v in cells if (m := re.search(r"\(([\d,]+)\)", v))]
-    assert len(counts) == len(cells) - cells.count("fewer than 5")
+    assert len(counts) == len(cells) - cells.count("fewer than 5") - cells.count("withheld")
     assert not small_counts(pd.Series([c.replace(",", "") for c in counts]), 5).any()
 
 

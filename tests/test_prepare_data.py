@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 
@@ -54,10 +55,13 @@ def test_partial_bundle_holds_what_the_england_files_cover(rutland):
         "deprivation_iod2025_lsoa21.csv",
         "dfe_childrens_social_care.csv",
         "lsoa21_wards.csv",
+        "wards.geojson",
     ]
     lookup = pd.read_csv(out / "lsoa21_wards.csv")
     assert len(lookup) == 26 and lookup["ward_code"].nunique() == 15
     assert set(lookup["lad_code"]) == {"E06000017"}
+    wards = gpd.read_file(out / "wards.geojson")  # ONS May 2024 ward boundaries
+    assert sorted(wards["ward_code"]) == sorted(lookup["ward_code"].unique())
     dep = pd.read_csv(out / "deprivation_iod2025_lsoa21.csv")
     assert list(dep["lsoa_code"]) == list(lookup["lsoa_code"])  # same LSOAs, same order
     assert {"imd_score", "imd_rank", "imd_decile", "income_score"} <= set(dep.columns)

@@ -12,6 +12,8 @@ import pytest
 from tests import board_data as bd
 
 from needsmap import report
+from needsmap.disclosure import Disclosure, apply_suppression
+from needsmap.indicators import caseload_rates
 
 CTX = report.ReportContext(
     area="Testshire",
@@ -90,6 +92,8 @@ def assert_figures_match(page: str, table: pd.DataFrame) -> int:
     for col, codes, text in found.sums:
         assert matches(text, pd.to_numeric(table.loc[codes, col]).sum()), (col, text)
     for col, text in found.medians:
+        if col.endswith("_rate"):  # over every ward, hidden ones too: see test_rate_medians_*
+            continue
         assert matches(text, pd.to_numeric(table[col], errors="coerce").median()), (col, text)
     return len(found.figures)
 
@@ -405,3 +409,65 @@ def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_pa
     for i in profiles:
         assert any(line.startswith("Distance to nearest school") for line in pages[i]), pages[i][0]
     assert len(pages) == profiles[-1] + 1  # nothing spills after the last profile
+
+
+# --- medians over every ward ---------------------------------------------------------------
+
+
+def _five_wards(counts: list[int]) -> tuple[pd.DataFrame, Disclosure]:
+    wards = pd.DataFrame(
+        {"children": [1000] * 5}, index=pd.Index([f"E0500000{i}" for i in range(5)])
+    )
+    wards = wards.join(
+        caseload_rates(
+            pd.DataFrame({"child_protection_plans": counts}, index=wards.index), wards["children"]
+        )
+    )
+    return wards, apply_suppression(wards, ["child_protection_plans"])
+
+
+def test_rate_medians_count_the_suppressed_wards():
+    # Rates 10, 20 (both "fewer than 5"), 300, 400, 500: the median ward is 300, where
+    # the published wards alone would give 400.
+    wards, disc = _five_wards([1, 2, 30, 40, 50])
+    assert disc.table["child_protection_plans_rate"].iloc[:2].tolist() == [disc.marker] * 2
+    assert report.rate_medians(wards, disc, ["child_protection_plans"]) == {
+        "child_protection_plans_rate": 300.0
+    }
+
+
+def test_rate_medians_not_shown_when_they_rest_on_a_hidden_ward():
+    wards, disc = _five_wards([30, 1, 2, 3, 50])  # the middle rate (20) is hidden
+    assert report.rate_medians(wards, disc, ["child_protection_plans"]) == {
+        "child_protection_plans_rate": "not shown"
+    }
+
+
+def test_rate_medians_on_the_board_data_hand_worked():
+    full = bd.full_wards()
+    disc = apply_suppression(full, bd.MEASURES)
+    medians = report.rate_medians(full, disc, bd.MEASURES)
+    # CIN: nothing hidden; rates 500, 666.7, 333.3, 800, 250, 545.5, 692.3, 214.3, 400.
+    assert medians["children_in_need_rate"] == 500.0
+    # CLA: 2 of 900 and 4 of 700 are hidden; the median ward is Abbey at 100.0, and
+    # both hidden wards lie below it whatever their count (4 / 700 = 57.1 < 100).
+    assert medians["looked_after_children_rate"] == 100.0
+    # CPP: 3 of 900 and 0 of 800 are hidden, both below the median ward (Grange, 85.7);
+    # the published wards alone would give 90.0.
+    assert medians["child_protection_plans_rate"] == 85.7
+    page = report.build_report(bd.published_wards(), CTX, medians=medians, profiles=1, top_wards=3)
+    assert '<span class="median" data-median="looked_after_children_rate">100.0</span>' in page
+    assert '<span class="median" data-median="child_protection_plans_rate">85.7</span>' in page
+
+
+def test_rate_medians_not_shown_when_they_would_bound_a_withheld_count():
+    # 3 is alone below 5, so 6 is withheld too; the median (300) would say that the
+    # withheld ward's rate is below 300, i.e. its count under 30.
+    wards, disc = _five_wards([3, 30, 40, 50, 6])
+    assert disc.table["child_protection_plans"].iloc[4] == disc.withheld
+    medians = report.rate_medians(wards, disc, ["child_protection_plans"])
+    assert medians == {"child_protection_plans_rate": "not shown"}
+    page = report.build_report(
+        bd.published_wards(), CTX, medians={"children_in_need_rate": "not shown"}, profiles=1
+    )
+    assert 'data-median="children_in_need_rate" title="it would tell where a withheld ward' in page

@@ -12,7 +12,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +21,7 @@ from needsmap import integrity
 from needsmap.cli import main
 from needsmap.config import RunConfig, bundled_data_dir
 from needsmap.errors import InputError, RepairWarning
+from needsmap.geography import main_ward
 from needsmap.integrity import collect_repairs, staged
 from needsmap.pipeline import run
 
@@ -151,17 +151,18 @@ def test_collect_repairs_passes_other_warnings_on():
 def _child_records(path: Path) -> tuple[set[str], set[str]]:
     """Write one row per child for the synthetic 2025 counts; return ids and postcodes.
 
-    Each child gets a postcode in its ward (via the postcode's LSOA), avoiding postcodes
+    Each child gets a postcode in its ward (via the postcode's LSOA, whose ward is the one
+    holding its largest share), avoiding postcodes
     of services, which are public and rightly appear in outputs. The file is saved as
     Windows-1252 with a worker's name in it, so the run also has a repair to report.
     """
     counts = pd.read_csv(WIRRAL / "caseload_synthetic.csv", dtype={"period": str})
     counts = counts[counts["period"] == "2025-03-31"]
-    lsoa = gpd.read_file(WIRRAL / "lsoa21.geojson", columns=["lsoa_code", "ward_code"])
+    lsoa = main_ward(pd.read_csv(WIRRAL / "lsoa_ward_shares.csv")).reset_index()
     postcodes = pd.read_csv(WIRRAL / "postcodes.csv", dtype=str)
     services = set(pd.read_csv(WIRRAL / "services.csv", dtype=str)["postcode"].dropna())
     postcodes = postcodes[~postcodes["postcode"].isin(services)]
-    postcodes = postcodes.merge(pd.DataFrame(lsoa.drop(columns="geometry")), on="lsoa_code")
+    postcodes = postcodes.merge(lsoa, on="lsoa_code")
     by_ward = postcodes.groupby("ward_code")["postcode"].apply(list)
     rng = np.random.default_rng(7)
     lines, ids, used = ["Child ID,Postcode,Period,Measure,Worker"], set(), set()

@@ -334,7 +334,7 @@ def test_recommended_sites_written(bundled_run):
     total = scenario.loc["All wards"]
     gained = total["children_covered_after"] - total["children_covered_now"]
     assert sites["children_covered"].sum() == pytest.approx(gained, abs=5)
-    assert total["children"] == 67431
+    assert total["children"] == 66223  # DfE's 2025 denominator for Wirral
     record = json.loads((folder / "run.json").read_text())
     assert any(n.startswith("siting: 5 new site(s) chosen from") for n in record["notes"])
     assert {"recommended_sites.csv", "siting_scenario.csv"} <= set(record["outputs"])
@@ -403,3 +403,26 @@ def test_user_pilots_and_travel_times(tmp_path, wirral_dir):
     assert res.wards.loc["E05000955", "share_covered_now"] == 1.0
     assert any("not among the placed services" in n for n in res.notes)  # the 2 unplaced
     assert res.wards["access_2sfca_family_hub"].notna().all()
+
+
+def test_an_lsoa_split_between_wards_counts_towards_each(line):
+    demand, _, need = line
+    # Middle (80 children) is three quarters in One, a quarter in Two (need weight 2).
+    shares = pd.DataFrame(
+        {
+            "lsoa_code": ["L1", "L2", "L2", "L3"],
+            "ward_code": ["W1", "W1", "W2", "W2"],
+            "share": [1.0, 0.75, 0.25, 1.0],
+        }
+    )
+    assert need_weights(demand, need, shares=shares).tolist() == [100, 80 * 1.25, 120]
+    # Two is a pilot ward: its quarter of Middle is served already, the rest is not.
+    got = run_line(line, sites=1, pilot_wards=("Two",), shares=shares)
+    row = got.sites.iloc[0]
+    assert (row["site_id"], row["children_covered"], row["need_covered"]) == ("S4", 160, 160.0)
+    scenario = got.scenario
+    assert scenario.loc["W2", ["children", "children_covered_now"]].tolist() == [80, 80]
+    assert scenario.loc[
+        "W1", ["children", "children_covered_now", "children_covered_after"]
+    ].tolist() == [160, 0, 160]
+    assert scenario.loc["All wards", "share_covered_after"] == 1.0

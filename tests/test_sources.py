@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import shutil
+
+import geopandas as gpd
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -8,9 +11,10 @@ from shapely.geometry import box
 from tests.conftest import write_csv
 
 from needsmap.errors import InputError, RepairWarning
+from needsmap.geography import ward_polygons
 from needsmap.sources import load_area, load_caseload, load_services
 from needsmap.sources._table import _NUMBER, _all_numbers, read_table, to_numbers
-from needsmap.sources.boundaries import load_lsoa_boundaries
+from needsmap.sources.boundaries import load_lsoa_boundaries, load_ward_boundaries
 from needsmap.sources.postcodes import normalise_postcode
 
 WARDS = pd.Series({"E05000954": "Bebington", "E05000955": "Bidston and St James"})
@@ -203,7 +207,10 @@ def test_bundled_area_loads(wirral_dir):
     assert len(area.lsoa) == 209
     assert area.lsoa["ward_code"].nunique() == 22
     assert area.lsoa.crs == "EPSG:27700"
-    assert area.lsoa["children"].sum() == pytest.approx(67431, abs=1)
+    # Children 0-17 are scaled to DfE's 2025 rate denominator for Wirral (66,223).
+    assert area.lsoa["children"].sum() == pytest.approx(66223, abs=1)
+    assert area.ward_population["children"].sum() == pytest.approx(66223, abs=1)
+    assert area.wards.crs == "EPSG:27700" and len(area.wards) == 22
     assert area.meta["caseload_synthetic"] is True
 
 
@@ -246,3 +253,86 @@ def test_numbers_keep_blank_rows_and_report_bad_values(tmp_path):
         InputError, match=r"column 'b' has values that are not numbers \('x', 'y'\)"
     ):
         to_numbers(frame, "b", path, allow_blank=True)
+
+
+# --- ward boundaries, LSOA -> ward shares and ward populations in a bundle ----------------
+
+
+@pytest.fixture
+def bundle_copy(tmp_path, wirral_dir):
+    """A copy of the Wirral bundle to break one file at a time."""
+    folder = tmp_path / "wirral"
+    shutil.copytree(wirral_dir, folder)
+    return folder
+
+
+def test_ward_boundaries_are_read_and_checked(tmp_path, grid_lsoa):
+    wards = ward_polygons(grid_lsoa).reset_index()
+    wards.to_file(tmp_path / "wards.gpkg")
+    read = load_ward_boundaries(tmp_path / "wards.gpkg")
+    assert list(read.index) == ["E05000001", "E05000002"] and read.crs == "EPSG:27700"
+    wards.assign(ward_code=["E05000001", "W1"]).to_file(tmp_path / "bad.gpkg")
+    with pytest.raises(
+        InputError,
+        match=r"bad.gpkg: column 'ward_code' has values that are not ward codes \['W1'\] at row 3",
+    ):
+        load_ward_boundaries(tmp_path / "bad.gpkg")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda s: s.assign(share=s["share"].where(s.index != 0, 1.5)),
+            r"lsoa_ward_shares.csv: column 'share' must be above 0 and at most 1 at row 2",
+        ),
+        (
+            lambda s: s.assign(ward_code=s["ward_code"].where(s.index != 3, "E05009288")),
+            r"column 'ward_code' has wards not in wards.geojson \['E05009288'\] at row 5",
+        ),
+        (
+            lambda s: s.iloc[1:],
+            r"no row for 1 LSOA\(s\) in the boundaries, e.g. \['E01007110'\]",
+        ),
+        (
+            lambda s: s.assign(share=s["share"].where(s.index != 2, 0.5)),
+            r"the shares of LSOA\(s\) \['E01007112'\] do not add up to 1",
+        ),
+    ],
+)
+def test_a_broken_shares_file_stops_with_one_line(bundle_copy, edit, message):
+    path = bundle_copy / "lsoa_ward_shares.csv"
+    edit(pd.read_csv(path)).to_csv(path, index=False)
+    with pytest.raises(InputError, match=message):
+        load_area(bundle_copy)
+
+
+def test_without_a_shares_file_they_are_computed_at_run_time(bundle_copy, wirral_dir):
+    (bundle_copy / "lsoa_ward_shares.csv").unlink()
+    area = load_area(bundle_copy)
+    bundled = pd.read_csv(wirral_dir / "lsoa_ward_shares.csv")
+    assert len(area.shares) == len(bundled) == 260
+    assert area.notes[0].startswith("geography: no lsoa_ward_shares.csv in the bundle")
+
+
+def test_a_ward_no_lsoa_reaches_stops_the_run(bundle_copy):
+    path = bundle_copy / "wards.geojson"
+    wards = gpd.read_file(path)
+    far = wards.iloc[[0]].assign(ward_code="E05099999", ward_name="Nowhere")
+    far["geometry"] = far.geometry.translate(5, 0)  # 5 degrees east: the North Sea
+    pd.concat([wards, far]).to_file(path, driver="GeoJSON")
+    with pytest.raises(
+        InputError, match=r"wards.geojson: no LSOA gives data to ward\(s\) \['E05099999'\]"
+    ):
+        load_area(bundle_copy)
+
+
+def test_ward_population_must_name_the_bundle_wards(bundle_copy):
+    path = bundle_copy / "population_wards.csv"
+    pop = pd.read_csv(path)
+    pop.loc[4, "ward_code"] = "E05009288"
+    pop.to_csv(path, index=False)
+    with pytest.raises(
+        InputError, match=r"population_wards.csv: column 'ward_code' has wards not in wards.geojson"
+    ):
+        load_area(bundle_copy)

@@ -58,7 +58,7 @@ def test_area_wards_from_the_lookup_of_an_incomplete_bundle(tmp_path):
         "E01000003,A 003,E05000001,South\n",
     )
     assert area_wards(tmp_path).to_dict() == {"E05000001": "South", "E05000002": "North"}
-    with pytest.raises(InputError, match="no lsoa21.geojson or lsoa21_wards.csv"):
+    with pytest.raises(InputError, match="no wards.geojson, lsoa21.geojson or lsoa21_wards.csv"):
         area_wards(tmp_path / "nowhere")
 
 

@@ -354,6 +354,7 @@ def measure_access(
     catchment: float = 1600.0,
     types: Sequence[str] = (),
     travel_times: pd.DataFrame | None = None,
+    shares: pd.DataFrame | None = None,
 ) -> Access:
     """Distances, reach and floating-catchment access by LSOA and ward, per service type.
 
@@ -373,6 +374,10 @@ def measure_access(
         Service types to measure; empty = every type present.
     travel_times
         ``lsoa_code, service_id, minutes``; replaces straight-line distance when given.
+    shares
+        ``lsoa_code, ward_code, share``: an LSOA split between wards counts towards each
+        by its share of children (:func:`needsmap.geography.lsoa_ward_shares`); without
+        it, wholly towards its ``ward_code``.
 
     Returns
     -------
@@ -387,9 +392,15 @@ def measure_access(
     travel = straight if travel_times is None else Travel(demand, travel_times)
     children = demand["children"]
     in_ward = service_wards(services, wards)
+    if shares is None:
+        shares = pd.DataFrame({"lsoa_code": demand.index, "ward_code": demand["ward_code"]})
+        shares["share"] = 1.0
+    parts = shares.loc[shares["lsoa_code"].isin(demand.index)]
+    lsoa_of, ward_of = parts["lsoa_code"].to_numpy(), parts["ward_code"].to_numpy()
+    pair_children = children.reindex(lsoa_of).to_numpy() * parts["share"].to_numpy()
     lsoa_cols: dict[str, NDArray[np.float64]] = {}
     ward_cols: dict[str, pd.Series] = {}
-    ward_children = children.groupby(demand["ward_code"]).sum().reindex(wards.index)
+    ward_children = pd.Series(pair_children).groupby(ward_of).sum().reindex(wards.index)
     for t in kinds:
         sites = services.loc[services["type"] == t]
         lsoa_cols[f"dist_{t}_m"] = straight.nearest(sites)
@@ -406,13 +417,15 @@ def measure_access(
         count = in_ward.loc[sites.index].value_counts().reindex(wards.index, fill_value=0)
         ward_cols[f"per_1000_children_{t}"] = (count / ward_children * PER).round(3)
     per_lsoa = pd.DataFrame(lsoa_cols, index=demand.index)
-    means = _weighted_mean(per_lsoa, children, demand["ward_code"]).reindex(wards.index)
+    per_pair = per_lsoa.reindex(lsoa_of).reset_index(drop=True)
+    weights = pd.Series(pair_children)
+    means = _weighted_mean(per_pair, weights, pd.Series(ward_of)).reindex(wards.index)
     table = pd.DataFrame(index=wards.index)
     for t in kinds:
         table[f"dist_{t}_m"] = means[f"dist_{t}_m"].round(0)
         if travel.times is not None:
             table[f"time_{t}_min"] = means[f"time_{t}_min"].round(1)
-        within = (per_lsoa[f"within_{t}"] * children).groupby(demand["ward_code"]).sum()
+        within = (per_pair[f"within_{t}"] * weights).groupby(ward_of).sum()
         table[f"share_within_{t}"] = (within.reindex(wards.index) / ward_children).round(3)
         table[f"per_1000_children_{t}"] = ward_cols[f"per_1000_children_{t}"]
         for name in ("2sfca", "e2sfca"):

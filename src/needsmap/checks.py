@@ -29,7 +29,7 @@ from needsmap.indicators import (
     ward_deprivation,
 )
 from needsmap.sources import Area, load_area, load_caseload, load_services
-from needsmap.sources.area import FILES
+from needsmap.sources.area import FILES, OPTIONAL
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -100,7 +100,7 @@ def _collect(check: Check) -> Iterator[None]:
 
 def _area(cfg: RunConfig, check: Check) -> Area | None:
     folder = Path(cfg.area)
-    absent = [n for k, n in FILES.items() if k != "caseload" and not (folder / n).exists()]
+    absent = [n for k, n in FILES.items() if k not in OPTIONAL and not (folder / n).exists()]
     if (folder / FILES["meta"]).exists() and absent:
         hint = " (listed in its MISSING.md)" if (folder / "MISSING.md").exists() else ""
         check.problems.append(
@@ -111,19 +111,21 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
     area = None
     with _collect(check):
         area = load_area(cfg.area)
-        deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup)
+        deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
         la_benchmark(area.dfe)
-        wards = area.lsoa["ward_code"].nunique()
+        split = area.shares.loc[area.shares["share"] < 1, "lsoa_code"].nunique()
         check.facts.append(
-            f"{area.name}: {len(area.lsoa)} LSOAs in {wards} wards; deprivation and "
-            f"population for every LSOA; {len(area.postcodes):,} postcodes; DfE context"
+            f"{area.name}: {len(area.lsoa)} LSOAs in {len(area.wards)} wards ({split} LSOAs "
+            f"split between wards); deprivation and population for every LSOA; "
+            f"{len(area.postcodes):,} postcodes; DfE context"
         )
+        check.notes += area.notes
     return area
 
 
 def _caseload(cfg: RunConfig, area: Area, check: Check) -> Caseload | None:
     path = cfg.caseload or area.files["caseload"]
-    wards = area.lsoa.groupby("ward_code")["ward_name"].first()
+    wards = area.wards["ward_name"]
     caseload = None
     with _collect(check):
         caseload = load_caseload(path, wards, synthetic=cfg.caseload is None)
@@ -218,13 +220,15 @@ def _travel_times(cfg: RunConfig, area: Area, services: Services, check: Check) 
 def _settings(
     cfg: RunConfig, area: Area, caseload: Caseload | None, services: Services | None, check: Check
 ) -> None:
-    wards = area.lsoa.groupby("ward_code")["ward_name"].first()
+    wards = area.wards["ward_name"]
     if caseload is not None:
         # The ward columns the need index and clustering can use: the first steps of
         # pipeline.analyse, which are cheap (no Monte Carlo, access or clustering).
-        table = ward_deprivation(area.lsoa)
+        table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
         table = table.join(caseload_rates(caseload.latest, table["children"]))
-        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        table = table.join(
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+        )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         latest = caseload.latest
         hidden = pd.DataFrame(False, index=latest.index, columns=latest.columns)

@@ -133,3 +133,18 @@ def la_benchmark(dfe: pd.DataFrame, *, trend_years: int = 5) -> pd.DataFrame:
     out["la_number"] = out["la_number"].round().astype("Int64")
     out["neighbours"] = out["neighbours"].astype(int)
     return out
+
+
+def dfe_children(dfe: pd.DataFrame, period: str) -> tuple[int, float] | None:
+    """The children aged 0-17 DfE used for the council's rates in a caseload period's year.
+
+    ``period`` is read as a date (``2025-03-31``: DfE's year ending 31 March 2025).
+    Returns (year, children), or None when the period is not a date or DfE gives no
+    population for that year.
+    """
+    when = pd.to_datetime(pd.Series([period]), errors="coerce", format="mixed").iloc[0]
+    if pd.isna(when) or "population_0_17" not in dfe.columns:
+        return None
+    rows = dfe[(dfe["group"] == LA) & (dfe["year"] == when.year)]
+    known = pd.to_numeric(rows["population_0_17"], errors="coerce").dropna()
+    return (int(when.year), float(known.iloc[0])) if len(known) else None

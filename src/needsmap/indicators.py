@@ -26,13 +26,24 @@ DOMAIN_SCORES = (
 )
 
 
-def ward_deprivation(lsoa: pd.DataFrame) -> pd.DataFrame:
+def ward_deprivation(
+    lsoa: pd.DataFrame,
+    shares: pd.DataFrame | None = None,
+    *,
+    official: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Deprivation and population by ward from LSOA rows.
 
-    IMD and domain scores are means weighted by total population, IDACI by children
-    aged 0-15 (its own denominator), IDAOPI by total population (the bundle has no 60+
-    split). Ranks are never averaged: instead each ward gets the number and share of its
-    LSOAs in England's most deprived 10% and 20% (IMD deciles 1 and 1-2).
+    Each LSOA counts towards a ward by its share (``shares``, from
+    :func:`needsmap.geography.lsoa_ward_shares`; without it, wholly to its
+    ``ward_code``). IMD and domain scores are means weighted by total population,
+    IDACI by children aged 0-15 and IDAOPI by people aged 60 and over (each index's own
+    denominator), so the population-weighted mean of the wards is the area's published
+    average. Ranks are never averaged: instead each ward gets the number (split by share)
+    and share of its LSOAs in England's most deprived 10% and 20% (IMD deciles 1 and 1-2).
+
+    ``official`` (by ward_code: ``children_0_15``, ``children``) replaces the LSOA sums
+    of those populations wherever it has a value (the official ward estimates).
     """
     frame = lsoa.copy()
     frame["lsoas"] = 1
@@ -42,7 +53,7 @@ def ward_deprivation(lsoa: pd.DataFrame) -> pd.DataFrame:
     if idaci:
         frame["idaci_lsoas_most_deprived_20pc"] = (frame["idaci_decile"] <= 2).astype(int)
     weighted = {c: "population" for c in DOMAIN_SCORES}
-    weighted |= {"idaci_score": "children_0_15", "idaopi_score": "population"}
+    weighted |= {"idaci_score": "children_0_15", "idaopi_score": "population_60_plus"}
     out = aggregate(
         frame,
         sums=(
@@ -55,7 +66,11 @@ def ward_deprivation(lsoa: pd.DataFrame) -> pd.DataFrame:
             *(("idaci_lsoas_most_deprived_20pc",) if idaci else ()),
         ),
         weighted=weighted,
+        shares=shares,
     )
+    for col in ("children_0_15", "children"):
+        if official is not None and col in official:
+            out[col] = official[col].reindex(out.index).fillna(out[col])
     out["share_most_deprived_10pc"] = out["lsoas_most_deprived_10pc"] / out["lsoas"]
     out["share_most_deprived_20pc"] = out["lsoas_most_deprived_20pc"] / out["lsoas"]
     if idaci:
@@ -85,7 +100,10 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], file: str) -> None:
 
 
 def deprivation_change(
-    lsoa: pd.DataFrame, iod2019: pd.DataFrame, lookup: pd.DataFrame
+    lsoa: pd.DataFrame,
+    iod2019: pd.DataFrame,
+    lookup: pd.DataFrame,
+    shares: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Deprivation relative to England in IoD2019 and IoD2025, and the change, by ward.
 
@@ -103,6 +121,9 @@ def deprivation_change(
         IoD2019 on 2011 LSOAs: ``lsoa11_code``, ``imd_decile`` (``idaci_decile`` optional).
     lookup
         ``lsoa11_code`` -> ``lsoa_code`` (2021), one row per pair.
+    shares
+        Each 2021 LSOA's share of each ward (as in :func:`ward_deprivation`); without
+        it, each LSOA is wholly in its ``ward_code``.
 
     Returns
     -------
@@ -146,19 +167,26 @@ def deprivation_change(
         d = old["idaci_decile"].reindex(frame["lsoa11_code"]).to_numpy()
         frame["idaci_lsoas_most_deprived_20pc_2019"] = frame["lsoas_2019"] * (d <= 2)
         sums.append("idaci_lsoas_most_deprived_20pc_2019")
-    frame["ward_code"] = (
-        lsoa.set_index("lsoa_code")["ward_code"].reindex(frame["lsoa_code"]).to_numpy()
+    if shares is None:
+        frame["ward_code"] = (
+            lsoa.set_index("lsoa_code")["ward_code"].reindex(frame["lsoa_code"]).to_numpy()
+        )
+    out = aggregate(frame, sums=tuple(sums), shares=shares)
+    now = pd.DataFrame(lsoa).assign(
+        n=1,
+        top10=lsoa["imd_decile"] <= 1,
+        top20=lsoa["imd_decile"] <= 2,
+        idaci20=lsoa["idaci_decile"] <= 2 if idaci else False,
     )
-    out = aggregate(frame, sums=tuple(sums))
-    n = lsoa.groupby("ward_code").size()
-    for pc, top in (("10pc", 1), ("20pc", 2)):
+    now = aggregate(now, sums=("n", "top10", "top20", "idaci20"), shares=shares)
+    for pc, top in (("10pc", "top10"), ("20pc", "top20")):
         share_2019 = out[f"lsoas_most_deprived_{pc}_2019"] / out["lsoas_2019"]
-        share_2025 = (lsoa["imd_decile"] <= top).groupby(lsoa["ward_code"]).sum() / n
+        share_2025 = now[top] / now["n"]
         out[f"share_most_deprived_{pc}_2019"] = share_2019
         out[f"share_most_deprived_{pc}_change"] = share_2025.reindex(out.index) - share_2019
     if idaci:
         share_2019 = out["idaci_lsoas_most_deprived_20pc_2019"] / out["lsoas_2019"]
-        share_2025 = (lsoa["idaci_decile"] <= 2).groupby(lsoa["ward_code"]).sum() / n
+        share_2025 = now["idaci20"] / now["n"]
         out["idaci_share_most_deprived_20pc_2019"] = share_2019
         out["idaci_share_most_deprived_20pc_change"] = share_2025.reindex(out.index) - share_2019
     return out

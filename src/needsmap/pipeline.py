@@ -23,9 +23,8 @@ from needsmap import __version__, report, scan
 from needsmap.access import Access, gap_score, measure_access
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
-from needsmap.context import la_benchmark
+from needsmap.context import dfe_children, la_benchmark
 from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
-from needsmap.geography import ward_polygons
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -135,9 +134,10 @@ def analyse(cfg: RunConfig) -> Results:
     start = time.perf_counter()
     with step("Loading the area bundle"):
         area = load_area(cfg.area)
-        geoms = ward_polygons(area.lsoa)
+        geoms = area.wards
     with step("Aggregating LSOAs to wards"):
-        table = ward_deprivation(area.lsoa)
+        table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
+        table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
     with step("Reading caseload"):
         path = cfg.caseload or area.files["caseload"]
@@ -149,12 +149,16 @@ def analyse(cfg: RunConfig) -> Results:
             lsoa_wards=area.lsoa.set_index("lsoa_code")["ward_code"],
         )
         latest = caseload.latest
+        area, scaled = children_for_year(area, table, caseload.periods[-1])
+        table["children"] = scaled
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
         table = table.join(caseload_rates(latest, table["children"]))
     with step("Need index and ranking uncertainty"):
         ni, sup = cfg.need_index, cfg.suppression
-        table = table.join(deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup))
+        table = table.join(
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+        )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         earlier = first_period_counts(caseload.counts)
         # The same cells apply_suppression hides below: the index uses only what is published.
@@ -225,6 +229,7 @@ def analyse(cfg: RunConfig) -> Results:
             catchment=catchment,
             types=ac.types,
             travel_times=times,
+            shares=area.shares,
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
@@ -243,6 +248,7 @@ def analyse(cfg: RunConfig) -> Results:
                 need_weight_max=sc.need_weight_max,
                 method=sc.method,
                 time_limit=sc.time_limit_s,
+                shares=area.shares,
             )
             table = table.join(siting.wards)
             access_notes += [*siting.notes, siting.summary]
@@ -257,7 +263,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + access_notes + group_notes
+    notes = list(caseload.notes) + list(area.notes) + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -279,6 +285,29 @@ def analyse(cfg: RunConfig) -> Results:
         sensitivity=sensitivity,
         benchmark=benchmark,
     )
+
+
+def children_for_year(area: Area, wards: pd.DataFrame, period: str) -> tuple[Area, pd.Series]:
+    """Children 0-17 scaled so the wards sum to DfE's denominator for the caseload year.
+
+    Then the wards' rates add up to the rate DfE publishes for the council. Returns the
+    area with its LSOA children (the demand points of access and siting) scaled alike,
+    and the ward children; unchanged where DfE gives no figure for that year.
+    """
+    dfe = dfe_children(area.dfe, str(period))
+    children = wards["children"].astype(float)
+    if dfe is None or not children.sum():
+        return area, children
+    year, total = dfe
+    factor = total / children.sum()
+    if abs(factor - 1) < 1e-4:
+        return area, children
+    note = (
+        f"children 0-17 scaled by {factor:.4f} to the {total:,.0f} DfE used for "
+        f"{area.name}'s {year} rates (caseload period {period})"
+    )
+    lsoa = area.lsoa.assign(children=area.lsoa["children"] * factor)
+    return dataclasses.replace(area, lsoa=lsoa, notes=[*area.notes, note]), children * factor
 
 
 def map_context(results: Results) -> layers.MapContext:
@@ -497,6 +526,7 @@ def board_outputs(
                 map_style=look,
                 top_wards=cfg.report.top_wards,
                 profiles=cfg.report.profiles,
+                medians=report.rate_medians(results.wards, disc, results.caseload.measures),
             )
             paths, note = report.write_report(page, folder, pdf=cfg.report.pdf)
             if note and note not in results.notes:

@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from needsmap import vocabulary
+from needsmap.disclosure import Disclosure
 from needsmap.maps import layers, static, style
 
 MEASURES = {
@@ -666,6 +667,61 @@ class ProfileRow:
     median: Markup = Markup("")
 
 
+MEDIAN_WITHHELD = "not shown"
+
+
+def rate_medians(
+    wards: pd.DataFrame, disclosure: Disclosure, measures: Sequence[str]
+) -> dict[str, float | str]:
+    """The median ward's caseload rate, over every ward, suppressed ones included.
+
+    Leaving hidden wards out would bias the median (they are mostly the smallest
+    counts), but a median over all wards tells a reader on which side of it each hidden
+    ward lies. So it is given only when that says nothing new: the median must not be a
+    hidden ward's rate, every "fewer than t" ward must lie below it even with t - 1
+    children counted, and every "withheld" ward (t or more) above it even with t. Else
+    the reason it is not shown.
+
+    Parameters
+    ----------
+    wards
+        The full ward table (before suppression): ``children`` and ``<m>_rate``.
+    disclosure
+        The run's suppression (``apply_suppression``).
+
+    Returns
+    -------
+    dict
+        ``<m>_rate`` -> the median (one decimal), or the text saying why it is not shown.
+    """
+    out: dict[str, float | str] = {}
+    kids = wards["children"].astype(float)
+    t = disclosure.threshold
+    for m in measures:
+        col = f"{m}_rate"
+        if col not in wards:
+            continue
+        rates = wards[col].astype(float)
+        hidden = pd.Series(False, index=wards.index)
+        if disclosure.enabled and m in disclosure.suppressed:
+            hidden = disclosure.suppressed[m].reindex(wards.index, fill_value=False).astype(bool)
+        order = rates.sort_values(kind="mergesort")
+        middle = order.index[[(len(order) - 1) // 2, len(order) // 2]]
+        median = round(float(order.loc[middle].mean()), 1)
+        reads = disclosure.table[m].reindex(wards.index).astype(str)
+        small = hidden & (reads == disclosure.marker)
+        large = hidden & ~small
+        implied_below = (t - 1) / kids * 10_000 < median
+        implied_above = t / kids * 10_000 > median
+        safe = (
+            not hidden.loc[middle].any()
+            and bool((rates[small] < median).all() and implied_below[small].all())
+            and bool((rates[large] > median).all() and implied_above[large].all())
+        )
+        out[col] = median if safe else MEDIAN_WITHHELD
+    return out
+
+
 def _median(wards: pd.DataFrame, col: str, digits: int) -> Markup:
     values = pd.to_numeric(wards[col], errors="coerce")
     if values.notna().sum() == 0:
@@ -675,8 +731,30 @@ def _median(wards: pd.DataFrame, col: str, digits: int) -> Markup:
     )
 
 
-def ward_profile(code: str, wards: pd.DataFrame, *, top_n: int = 5) -> list[ProfileRow]:
-    """The figures on one ward's page, each tagged with its ward-table column."""
+def _rate_median(medians: Mapping[str, float | str], col: str) -> Markup:
+    value = medians.get(col)
+    if value is None:
+        return Markup("")
+    if isinstance(value, str):
+        return Markup('<span class="median" data-median="{}" title="{}">{}</span>').format(
+            col, "it would tell where a withheld ward's rate lies", value
+        )
+    return Markup('<span class="median" data-median="{}">{}</span>').format(col, number(value, 1))
+
+
+def ward_profile(
+    code: str,
+    wards: pd.DataFrame,
+    *,
+    top_n: int = 5,
+    medians: Mapping[str, float | str] | None = None,
+) -> list[ProfileRow]:
+    """The figures on one ward's page, each tagged with its ward-table column.
+
+    ``medians`` holds the caseload rates' medians over every ward (``rate_medians``);
+    the published table cannot give them, as it hides some wards' rates.
+    """
+    medians = medians or {}
     w = wards.loc[code]
     assert isinstance(w, pd.Series)
     n = len(wards)
@@ -745,7 +823,7 @@ def ward_profile(code: str, wards: pd.DataFrame, *, top_n: int = 5) -> list[Prof
                     "  per 10,000 children",
                     _rate(code, m, w),
                     interval,
-                    _median(wards, f"{m}_rate", 1),
+                    _rate_median(medians, f"{m}_rate"),
                 )
             )
     for col in ("access_index", "gap_score"):
@@ -834,6 +912,7 @@ def build_report(
     sites_summary: str | None = None,
     top_wards: int = 10,
     profiles: int = 100,
+    medians: Mapping[str, float | str] | None = None,
 ) -> str:
     """The board summary as one standalone HTML page.
 
@@ -848,6 +927,8 @@ def build_report(
         Ward code -> small PNG locator map, for the profile pages.
     profiles
         How many ward profile pages, most need first.
+    medians
+        The caseload rates' medians over every ward (``rate_medians``).
     """
     locators = locators or {}
     ranked = wards.sort_values("need_rank")
@@ -866,7 +947,7 @@ def build_report(
             "name": w["ward_name"],
             "rank": int(w["need_rank"]),
             "locator": png_uri(locators[str(code)]) if str(code) in locators else None,
-            "rows": ward_profile(str(code), wards, top_n=ctx.top_n),
+            "rows": ward_profile(str(code), wards, top_n=ctx.top_n, medians=medians),
             "glance": at_a_glance(str(code), wards, ctx),
         }
         for code, w in ranked.head(profiles).iterrows()
@@ -907,6 +988,7 @@ def board_report(
     map_style: style.MapStyle | None = None,
     top_wards: int = 10,
     profiles: int = 100,
+    medians: Mapping[str, float | str] | None = None,
 ) -> str:
     """``build_report`` with its figures drawn: the benchmark chart and locator maps.
 
@@ -941,6 +1023,7 @@ def board_report(
         sites_summary=sites_summary,
         top_wards=top_wards,
         profiles=profiles,
+        medians=medians,
     )
 
 

@@ -58,8 +58,30 @@ SITE_COLUMNS = [
 ]
 
 
+def ward_parts(demand: pd.DataFrame, shares: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each demand point's part in each ward: ``point`` (its position in ``demand``),
+    ``ward_code`` and ``share``; without ``shares``, wholly in its ``ward_code``."""
+    if shares is None:
+        return pd.DataFrame(
+            {"point": np.arange(len(demand)), "ward_code": demand["ward_code"].to_numpy()}
+        ).assign(share=1.0)
+    position = pd.Series(np.arange(len(demand)), index=demand.index)
+    parts = shares.loc[shares["lsoa_code"].isin(demand.index)]
+    return pd.DataFrame(
+        {
+            "point": position.loc[parts["lsoa_code"]].to_numpy(),
+            "ward_code": parts["ward_code"].to_numpy(),
+            "share": parts["share"].to_numpy(dtype=float),
+        }
+    )
+
+
 def need_weights(
-    demand: pd.DataFrame, need: pd.Series, *, max_weight: float = 2.0
+    demand: pd.DataFrame,
+    need: pd.Series,
+    *,
+    max_weight: float = 2.0,
+    shares: pd.DataFrame | None = None,
 ) -> NDArray[np.float64]:
     """Children at each demand point times their ward's need weight (1 to ``max_weight``).
 
@@ -71,17 +93,30 @@ def need_weights(
         Need index by ward code (higher = more need).
     max_weight
         Weight of a child in the most needy ward; the least needy counts 1.
+    shares
+        An LSOA split between wards (``lsoa_ward_shares``) takes its wards' weights in
+        proportion to its shares; without it, its ``ward_code``'s.
     """
+    parts = ward_parts(demand, shares)
+    weights = _part_weights(demand, parts, need, max_weight)
+    return np.bincount(parts["point"], weights=weights, minlength=len(demand)).astype(float)
+
+
+def _part_weights(
+    demand: pd.DataFrame, parts: pd.DataFrame, need: pd.Series, max_weight: float
+) -> NDArray[np.float64]:
+    """Need-weighted children of each part (``ward_parts``) of each demand point."""
     x = need.astype(float)
     span = x.max() - x.min()
     scaled = (x - x.min()) / span if span > 0 else x * 0.0
     per_child = 1.0 + (max_weight - 1.0) * scaled
-    w = demand["ward_code"].map(per_child)
+    w = parts["ward_code"].map(per_child)
     if w.isna().any():
-        missing = sorted(set(demand.loc[w.isna(), "ward_code"]))
+        missing = sorted(set(parts.loc[w.isna(), "ward_code"]))
         msg = f"need_weights: no need index for ward(s) {missing[:3]}"
         raise InputError(msg)
-    return np.asarray(demand["children"].astype(float) * w, dtype=np.float64)
+    kids = demand["children"].to_numpy(dtype=float)[parts["point"].to_numpy()]
+    return np.asarray(kids * parts["share"].to_numpy() * w.to_numpy(), dtype=np.float64)
 
 
 def _binary(cover: sparse.sparray, fmt: str) -> sparse.sparray:
@@ -336,6 +371,7 @@ def site_pilots(
     need_weight_max: float = 2.0,
     method: Method = "auto",
     time_limit: float = 20.0,
+    shares: pd.DataFrame | None = None,
 ) -> Siting:
     """Choose new sites that reach the most need-weighted children not yet covered.
 
@@ -364,6 +400,9 @@ def site_pilots(
         Weight of a child in the most needy ward (the least needy counts 1).
     method, time_limit
         See :func:`choose_sites`.
+    shares
+        Each LSOA's share of each ward (``lsoa_ward_shares``): an LSOA split between
+        wards counts towards each by its share, in the need weights and the scenario.
 
     Returns
     -------
@@ -387,9 +426,12 @@ def site_pilots(
         )
         raise ConfigError(msg)
     children = demand["children"].to_numpy(dtype=float)
-    weights = need_weights(demand, need, max_weight=need_weight_max)
+    parts = ward_parts(demand, shares)
+    point = parts["point"].to_numpy()
+    part_weights = _part_weights(demand, parts, need, need_weight_max)
     provision = services.loc[fixed]
     covered_now = np.asarray(travel.within(provision, catchment).matrix().sum(axis=1)).ravel() > 0
+    part_now = covered_now[point]
     if pilot_wards:
         names = demand.groupby("ward_code")["ward_name"].first()
         match = match_wards(pd.Series(list(pilot_wards)), names)
@@ -399,9 +441,17 @@ def site_pilots(
                 f"or names such as {names.index[0]} or {names.iloc[0]}"
             )
             raise ConfigError(msg)
-        covered_now |= demand["ward_code"].isin(set(match.codes)).to_numpy()
+        part_now |= parts["ward_code"].isin(set(match.codes)).to_numpy()
+    # What a new site would add at each point: its parts not yet served (a pilot ward's
+    # part of an LSOA is served; the LSOA's other parts are not).
+    open_share = np.bincount(
+        point, weights=parts["share"].to_numpy() * ~part_now, minlength=len(demand)
+    )
+    remaining: NDArray[np.float64] = np.bincount(
+        point, weights=part_weights * ~part_now, minlength=len(demand)
+    ).astype(np.float64)
+    covered_now = open_share == 0
     cover = travel.within(cands, catchment).matrix()
-    remaining = np.where(covered_now, 0.0, weights)
     solution = choose_sites(cover, remaining, sites, method=method, time_limit=time_limit)
     if len(solution.chosen) < sites:
         notes.append(
@@ -416,7 +466,7 @@ def site_pilots(
         new = hit[~covered_after[hit]]
         covered_after[new] = True
         served = (
-            pd.Series(children[new], index=demand["ward_name"].to_numpy()[new])
+            pd.Series((children * open_share)[new], index=demand["ward_name"].to_numpy()[new])
             .groupby(level=0)
             .sum()
             .sort_values(ascending=False, kind="stable")
@@ -427,8 +477,8 @@ def site_pilots(
                 "name": cands.at[j, "name"],
                 "type": cands.at[j, "type"],
                 "order": order,
-                "children_covered": round(float(children[new].sum())),
-                "need_covered": round(float(weights[new].sum()), 1),
+                "children_covered": round(float((children * open_share)[new].sum())),
+                "need_covered": round(float(remaining[new].sum()), 1),
                 "wards_served": "; ".join(served.index[served > 0]),
                 "geometry": cands.geometry.iloc[j],
             }
@@ -436,7 +486,9 @@ def site_pilots(
     chosen_sites = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=SITE_COLUMNS), geometry="geometry", crs=BNG
     )
-    scenario = _scenario(demand, children, weights, covered_now, covered_after)
+    scenario = _scenario(
+        demand, parts, children, part_weights, part_now, part_now | covered_after[point]
+    )
     table = _sites_table(chosen_sites, scenario, solution)
     log.info(
         "siting: %s in %.2f s (greedy reaches %.1f%% of it)",
@@ -460,21 +512,27 @@ def site_pilots(
 
 def _scenario(
     demand: pd.DataFrame,
+    parts: pd.DataFrame,
     children: NDArray[np.float64],
-    weights: NDArray[np.float64],
+    need: NDArray[np.float64],
     now: NDArray[np.bool_],
     after: NDArray[np.bool_],
 ) -> pd.DataFrame:
+    """Children and need covered now and after, by ward; ``need``, ``now`` and ``after``
+    are per part (``ward_parts``) of each demand point."""
+    kids = children[parts["point"].to_numpy()] * parts["share"].to_numpy()
+    names = demand.groupby("ward_code")["ward_name"].first()
+    codes = parts["ward_code"]
     frame = pd.DataFrame(
         {
-            "ward_code": demand["ward_code"].to_numpy(),
-            "ward_name": demand["ward_name"].to_numpy(),
-            "children": children,
-            "children_covered_now": children * now,
-            "children_covered_after": children * after,
-            "need": weights,
-            "need_covered_now": weights * now,
-            "need_covered_after": weights * after,
+            "ward_code": codes.to_numpy(),
+            "ward_name": names.reindex(codes).fillna(codes).to_numpy(),
+            "children": kids,
+            "children_covered_now": kids * now,
+            "children_covered_after": kids * after,
+            "need": need,
+            "need_covered_now": need * now,
+            "need_covered_after": need * after,
         }
     )
     sums = ["children", "children_covered_now", "children_covered_after"]

@@ -48,21 +48,27 @@ SERVICE_COLUMNS = [
 
 
 def area_wards(area: Path) -> pd.Series:
-    """Ward names indexed by ward code, from a bundle's boundaries or its LSOA lookup.
+    """Ward names indexed by ward code, from a bundle's ward or LSOA boundaries or its
+    LSOA lookup, the first it has.
 
     Reads only the attributes, so it works on a bundle that is not complete yet (one
-    made by ``scripts/prepare_data.py --lad`` has the lookup before it has boundaries).
+    made by ``scripts/prepare_data.py --lad`` has the wards before it has LSOAs).
     """
     area = Path(area)
-    boundaries, lookup = area / FILES["boundaries"], area / LOOKUP_FILE
-    if boundaries.exists():
-        frame = pd.DataFrame(gpd.read_file(boundaries, ignore_geometry=True))
+    wards, boundaries, lookup = (
+        area / FILES["wards"],
+        area / FILES["boundaries"],
+        area / LOOKUP_FILE,
+    )
+    if wards.exists() or boundaries.exists():
+        path = wards if wards.exists() else boundaries
+        frame = pd.DataFrame(gpd.read_file(path, ignore_geometry=True))
     elif lookup.exists():
         frame = pd.read_csv(lookup, dtype=str)
     else:
         msg = (
-            f"{area}: no {FILES['boundaries']} or {LOOKUP_FILE} to list the wards from; "
-            "point --area at a bundle folder such as data/wirral"
+            f"{area}: no {FILES['wards']}, {FILES['boundaries']} or {LOOKUP_FILE} to list "
+            "the wards from; point --area at a bundle folder such as data/wirral"
         )
         raise InputError(msg)
     missing = sorted({"ward_code", "ward_name"} - set(frame.columns))

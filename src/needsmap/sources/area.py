@@ -11,8 +11,9 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap.errors import InputError
+from needsmap.geography import lsoa_ward_shares, main_ward, ward_coverage
 from needsmap.sources._table import read_table, rows_where, to_numbers
-from needsmap.sources.boundaries import load_lsoa_boundaries
+from needsmap.sources.boundaries import load_lsoa_boundaries, load_ward_boundaries
 from needsmap.sources.postcodes import load_postcodes
 
 DOMAINS = (
@@ -27,10 +28,16 @@ DOMAINS = (
 )
 IOD2025_SCORES = tuple(f"{d}_score" for d in DOMAINS) + ("idaci_score", "idaopi_score")
 IOD2025_RANKS = ("imd_rank", "imd_decile", "idaci_rank", "idaci_decile")
-POPULATION = ("population", "children_0_15", "children")
+POPULATION = ("population", "children_0_15", "population_60_plus", "children")
+WARD_POPULATION = ("children_0_15", "children")
+COVERAGE_NOTE = 0.9
+"""Wards less covered than this by the LSOAs that give them data are named in the notes."""
 
 FILES = {
     "boundaries": "lsoa21.geojson",
+    "wards": "wards.geojson",
+    "shares": "lsoa_ward_shares.csv",
+    "ward_population": "population_wards.csv",
     "deprivation": "deprivation_iod2025_lsoa21.csv",
     "deprivation_2019": "deprivation_iod2019_lsoa11.csv",
     "lsoa11_lookup": "lsoa11_to_lsoa21.csv",
@@ -41,6 +48,9 @@ FILES = {
     "dfe": "dfe_childrens_social_care.csv",
     "meta": "bundle.json",
 }
+OPTIONAL = ("caseload", "shares", "ward_population")
+"""Files a bundle may lack: the caseload (the council gives its own), the LSOA -> ward
+shares (computed at run time) and official ward populations (summed from LSOAs)."""
 
 
 @dataclass
@@ -50,12 +60,23 @@ class Area:
     folder: Path
     meta: dict[str, Any]
     lsoa: gpd.GeoDataFrame
-    """One row per 2021 LSOA, in EPSG:27700: codes, ward, IoD2025, population."""
+    """One row per 2021 LSOA, in EPSG:27700: codes, IoD2025, population, and the ward
+    holding its largest share (``ward_code``, ``ward_name``)."""
+    wards: gpd.GeoDataFrame
+    """The wards as drawn (``ward_name``, polygons in EPSG:27700), indexed by ward_code."""
+    shares: pd.DataFrame
+    """``lsoa_code, ward_code, share, method``: how much of each LSOA is in each ward."""
+    ward_population: pd.DataFrame
+    """Official ward populations (``children_0_15``, ``children``) by ward_code, where the
+    bundle has them (blank: the ward's share of its LSOAs is used)."""
     iod2019: pd.DataFrame
     lsoa11_lookup: pd.DataFrame
     postcodes: pd.DataFrame
     dfe: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    coverage: pd.Series = field(default_factory=pd.Series)
+    """Share of each ward's area covered by the LSOAs that give it data."""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -98,7 +119,7 @@ def load_area(folder: Path) -> Area:
         )
         raise InputError(msg)
     files = {k: folder / v for k, v in FILES.items()}
-    absent = sorted(v for k, v in FILES.items() if k != "caseload" and not files[k].exists())
+    absent = sorted(v for k, v in FILES.items() if k not in OPTIONAL and not files[k].exists())
     if absent:
         msg = (
             f"{folder}: the area bundle lacks {absent}; rebuild it with "
@@ -118,17 +139,114 @@ def load_area(folder: Path) -> Area:
     dep = _lsoa_table(files["deprivation"], IOD2025_SCORES + IOD2025_RANKS, codes, "deprivation")
     pop = _lsoa_table(files["population"], POPULATION, codes, "population")
     lsoa = lsoa.join(dep, on="lsoa_code").join(pop, on="lsoa_code")
+    wards = load_ward_boundaries(files["wards"])
     iod2019 = pd.read_csv(files["deprivation_2019"])
     lookup = pd.read_csv(files["lsoa11_lookup"])
     dfe = pd.read_csv(files["dfe"])
     postcodes = load_postcodes(files["postcodes"])
+    notes = []
+    if files["shares"].exists():
+        shares = _shares_table(files["shares"], codes, wards.index)
+    else:
+        shares = lsoa_ward_shares(lsoa, wards, postcodes=postcodes)
+        notes.append(
+            f"geography: no {FILES['shares']} in the bundle; LSOAs were split among wards "
+            "by their postcodes (or area) at run time"
+        )
+        del files["shares"]
+    empty = wards.index.difference(pd.Index(shares["ward_code"]))
+    if len(empty):
+        msg = (
+            f"{files['wards'].name}: no LSOA gives data to ward(s) {list(empty[:5])}; the "
+            "ward and LSOA boundaries do not cover the same area (check both are for "
+            f"{meta.get('area_name', folder.name)})"
+        )
+        raise InputError(msg)
+    home = main_ward(shares).reindex(lsoa["lsoa_code"]).to_numpy()
+    lsoa["ward_code"] = home
+    lsoa["ward_name"] = wards["ward_name"].reindex(home).to_numpy()
+    ward_pop = pd.DataFrame(index=wards.index, columns=list(WARD_POPULATION), dtype=float)
+    if files["ward_population"].exists():
+        ward_pop = _ward_population(files["ward_population"], wards.index)
+    else:
+        del files["ward_population"]
+    coverage = ward_coverage(lsoa, wards, shares)
+    notes += [
+        f"geography: only {cover:.0%} of {wards.loc[code, 'ward_name']}'s area lies in LSOAs "
+        "that give it data (the rest is in LSOAs whose postcodes all fall in other wards)"
+        for code, cover in coverage.items()
+        if cover < COVERAGE_NOTE
+    ]
     return Area(
         folder=folder,
         meta=meta,
         lsoa=lsoa,
+        wards=wards,
+        shares=shares,
+        ward_population=ward_pop,
         iod2019=iod2019,
         lsoa11_lookup=lookup,
         postcodes=postcodes,
         dfe=dfe,
         files=files,
+        coverage=coverage,
+        notes=notes,
     )
+
+
+def _shares_table(path: Path, lsoa_codes: pd.Index, ward_codes: pd.Index) -> pd.DataFrame:
+    """Read and check the LSOA -> ward shares (``needsmap.geography.lsoa_ward_shares``)."""
+    frame = read_table(path, ("lsoa_code", "ward_code", "share"), what="LSOA -> ward shares")
+    out = pd.DataFrame(
+        {
+            "lsoa_code": frame["lsoa_code"].str.upper(),
+            "ward_code": frame["ward_code"].str.upper(),
+            "share": to_numbers(frame, "share", path),
+            "method": frame.get("method", pd.Series("given", index=frame.index)),
+        }
+    )
+    bad = (out["share"] <= 0) | (out["share"] > 1)
+    if bad.any():
+        msg = f"{path.name}: column 'share' must be above 0 and at most 1 at {rows_where(bad)}"
+        raise InputError(msg)
+    unknown = ~out["ward_code"].isin(ward_codes)
+    if unknown.any():
+        msg = (
+            f"{path.name}: column 'ward_code' has wards not in wards.geojson "
+            f"{sorted(set(out.loc[unknown, 'ward_code']))[:3]} at {rows_where(unknown)}"
+        )
+        raise InputError(msg)
+    missing = lsoa_codes.difference(pd.Index(out["lsoa_code"]))
+    if len(missing):
+        msg = (
+            f"{path.name}: no row for {len(missing)} LSOA(s) in the boundaries, e.g. "
+            f"{list(missing[:3])}; every LSOA needs its share of at least one ward"
+        )
+        raise InputError(msg)
+    total = out.groupby("lsoa_code")["share"].transform("sum")
+    off = (total - 1).abs() > 1e-4
+    if off.any():
+        msg = (
+            f"{path.name}: the shares of LSOA(s) {sorted(set(out.loc[off, 'lsoa_code']))[:3]} "
+            f"do not add up to 1 (at {rows_where(off)}); rebuild the file with "
+            "needsmap.geography.lsoa_ward_shares"
+        )
+        raise InputError(msg)
+    return out.loc[out["lsoa_code"].isin(lsoa_codes)].reset_index(drop=True)
+
+
+def _ward_population(path: Path, ward_codes: pd.Index) -> pd.DataFrame:
+    """Official ward populations by ward_code; blank cells stay blank (NaN)."""
+    frame = read_table(path, ("ward_code", *WARD_POPULATION), what="ward population")
+    frame["ward_code"] = frame["ward_code"].str.upper()
+    unknown = ~frame["ward_code"].isin(ward_codes)
+    if unknown.any():
+        msg = (
+            f"{path.name}: column 'ward_code' has wards not in wards.geojson "
+            f"{sorted(set(frame.loc[unknown, 'ward_code']))[:3]} at {rows_where(unknown)}"
+        )
+        raise InputError(msg)
+    out = pd.DataFrame(index=pd.Index(frame["ward_code"], name="ward_code"))
+    for col in WARD_POPULATION:
+        out[col] = to_numbers(frame, col, path, allow_blank=True).to_numpy()
+    return out.reindex(ward_codes)

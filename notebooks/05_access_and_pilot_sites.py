@@ -23,12 +23,13 @@
 SITES = 5  # how many new sites to choose
 CANDIDATES = ["school"]  # service types offered as sites, or "lsoa" for LSOA centres
 CATCHMENT_M = 1600  # straight-line reach in metres (1,600 m is about a mile)
-PILOT_WARDS = []  # wards already served by a pilot, e.g. ["Seacombe"]
+PILOTS = []  # existing pilots, as in the config's `pilots`, e.g.
+# [{"name": "Seacombe pilot", "wards": ["Seacombe"], "start": "2023-09-01"}]
 
 # %%
 import dataclasses
 
-from needsmap.config import RunConfig
+from needsmap.config import RunConfig, config_from_dict
 from needsmap.pipeline import analyse
 from needsmap.siting import site_pilots
 from needsmap.vocabulary import label, plain
@@ -37,9 +38,8 @@ d = RunConfig()
 cfg = dataclasses.replace(
     d,
     access=dataclasses.replace(d.access, catchment_m=float(CATCHMENT_M)),
-    siting=dataclasses.replace(
-        d.siting, sites=SITES, candidates=tuple(CANDIDATES), pilot_wards=tuple(PILOT_WARDS)
-    ),
+    siting=dataclasses.replace(d.siting, sites=SITES, candidates=tuple(CANDIDATES)),
+    pilots=config_from_dict({"pilots": PILOTS}).pilots,
 )
 results = analyse(cfg)
 wards = results.published
@@ -103,8 +103,9 @@ wider = site_pilots(
     catchment=results.access.catchment,
     sites=SITES,
     candidates=[*CANDIDATES, "lsoa"],
+    categories=cfg.siting.candidate_categories,
     existing=cfg.siting.existing,
-    pilot_wards=cfg.siting.pilot_wards,
+    pilots=results.pilots,
     need_weight_max=cfg.siting.need_weight_max,
 )
 print(wider.summary)

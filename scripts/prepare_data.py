@@ -286,8 +286,135 @@ def prepare_postcodes(raw: Path, out: Path, lsoa: gpd.GeoDataFrame, lad: str) ->
     print(f"  {n_far} postcodes more than 250 m from any LSOA polygon kept without LSOA")
 
 
+WIRRAL_LA = "344"
+"""Wirral's three-digit DfE local authority code (GIAS and the school census)."""
+SERVICES_COLUMNS = [
+    "service_id",
+    "name",
+    "type",
+    "subtype",
+    "category",
+    "phase",
+    "postcode",
+    "easting",
+    "northing",
+    "capacity",
+    "pupils",
+    "fsm_share",
+    "fsm_source",
+    "provenance",
+]
+STATE_GROUPS = {"Local authority maintained schools", "Academies", "Free Schools"}
+
+
+def school_category(group: str, kind: str, phase: str) -> str:
+    """What kind of school, for choosing candidate sites (``siting.candidate_categories``).
+
+    mainstream: state-funded nursery, primary, secondary, middle and all-through schools;
+    special; independent; alternative_provision (pupil referral units and AP academies);
+    college (16-19, sixth-form, further and higher education); other.
+    """
+    low = kind.lower()
+    if "special" in low:
+        return "special"
+    if "alternative provision" in low or low == "pupil referral unit":
+        return "alternative_provision"
+    if group in ("Colleges", "Universities") or "16" in low or phase == "16 plus":
+        return "college"
+    if group == "Independent schools":
+        return "independent"
+    if group in STATE_GROUPS:
+        return "mainstream"
+    return "other"
+
+
+def prepare_schools(raw: Path, la: str) -> pd.DataFrame:
+    """Open establishments in GIAS (May 2025) with phase, type, pupils and FSM share.
+
+    FSM share is the January 2023 school census (eligible / headcount) where the URN is in
+    it; otherwise GIAS's own percentage (schools that opened or converted since); blank
+    where neither publishes it (independent schools). Capacity is pupils on roll: GIAS
+    has no school capacity.
+    """
+    gias = pd.read_csv(
+        raw / "england/england_gias_open_establishments_2025-05-24.csv.gz", dtype=str
+    )
+    gias = gias[gias["la_code"] == la].copy()
+    census = pd.read_csv(
+        raw / "england/england_school_census_jan2023_school_level.csv.gz", dtype=str
+    )
+    census = census[census["la_code"] == la]
+    fsm_n = pd.to_numeric(census["fsm_eligible_n"], errors="coerce")
+    head = pd.to_numeric(census["headcount_pupils"], errors="coerce")
+    census_share = pd.Series((fsm_n / head).to_numpy(), index=census["urn"])
+    census_share = census_share[census_share.notna()]
+    pupils = pd.to_numeric(gias["number_of_pupils"])
+    from_census = gias["urn"].map(census_share)
+    from_gias = pd.to_numeric(gias["percentage_fsm"]) / 100
+    share = from_census.fillna(from_gias)
+    source = np.where(
+        from_census.notna(),
+        "school census January 2023",
+        np.where(from_gias.notna(), "GIAS May 2025", ""),
+    )
+    return pd.DataFrame(
+        {
+            "service_id": "URN-" + gias["urn"],
+            "name": gias["establishment_name"],
+            "type": "school",
+            "subtype": gias["establishment_type"],
+            "category": [
+                school_category(g, k, p)
+                for g, k, p in zip(
+                    gias["establishment_type_group"],
+                    gias["establishment_type"],
+                    gias["education_phase"],
+                    strict=True,
+                )
+            ],
+            "phase": gias["education_phase"].replace("Not applicable", ""),
+            "easting": pd.to_numeric(gias["easting"]),
+            "northing": pd.to_numeric(gias["northing"]),
+            "capacity": pupils,
+            "pupils": pupils,
+            "fsm_share": share.round(3),
+            "fsm_source": source,
+        }
+    )
+
+
+def prepare_family_hubs(raw: Path) -> pd.DataFrame:
+    """The known family hubs and children's centres: a partial list, with its sources."""
+    hubs = pd.read_csv(
+        raw / "services/wirral_family_hubs_childrens_centres_partial.csv", dtype=str
+    )
+    prefix = hubs["type"].map({"family_hub": "FH-", "childrens_centre": "CC-"})
+    return pd.DataFrame(
+        {
+            "service_id": prefix
+            + hubs["name"].str.upper().str.replace(r"[^A-Z]+", "-", regex=True).str.strip("-"),
+            "name": hubs["name"],
+            "type": hubs["type"],
+            "subtype": hubs["type"].map(
+                {"family_hub": "Family hub", "childrens_centre": "Children's centre"}
+            ),
+            "postcode": hubs["postcode"],
+            "provenance": "as of " + hubs["as_of"] + "; " + hubs["basis"] + "; " + hubs["source"],
+        }
+    )
+
+
+PROVISION_NOTE = (
+    "Family hubs and children's centres are a partial list: 3 of the 8 family hubs open "
+    "in 2024 (St James Centre, Ganneys Meadow, Seacombe) and one children's centre "
+    "(Leasowe). The others (in Bromborough, New Ferry, Moreton and two more in Birkenhead) "
+    "are not named in any public source used here; add them in a services file."
+)
+"""What the bundle's existing provision is, for every output that states coverage now."""
+
+
 def prepare_services(raw: Path, out: Path) -> None:
-    """GP practices, open schools and open libraries, by postcode (geocoded at run time)."""
+    """GP practices, schools (GIAS 2025), libraries and the known family hubs."""
     gp = pd.read_csv(raw / "services/wirral_gp_practices_epraccur_2023-02.csv", dtype=str)
     gp = gp[(gp["status_code"] == "A") & (gp["prescribing_setting"] == "4")]
     gp_rows = pd.DataFrame(
@@ -297,37 +424,11 @@ def prepare_services(raw: Path, out: Path) -> None:
             "type": "gp_practice",
             "subtype": "GP practice",
             "postcode": gp["postcode"],
-            "capacity": np.nan,
-            "pupils": np.nan,
-            "fsm_pupils": np.nan,
         }
     )
 
-    schools = pd.read_csv(raw / "services/wirral_schools_gias_list_2022-07.csv", dtype=str)
-    schools = schools[schools["status_at_2022_07"] == "open"]
-    census = pd.read_csv(
-        raw / "services/wirral_school_census_jan2019.csv", dtype=str, na_values=["NA"]
-    )
-    schools = schools.merge(
-        census[["URN", "SCHOOLTYPE", "NOR", "NUMFSM"]],
-        left_on="urn",
-        right_on="URN",
-        how="left",
-        validate="1:1",
-    )
-    nor = pd.to_numeric(schools["NOR"])
-    school_rows = pd.DataFrame(
-        {
-            "service_id": "URN-" + schools["urn"],
-            "name": schools["name"],
-            "type": "school",
-            "subtype": schools["SCHOOLTYPE"].fillna("Not in the January 2019 census"),
-            "postcode": schools["postcode"],
-            "capacity": nor,
-            "pupils": nor,
-            "fsm_pupils": pd.to_numeric(schools["NUMFSM"]),
-        }
-    )
+    school_rows = prepare_schools(raw, WIRRAL_LA)
+    hub_rows = prepare_family_hubs(raw)
 
     libs = pd.read_csv(raw / "services/wirral_public_libraries_ace_2023.csv", dtype=str)
     libs = libs[libs["operation_23"].isin(["LA", "CR"]) & (libs["type"] == "Static Library")]
@@ -342,11 +443,10 @@ def prepare_services(raw: Path, out: Path) -> None:
             ),
             "postcode": libs["postcode"],
             "capacity": pd.to_numeric(libs["hours"]),
-            "pupils": np.nan,
-            "fsm_pupils": np.nan,
         }
     )
-    services = pd.concat([gp_rows, school_rows, lib_rows], ignore_index=True)
+    services = pd.concat([gp_rows, school_rows, lib_rows, hub_rows], ignore_index=True)
+    services = services.reindex(columns=SERVICES_COLUMNS)
     services = services.sort_values(["type", "service_id"], ignore_index=True)
     _csv(services, out / "services.csv")
     print("  " + ", ".join(f"{n} {t}" for t, n in services["type"].value_counts().items()))
@@ -470,6 +570,7 @@ def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
             "Synthetic ward caseload, calibrated to DfE published totals for the LA; "
             "not real ward figures."
         ),
+        "provision_note": PROVISION_NOTE,
         "attribution": [
             "Source: Office for National Statistics licensed under the Open Government "
             "Licence v3.0. Contains OS data © Crown copyright and database right 2025.",

@@ -15,6 +15,7 @@ import pandas as pd
 from needsmap.disclosure import apply_suppression
 from needsmap.indicators import caseload_rates, need_rank
 from needsmap.maps.layers import MapContext
+from needsmap.review import NOT_FLAGGED, WARD_FLAG
 
 BNG = "EPSG:27700"
 CODES = [f"E0500000{i}" for i in range(1, 10)]
@@ -81,6 +82,7 @@ def full_wards() -> gpd.GeoDataFrame:
         "Not significant",
     ]
     table["gap_score"] = [0.4, 1.2, -0.6, 1.6, -1.1, 0.1, 0.9, -0.7, -0.2]
+    table["review"] = [NOT_FLAGGED] * 4 + [WARD_FLAG] + [NOT_FLAGGED] * 4
     return gpd.GeoDataFrame(table, geometry=geoms, crs=BNG)
 
 

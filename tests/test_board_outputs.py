@@ -95,7 +95,7 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     book = load_workbook(folder / "wards.xlsx", read_only=True)
     sites = getattr(bundled_run, "sites", None) is not None
     assert book.sheetnames == ["About", "Glossary", "Wards", "Clusters"] + (
-        ["Recommended sites"] if sites else []
+        ["Recommended sites", "Review list"] if sites else []
     ) + ["LA benchmark"]
     rows = list(book["Wards"].iter_rows(values_only=True))
     sheet = pd.DataFrame(rows[2:], columns=rows[1]).set_index("ward_code")  # row 1: plain words

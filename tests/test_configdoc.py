@@ -45,11 +45,12 @@ def test_field_docs_read_the_docstring_under_each_field():
 def test_settings_walk_sections_in_order_with_defaults():
     rows = list(configdoc.settings())
     keys = [s.key for s in rows]
-    assert keys[:4] == ["area", "caseload", "services", "suppression"]
-    assert keys[4:6] == ["suppression.enabled", "suppression.threshold"]
-    threshold = rows[5]
+    assert keys[:5] == ["area", "caseload", "services", "pilots", "suppression"]
+    assert keys[5:7] == ["suppression.enabled", "suppression.threshold"]
+    threshold = rows[6]
     assert (threshold.depth, threshold.default, threshold.section) == (1, 5, False)
-    assert rows[3].section and rows[3].doc.startswith("Small-number suppression")
+    assert rows[4].section and rows[4].doc.startswith("Small-number suppression")
+    assert configdoc.describe_type(rows[3].hint) == "list of pilots"
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     assert {k for k in keys if "." not in k} == fields
 

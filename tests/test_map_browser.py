@@ -140,12 +140,18 @@ def test_wirral_map_works_offline(bundled_run, page):
     assert not _legend(page, "imd_score").is_visible()
     assert "Synthetic caseload" in page.locator(".needsmap-title").inner_text()
 
+    # Existing provision shows from the start (issue 17); off, so the ward is under the mouse
+    for layer in ("Family hubs", "Children's centres"):
+        assert page.get_by_label(layer).is_checked()
+        page.get_by_label(layer).uncheck()
     text = _hover_tip(page, "path[data-ward='E05000972']")  # Seacombe
     assert "Seacombe" in text and "need rank" in text and "full profile" in text
     assert "Children in need" not in text  # hover is compact; a click opens the rest
     text = _click_profile(page, "path[data-ward='E05000972']")
     assert "Children in need" in text and "Wirral" in text and "England" in text
     assert "few children" not in text  # the † footnote only where a rate carries it
+    page.locator(".needsmap-tools a").first.click()  # the popup panned: back to the whole area
+    page.wait_for_timeout(400)
     assert "few children" in _click_profile(page, "path[data-ward='E05000968']")  # Oxton
     page.mouse.move(5, 400)
     shots = os.environ.get("NEEDSMAP_SCREENSHOTS")
@@ -232,6 +238,9 @@ def test_every_layer_and_hostile_names(page, tmp_path):
     page.mouse.move(5, 400)
 
     # A service called <script>alert(1)</script> shows as text and runs nothing.
+    assert page.get_by_label("Existing pilots").is_checked()  # on from the start
+    page.get_by_label("Existing pilots").uncheck()
+    page.get_by_label("Family hubs").uncheck()
     page.get_by_label("Schools").check()
     page.wait_for_timeout(300)
     icons = page.locator(".leaflet-marker-pane .needsmap-marker")

@@ -282,15 +282,16 @@ def test_sites_and_profiles():
     )
     with_table = page(
         sites=table,
-        sites_summary="2 new site(s) chosen from 9 candidates by greedy; "
-        "children within 1600 m of provision: 12.0% now, 38.9% after",
+        sites_summary="12% of children live within 1,600 metres of existing provision (two "
+        "family hubs); with the 2 new site(s), 39% would",
     )
     assert "<th>Children newly within reach</th>" in with_table and "<td>39%</td>" in with_table
     section = with_table.split('id="sites"')[1].split("</section>")[0]
     assert "<td>Dale, Abbey</td>" in section and "Lon" not in section and "URN-1" not in section
     assert (
         "2 new pilot site(s) are recommended where they reach most unmet need (see below). "
-        "Children within 1600 m of provision: 12.0% now, 38.9% after."
+        "12% of children live within 1,600 metres of existing provision (two family hubs); "
+        "with the 2 new site(s), 39% would."
     ) in with_table
     assert html.count('class="ward"') == 3
     # profiles follow need rank
@@ -409,6 +410,53 @@ def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_pa
     for i in profiles:
         assert any(line.startswith("Distance to nearest school") for line in pages[i]), pages[i][0]
     assert len(pages) == profiles[-1] + 1  # nothing spills after the last profile
+
+
+def test_sites_explained_with_provision_pilots_and_review():
+    """Issue 17: each site and the review list in words, and what provision counts."""
+    table = pd.DataFrame(
+        {
+            "order": [1],
+            "name": ["Dale School"],
+            "type": ["school"],
+            "wards_served": ["Dale"],
+            "children_covered": [2500],
+            "share_covered_cumulative": [0.263],
+            "why": ["Dale School would bring about 2,500 more children within reach."],
+        }
+    )
+    pilots = pd.DataFrame(
+        {
+            "pilot": ["Dale pilot", "Old pilot"],
+            "start": pd.to_datetime(["2023-09-01", "2020-01-06"]),
+            "end": pd.to_datetime([None, "2021-07-31"]),
+            "description": ["Early help in school", ""],
+            "active": [True, False],
+        }
+    )
+    review = pd.DataFrame(
+        {"kind": ["ward"], "name": ["Abbey"], "reason": ["Abbey is among the third ..."]}
+    )
+    html = page(
+        sites=table,
+        sites_summary="No existing provision was supplied (family hubs, children's centres "
+        "or pilots), so how many children are within reach of a service now is not known",
+        pilots=pilots,
+        review=review,
+        provision_note="A partial list.",
+    )
+    section = html.split('id="sites"')[1].split("</section>")[0]
+    assert "<li>Dale School would bring about 2,500 more children within reach.</li>" in section
+    assert "Existing provision: A partial list." in section
+    assert "<li>Dale pilot (from 1 September 2023; running): Early help in school</li>" in section
+    assert (
+        "<li>Old pilot (from 6 January 2020 to 31 July 2021; not running on the date "
+        "provision is counted)</li>"
+    ) in section
+    assert "now is not known." in section and "0% now" not in html
+    review_html = html.split('id="review"')[1].split("</section>")[0]
+    assert "This list is a prompt for review, not a recommendation to close" in review_html
+    assert "<td>Ward</td><td>Abbey</td><td>Abbey is among the third ...</td>" in review_html
 
 
 # --- medians over every ward ---------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import html
 import itertools
 import json
+import re
 import time
 from types import SimpleNamespace
 
@@ -14,11 +18,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
+from shapely.geometry import box
 
 from needsmap import siting
 from needsmap.access import Travel
-from needsmap.config import config_from_dict
+from needsmap.config import Pilot, config_from_dict
 from needsmap.errors import ConfigError
+from needsmap.pilots import load_pilots
 from needsmap.siting import (
     SITE_COLUMNS,
     choose_sites,
@@ -197,6 +203,53 @@ def test_two_sites_cover_everyone_then_stop(line):
     assert got.table["share_covered_cumulative"].tolist() == [0.75, 1.0]
 
 
+def test_why_each_site_in_words_and_columns(line):
+    """By hand: weights East 100, Middle 80, West 120 (W2 counts twice). S4 reaches East and
+    Middle (180); the next best, West School, 120: 60 fewer, and none of S4's 180 children."""
+    demand, services, need = line
+    hub = services.iloc[[2]].assign(service_id="H1", type="family_hub", name="West Hub")
+    hub = hub.set_geometry(gpd.points_from_xy([6000], [1000], crs=BNG))
+    frames = (demand, pd.concat([services.iloc[:4], hub], ignore_index=True), need)
+    got = run_line(line, sites=1)
+    row = got.table.iloc[0]
+    assert row[["next_best", "next_best_need", "children_beyond_next_best"]].tolist() == [
+        "West School",
+        120.0,
+        180,
+    ]
+    assert row["ward_need_ranks"] == "One (2 of 2)"
+    assert row["why"] == (
+        "Bridge School would bring about 180 more children within 1,600 metres of a service "
+        "(180 when weighted by need), mostly in One (need rank 2 of 2). No existing provision "
+        "was supplied, so its distance to one is not known. The next-best choice at this "
+        "step, West School, would reach 120 need-weighted children (60 fewer); Bridge School "
+        "reaches about 180 children it would not."
+    )
+    # with a hub by West, the nearest provision is named, 4.6 km from the Bridge School
+    got = run_line(line, frames=frames, sites=1)
+    row = got.table.iloc[0]
+    assert row[["nearest_provision", "nearest_provision_m"]].tolist() == ["West Hub", 4610]
+    assert "The nearest existing provision is West Hub, 4.6 km away." in row["why"]
+    assert got.provision_reach[["name", "children_in_reach", "need_in_reach"]].values.tolist() == [
+        ["West Hub", 60, 120.0]
+    ]
+
+
+def test_no_provision_says_so_instead_of_zero_now(line):
+    """Issue 17: every output said "0.0% now" when the bundle held no provision."""
+    got = run_line(line, sites=2)
+    assert not got.provision_known and got.provision_label == "none supplied"
+    assert not re.search(r"(?<!\d)0(\.0)?% now", got.summary) and "now is not known" in got.summary
+    assert got.coverage == (
+        "No existing provision was supplied (family hubs, children's centres or pilots), so "
+        "how many children are within reach of a service now is not known; the 2 new site(s) "
+        "would bring 100% of children within 1,600 metres. Add existing provision in a "
+        "services file (config key 'services') or the config key 'pilots'"
+    )
+    assert got.scenario["share_covered_now"].isna().all()
+    assert got.scenario["share_covered_after"].notna().all()
+
+
 def test_sites_frame_follows_the_contract(line):
     got = run_line(line, sites=2)
     assert list(got.sites.columns) == SITE_COLUMNS
@@ -213,13 +266,29 @@ def test_sites_frame_follows_the_contract(line):
     assert got.table.loc[0, ["easting", "northing"]].tolist() == [1500, 0]
 
 
+def line_wards():
+    """W1 (x -1000 to 4500) and W2 (4500 to 7000), around the line's neighbourhoods."""
+    return gpd.GeoDataFrame(
+        {"ward_name": ["One", "Two"]},
+        geometry=[box(-1000, -1000, 4500, 1000), box(4500, -1000, 7000, 1000)],
+        crs=BNG,
+        index=pd.Index(["W1", "W2"], name="ward_code"),
+    )
+
+
+def line_pilots(services, pilots=(), as_of=dt.date(2025, 3, 31)):
+    return load_pilots(pilots, services, line_wards(), pd.DataFrame(), as_of=as_of)
+
+
 def test_existing_pilot_is_fixed_and_not_a_candidate(line):
     demand, services, need = line
     services = services.copy()
     services.loc[services["service_id"] == "S4", "pilot"] = True
-    got = run_line(line, frames=(demand, services, need), sites=1)
+    pilots = line_pilots(services)
+    got = run_line(line, frames=(demand, services, need), sites=1, pilots=pilots)
     assert got.sites["site_id"].tolist() == ["S3"]
     assert got.existing == 1 and got.candidates == 3
+    assert got.provision["name"].tolist() == ["Bridge School"]
     assert got.wards.loc["W1"].tolist() == [1.0, 1.0]
     assert got.scenario.loc["All wards", "share_covered_now"] == 0.75
     assert services["pilot"].sum() == 1  # caller's frame untouched
@@ -234,10 +303,22 @@ def test_existing_types_are_provision(line):
     assert got.sites["site_id"].tolist() == ["S4"]
 
 
-def test_pilot_wards_count_as_covered(line):
-    got = run_line(line, sites=1, pilot_wards=("two",), need_weight_max=4)
+def test_wards_a_pilot_names_count_as_covered_while_it_runs(line):
+    pilot = Pilot(name="West pilot", wards=("two",), start=dt.date(2024, 1, 1))
+    pilots = line_pilots(line[1], (pilot,))
+    assert pilots.wards.to_dict("records") == [
+        {"pilot": "West pilot", "ward_code": "W2", "start": pd.Timestamp("2024-01-01"), "end": pd.NaT}
+    ]
+    got = run_line(line, sites=1, pilots=pilots, need_weight_max=4)
     assert got.sites["site_id"].tolist() == ["S4"]
     assert got.wards.loc["W2", "share_covered_now"] == 1.0
+    # before it started, and after it ended, it is not provision
+    for as_of in (dt.date(2023, 12, 31), dt.date(2025, 1, 1)):
+        ended = dataclasses.replace(pilot, end=dt.date(2024, 12, 31))
+        got = run_line(line, sites=1, pilots=line_pilots(line[1], (ended,), as_of), need_weight_max=4)
+        assert pd.isna(got.wards.loc["W2", "share_covered_now"])  # none running: not known
+        assert not got.provision_known
+        assert got.sites["site_id"].tolist() == ["S3"]
 
 
 def test_lsoa_centres_as_candidates(line):
@@ -255,10 +336,6 @@ def test_lsoa_centres_as_candidates(line):
         (
             {"candidates": ("school",), "existing": ("school",)},
             r"siting.candidates: no candidate sites of type\(s\) \['school'\]",
-        ),
-        (
-            {"pilot_wards": ("Nowhere",)},
-            r"siting.pilot_wards: \['Nowhere'\] not wards of this area; use codes or names such as W1 or One",
         ),
     ],
 )
@@ -364,14 +441,17 @@ def test_siting_all_lsoas_by_all_candidates_is_fast(bundled_run):
         candidates=("school", "gp_practice", "library", "lsoa"),
     )
     took = time.perf_counter() - start
-    assert got.candidates == len(services) + 209
+    # every placed service but the 4 bundled hubs and the 24 special, independent and
+    # college schools (not candidates by default), plus the 209 LSOA centres
+    assert len(services) == 198
+    assert got.candidates == 198 - 4 - 24 + 209
     assert got.solution.method == "exact" and got.solution.status.startswith("best possible")
     assert took < 10, took
 
 
 def test_user_pilots_and_travel_times(tmp_path, wirral_dir):
     """A council's own hubs and pilot school, and a travel-time matrix, through analyse()."""
-    from needsmap.config import AccessConfig, RunConfig, SitingConfig
+    from needsmap.config import AccessConfig, Pilot, RunConfig, SitingConfig
     from needsmap.pipeline import analyse
     from needsmap.sources import load_area
 
@@ -393,16 +473,93 @@ def test_user_pilots_and_travel_times(tmp_path, wirral_dir):
     cfg = RunConfig(
         services=(hubs,),
         access=AccessConfig(travel_times=times, catchment_minutes=10),
-        siting=SitingConfig(sites=3, pilot_wards=("Bidston & St. James",)),
+        siting=SitingConfig(sites=3),
+        pilots=(Pilot(name="Bidston pilot", wards=("Bidston & St. James",), start=dt.date(2024, 4, 1)),),
     )
     res = analyse(cfg)
     assert res.access.unit == "min"
     assert "time_school_min" in res.wards.columns
-    assert res.siting.existing == 2
+    assert res.siting.existing == 6  # the bundle's 4 hubs, HUB1 and the pilot PIL1
+    assert {"HUB1", "PIL1"} <= set(res.siting.provision["service_id"])
     assert "PIL1" not in set(res.sites["site_id"])
     assert res.wards.loc["E05000955", "share_covered_now"] == 1.0
     assert any("not among the placed services" in n for n in res.notes)  # the 2 unplaced
     assert res.wards["access_2sfca_family_hub"].notna().all()
+
+
+# --- which schools may host a site ----------------------------------------------------
+
+
+def test_special_and_independent_schools_are_candidates_only_when_asked(line):
+    demand, services, need = line
+    services = services.assign(category=["mainstream", "mainstream", "special", "independent", ""])
+    got = run_line(line, frames=(demand, services, need), sites=2)
+    # Bridge School (S4, independent) and West School (S3, special) would be the best
+    # two sites; by default neither is offered
+    assert got.sites["site_id"].tolist() == ["S1", "S2"]
+    assert got.candidates == 2  # S1 and S2; the GP is not a school
+    assert got.notes[0] == (
+        "siting: 2 school site(s) not offered as new sites because of their category "
+        "(1 special, 1 independent); siting.candidate_categories chooses which may host a site"
+    )
+    got = run_line(
+        line,
+        frames=(demand, services, need),
+        sites=2,
+        categories=("mainstream", "special", "independent"),
+    )
+    assert got.sites["site_id"].tolist() == ["S4", "S3"]
+
+
+def test_unknown_candidate_category(line):
+    with pytest.raises(
+        ConfigError,
+        match=r"siting.candidate_categories: \['specal'\] not a category; choose from "
+        r"\['alternative_provision', 'college', 'independent', 'mainstream', 'other', 'special'\]",
+    ):
+        run_line(line, sites=1, categories=("specal",))
+
+
+def test_empty_candidate_categories_in_the_config():
+    with pytest.raises(ConfigError, match=r"siting.candidate_categories: give at least one"):
+        config_from_dict({"siting": {"candidate_categories": []}})
+
+
+def test_default_wirral_run_recommends_only_mainstream_schools(bundled_run):
+    """Issue 17: Clare Mount Specialist Sports College (special) was recommended."""
+    placed = bundled_run.services.placed.set_index("service_id")
+    chosen = placed.loc[bundled_run.sites["site_id"]]
+    assert len(chosen) == 5
+    assert set(chosen["category"]) == {"mainstream"}
+    assert "Clare Mount Specialist Sports College" in set(placed["name"])
+    assert "Clare Mount Specialist Sports College" not in set(chosen["name"])
+    table = pd.read_csv(bundled_run.written[0].parent / "recommended_sites.csv")
+    assert set(table["category"]) == {"mainstream"}
+
+
+def test_default_wirral_run_counts_and_draws_the_bundled_hubs(bundled_run):
+    """Issue 17: the family hubs are existing provision, on every map, and no output
+    states 0.0% now."""
+    from needsmap.scan import figure_text
+
+    siting_run = bundled_run.siting
+    assert siting_run.provision_label == "three family hubs and one children's centre"
+    assert set(siting_run.provision["type"]) == {"family_hub", "childrens_centre"}
+    assert siting_run.scenario.loc["All wards", "share_covered_now"] == pytest.approx(0.265, abs=0.01)
+    folder = bundled_run.written[0].parent
+    maps = sorted((folder / "maps").glob("*.png"))
+    ward_maps = [p for p in maps if p.stem not in ("cluster_k_selection", "services")]
+    assert len(ward_maps) == 12
+    for path in ward_maps:
+        text = figure_text(path)
+        assert "Existing family hub (3)" in text and "Existing children's centre (1)" in text
+    assert "Family hub (3)" in figure_text(folder / "maps" / "services.png")
+    report = html.unescape((folder / "report.html").read_text(encoding="utf-8"))
+    notes = "\n".join(json.loads((folder / "run.json").read_text())["notes"])
+    for text in (report, notes):
+        assert not re.search(r"\b0(\.0)?% now", text)
+        assert "existing provision (three family hubs and one children's centre)" in text
+        assert "Family hubs and children's centres are a partial list" in text
 
 
 def test_an_lsoa_split_between_wards_counts_towards_each(line):
@@ -417,7 +574,8 @@ def test_an_lsoa_split_between_wards_counts_towards_each(line):
     )
     assert need_weights(demand, need, shares=shares).tolist() == [100, 80 * 1.25, 120]
     # Two is a pilot ward: its quarter of Middle is served already, the rest is not.
-    got = run_line(line, sites=1, pilot_wards=("Two",), shares=shares)
+    pilot = Pilot(name="Two pilot", wards=("Two",), start=dt.date(2024, 1, 1))
+    got = run_line(line, sites=1, pilots=line_pilots(line[1], (pilot,)), shares=shares)
     row = got.sites.iloc[0]
     assert (row["site_id"], row["children_covered"], row["need_covered"]) == ("S4", 160, 160.0)
     scenario = got.scenario

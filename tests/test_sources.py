@@ -161,6 +161,37 @@ def test_services_placed_by_postcode_coords_and_unplaced_listed(tmp_path):
     }
 
 
+def test_school_attributes_and_capacity_from_pupils(tmp_path):
+    area = box(320000, 380000, 340000, 395000)
+    path = write_csv(
+        tmp_path / "schools.csv",
+        "name,type,easting,northing,category,phase,capacity,pupils,fsm_share\n"
+        "Oak Primary,school,330000,389000,Mainstream,Primary,,210,0.412\n"
+        "Elm Special,school,331000,389000,special,,50,48,\n"
+        "Ash Hub,family_hub,332000,389000,,,,,\n",
+    )
+    placed = load_services([path], pd.DataFrame(), area).placed
+    assert placed["category"].tolist() == ["mainstream", "special", ""]
+    assert placed["phase"].tolist() == ["Primary", "", ""]
+    # no capacity given: the pupils on roll stand in; a given capacity is kept
+    assert placed["capacity"].tolist()[:2] == [210, 50]
+    assert placed["capacity"].isna().tolist()[2]
+    assert placed["fsm_share"].tolist()[0] == 0.412
+
+
+def test_fsm_share_above_one_is_a_percentage(tmp_path):
+    path = write_csv(
+        tmp_path / "schools.csv",
+        "name,type,easting,northing,fsm_share\nOak,school,330000,389000,41.2\n",
+    )
+    with pytest.raises(
+        InputError,
+        match=r"schools.csv: column 'fsm_share' is the share .* above 1 at row 2; divide "
+        "percentages by 100",
+    ):
+        load_services([path], pd.DataFrame(), box(320000, 380000, 340000, 395000))
+
+
 def test_services_without_location_columns(tmp_path):
     path = write_csv(tmp_path / "s.csv", "name,type\nA,school\n")
     with pytest.raises(InputError, match=r"s.csv: no location columns; add 'postcode'"):

@@ -8,6 +8,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 from matplotlib.testing.compare import compare_images
@@ -252,14 +253,27 @@ def test_missing_font_falls_back_with_a_warning():
 
 
 def test_services_map_legend_counts_and_sites(published, placed):
+    services = bd.services()
+    pilots = services[services["pilot"]]
     fig = static.services_map(
-        published, bd.services(), bd.context(), sites=bd.sites(), labels=placed
+        published, services, bd.context(), sites=bd.sites(), labels=placed, pilots=pilots
     )
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert "School (2)" in legend and "GP practice (2)" in legend
     assert "Existing pilot (1)" in legend
     assert "Recommended site (numbered in the order\nchosen)" in legend
     assert {"1", "2"} <= set(static.figure_texts(fig))
+
+
+def test_existing_provision_on_every_layer_map(published, placed):
+    """Issue 17: the family hubs and pilots show on every map, not only on services."""
+    services = bd.services()
+    hub = services[services["type"] == "family_hub"]  # also the board data's one pilot
+    provision = pd.concat([hub, hub.assign(type="pilot")], ignore_index=True)
+    spec = layers.LAYERS[0]
+    fig = static.layer_map(published, spec, bd.context(), labels=placed, provision=provision)
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert legend[-2:] == ["Existing family hub (1)", "Existing pilot (1)"]
 
 
 def test_drawn_text_is_checked_before_saving(published, placed, tmp_path):

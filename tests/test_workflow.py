@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.conftest import write_csv
 
 from needsmap.checks import validate_inputs
 from needsmap.cli import main
-from needsmap.config import CASELOAD_MEASURES, RunConfig, load_config
+from needsmap.config import CASELOAD_MEASURES, Pilot, RunConfig, load_config
 from needsmap.errors import InputError
 from needsmap.starter import (
     CASELOAD_FILE,
@@ -116,9 +117,9 @@ def test_validate_bundled_case_reports_what_was_read():
     assert "Wirral: 209 LSOAs in 22 wards" in report
     assert "caseload_synthetic.csv (synthetic): 110 rows read; 5 periods" in report
     assert "22 of 22 wards matched" in report
-    assert "services.csv: 192 rows read, 190 placed, 2 unplaced" in report
+    assert "services.csv: 199 rows read, 198 placed, 1 unplaced" in report
     assert "Marine Lake Medical Practice (CH48 4HZ) cannot be placed" in report
-    assert "siting: 5 new site(s) from 132 candidate services" in report
+    assert "siting: 5 new site(s) from 112 candidate services" in report
     assert report.endswith("No problems: ready for 'needsmap run'.\n")
 
 
@@ -153,7 +154,8 @@ def test_validate_filled_in_templates_is_clean(tmp_path, starter):
     assert "caseload.csv: 22 rows read; 1 period (2025-03-31); 22 of 22 wards matched" in report
     assert '1 count(s) of 1 to 4 in 2025-03-31 will read "fewer than 5"' in report
     assert "hubs.csv: 3 rows read, 3 placed, 0 unplaced" in report
-    assert "existing provision: 3 service(s)" in report  # hub, pilot and centre
+    assert "existing provision: 7 site(s)" in report  # the bundle's 4, hub, pilot and centre
+    assert "pilots: 1 (1 running on " in report and "Seacombe pilot from 2023-09-01" in report
 
 
 def test_validate_reports_settings_the_data_cannot_meet(tmp_path, starter):
@@ -166,7 +168,8 @@ def test_validate_reports_settings_the_data_cannot_meet(tmp_path, starter):
         d,
         caseload=tmp_path / "caseload.csv",
         clustering=dataclasses.replace(d.clustering, features=("idaci",)),
-        siting=dataclasses.replace(d.siting, candidates=("schools", "lsoa"), pilot_wards=("X",)),
+        siting=dataclasses.replace(d.siting, candidates=("schools", "lsoa")),
+        pilots=(Pilot(name="X pilot", wards=("X",), start=dt.date(2024, 1, 1)),),
         access=dataclasses.replace(d.access, types=("hospital",)),
     )
     problems = validate_inputs(cfg).problems
@@ -175,7 +178,7 @@ def test_validate_reports_settings_the_data_cannot_meet(tmp_path, starter):
         "need_index.indicators: ['looked_after_children_rate_index'] not available; choose"
     )
     assert problems[1].startswith("clustering.features: ['idaci'] not available; choose from")
-    assert problems[2].startswith("siting.pilot_wards: ['X'] not wards of this area")
+    assert problems[2].startswith("pilots[1] (X pilot).wards: ['X'] not wards of this area")
     assert problems[3].startswith("access.types: ['hospital'] not among the service types")
     assert problems[4].startswith("siting.candidates: ['schools'] not among the service types")
 
@@ -193,3 +196,20 @@ def test_validate_an_incomplete_bundle_names_what_is_missing(tmp_path, wirral_di
 def test_validate_a_folder_that_is_no_bundle(tmp_path):
     v = validate_inputs(RunConfig(area=tmp_path))
     assert v.problems[0].startswith(f"{tmp_path}: not an area bundle (no bundle.json)")
+
+
+def test_validate_names_the_bundled_provision_and_warns_when_there_is_none():
+    """Issue 17: 'existing provision: 0 service(s)' was all validate said."""
+    report = validate_inputs(RunConfig()).report()
+    assert "existing provision: 4 site(s)" in report
+    assert "existing provision: Family hubs and children's centres are a partial list" in report
+    d = RunConfig()
+    cfg = dataclasses.replace(d, siting=dataclasses.replace(d.siting, existing=("drop_in",)))
+    report = validate_inputs(cfg).report()
+    assert "existing provision: 0 site(s)" in report
+    assert (
+        "existing provision: none supplied, so no output can say how many children are within "
+        "reach of a service now. Add family hubs, children's centres or other sites of the "
+        "types in siting.existing (drop_in) in a services file (config key 'services'), or "
+        "pilots (config key 'pilots')"
+    ) in report

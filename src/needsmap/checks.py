@@ -19,7 +19,6 @@ from needsmap.access import resolve_types, type_key
 from needsmap.config import RunConfig
 from needsmap.context import la_benchmark
 from needsmap.errors import NeedsmapError
-from needsmap.geography import match_wards
 from needsmap.indicators import (
     caseload_change,
     caseload_rates,
@@ -28,6 +27,8 @@ from needsmap.indicators import (
     need_index,
     ward_deprivation,
 )
+from needsmap.pilots import load_pilots
+from needsmap.siting import eligible, existing_provision
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.area import FILES, OPTIONAL
 from needsmap.sources.caseload import Caseload
@@ -220,7 +221,6 @@ def _travel_times(cfg: RunConfig, area: Area, services: Services, check: Check) 
 def _settings(
     cfg: RunConfig, area: Area, caseload: Caseload | None, services: Services | None, check: Check
 ) -> None:
-    wards = area.wards["ward_name"]
     if caseload is not None:
         # The ward columns the need index and clustering can use: the first steps of
         # pipeline.analyse, which are cheap (no Monte Carlo, access or clustering).
@@ -245,15 +245,15 @@ def _settings(
             check.problems.append(
                 f"clustering.features: {missing} not available; choose from {numeric}"
             )
-    if cfg.siting.pilot_wards:
-        match = match_wards(pd.Series(list(cfg.siting.pilot_wards)), wards)
-        if match.unmatched:
-            check.problems.append(
-                f"siting.pilot_wards: {match.unmatched} not wards of this area; use codes or "
-                f"names such as {wards.index[0]} or {wards.iloc[0]}"
-            )
     if services is None:
         return
+    pilots = None
+    with _collect(check):
+        pilots = load_pilots(
+            cfg.pilots, services.placed, area.wards, area.postcodes, as_of=cfg.siting.as_of
+        )
+        check.facts.append(pilots.describe())
+        check.notes += pilots.notes
     present = sorted(services.placed["type"].unique())
     with _collect(check):
         resolve_types(cfg.access.types, present, key="access.types")
@@ -266,16 +266,33 @@ def _settings(
                 f"siting.candidates: {unknown} not among the service types; choose from "
                 f"{[*present, 'lsoa']}"
             )
-        fixed = services.placed["type"].map(type_key).isin({type_key(k) for k in sc.existing})
-        fixed |= services.placed["pilot"].astype(bool)
+        placed = services.placed
+        by_type = placed["type"].map(type_key).isin({type_key(k) for k in sc.existing})
+        provision = existing_provision(placed.loc[by_type], pilots)
+        fixed = by_type | placed["pilot"].astype(bool)
+        if pilots is not None:
+            fixed |= placed["service_id"].isin(pilots.service_ids)
         wanted = {type_key(k) for k in sc.candidates}
-        n_cands = int((services.placed["type"].map(type_key).isin(wanted) & ~fixed).sum())
+        allowed = pd.Series(True, index=placed.index)
+        with _collect(check):
+            allowed = eligible(placed, sc.candidate_categories)
+        n_cands = int((placed["type"].map(type_key).isin(wanted) & ~fixed & allowed).sum())
         lsoas = " plus LSOA centres" if "lsoa" in wanted else ""
+        ward_pilots = pilots.active_wards if pilots is not None else []
         check.facts.append(
             f"siting: {sc.sites} new site(s) from {n_cands} candidate services{lsoas}; "
-            f"existing provision: {int(fixed.sum())} service(s)"
-            + (f"; {len(sc.pilot_wards)} pilot ward(s)" if sc.pilot_wards else "")
+            f"existing provision: {len(provision)} site(s)"
+            + (f" and {len(ward_pilots)} ward(s) a pilot serves" if ward_pilots else "")
         )
+        if provision.empty and not ward_pilots:
+            check.notes.append(
+                "existing provision: none supplied, so no output can say how many children "
+                "are within reach of a service now. Add family hubs, children's centres or "
+                f"other sites of the types in siting.existing ({', '.join(sc.existing)}) in a "
+                "services file (config key 'services'), or pilots (config key 'pilots')"
+            )
+        elif area.meta.get("provision_note"):
+            check.notes.append(f"existing provision: {area.meta['provision_note']}")
 
 
 def validate_inputs(cfg: RunConfig) -> Validation:

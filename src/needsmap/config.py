@@ -7,6 +7,7 @@ in a config file are read relative to that file's folder.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 import os
 import re
@@ -226,17 +227,47 @@ class SitingConfig:
     candidates: tuple[str, ...] = ("school",)
     """Service types offered as candidate sites, or ``lsoa`` for LSOA centres. Schools by
     default: the two successful pilots were school-based."""
+    candidate_categories: tuple[str, ...] = ("mainstream",)
+    """Which schools may host a new site, by their ``category``: mainstream (state-funded
+    nursery, primary, secondary and all-through schools), special, independent,
+    alternative_provision (pupil referral units), college (16-19 and further education),
+    other. Candidates without a category (a council's own venues, LSOA centres) are
+    always eligible."""
     existing: tuple[str, ...] = ("family_hub", "childrens_centre", "pilot")
-    """Service types that are existing provision, fixed in place; any service marked
-    ``pilot = yes`` is existing provision too, whatever its type."""
-    pilot_wards: tuple[str, ...] = ()
-    """Wards (codes or names) already served by a pilot: their children count as covered."""
+    """Service types that are existing provision, fixed in place; pilots (``pilots``, or
+    ``pilot = yes`` in a services file) are existing provision too while they run."""
+    as_of: dt.date | None = None
+    """The date at which existing provision is counted "now": pilots running on that
+    date (see ``pilots``). Null: the day of the run."""
     need_weight_max: float = 2.0
     """A child in the most needy ward counts this many times a child in the least needy."""
     method: Literal["auto", "exact", "greedy"] = "auto"
     """auto: exact integer programme, greedy if it fails; exact: fail instead; greedy only."""
     time_limit_s: float = 20.0
     """Time limit for the exact solver; the best solution found by then is used."""
+
+
+PILOT_SITE_KEYS = ("postcode", "lon", "lat", "easting", "northing", "service")
+
+
+@dataclass(frozen=True)
+class Pilot:
+    """One pilot: where it runs, which wards it serves and when (see needsmap.pilots)."""
+
+    name: str
+    """What the pilot is called in every output."""
+    start: dt.date
+    """The date it began (required), e.g. 2023-09-01."""
+    site: Mapping[str, Any] | None = None
+    """Where it runs: {postcode: CH44 7AN}, {lon: -3.04, lat: 53.41},
+    {easting: 331000, northing: 391000} or {service: <service_id or name>}."""
+    wards: tuple[str, ...] = ()
+    """Wards it serves (codes or names); their children count as reached. Default: the
+    ward its site is in."""
+    end: dt.date | None = None
+    """The date it ended, if it has."""
+    description: str = ""
+    """What it offers, in a sentence."""
 
 
 @dataclass(frozen=True)
@@ -298,6 +329,15 @@ class RunConfig:
     """The council's ward caseload CSV; null uses the bundle's synthetic caseload."""
     services: tuple[Path, ...] = ()
     """Your own service CSVs (family hubs, pilots...), added to the bundle's services.csv."""
+    pilots: tuple[Pilot, ...] = ()
+    """Existing pilots, each ``{name, start, site and/or wards, end, description}``:
+    e.g. ``{name: Seacombe school pilot, site: {postcode: CH44 7AN}, start: 2023-09-01}``.
+    ``site`` is ``{postcode}``, ``{lon, lat}``, ``{easting, northing}`` or ``{service:
+    <service_id or name>}``; ``wards`` (codes or names) are the wards it serves (default:
+    the ward its site is in); ``end`` is optional. A pilot counts as existing provision
+    from its start to its end, is drawn on every map, and its wards are compared with the
+    others'. A services file can mark pilots too (``pilot = yes``, with ``pilot_start`` and
+    ``pilot_end``)."""
     suppression: SuppressionConfig = field(default_factory=SuppressionConfig)
     need_index: NeedIndexConfig = field(default_factory=NeedIndexConfig)
     clustering: ClusteringConfig = field(default_factory=ClusteringConfig)
@@ -375,6 +415,7 @@ def _check(cfg: RunConfig) -> None:
         msg = f"output.static_formats: {sorted(fmts)} not valid; choose from ['pdf', 'png', 'svg']"
         raise ConfigError(msg)
     _check_access(cfg.access, cfg.siting)
+    _check_pilots(cfg.pilots)
     _check_map(cfg.interactive_map)
     _check_board(cfg)
 
@@ -394,9 +435,43 @@ def _check_access(a: AccessConfig, s: SitingConfig) -> None:
     if s.sites and not s.candidates:
         msg = "siting.candidates: give at least one service type (e.g. school) or 'lsoa'"
         raise ConfigError(msg)
+    if s.sites and not s.candidate_categories:
+        msg = "siting.candidate_categories: give at least one, e.g. [mainstream]"
+        raise ConfigError(msg)
     if not s.need_weight_max >= 1:
         msg = f"siting.need_weight_max: must be 1 or more (got {s.need_weight_max})"
         raise ConfigError(msg)
+
+
+def _check_pilots(pilots: tuple[Pilot, ...]) -> None:
+    seen: set[str] = set()
+    for i, p in enumerate(pilots, start=1):
+        key = f"pilots[{i}] ({p.name})"
+        if not p.name.strip():
+            msg = f"pilots[{i}].name: give the pilot a name"
+            raise ConfigError(msg)
+        if p.name in seen:
+            msg = f"{key}: the name is used twice; give each pilot its own name"
+            raise ConfigError(msg)
+        seen.add(p.name)
+        if p.site is None and not p.wards:
+            msg = (
+                f"{key}: give a site (e.g. site: {{postcode: CH44 7AN}}) or the wards it "
+                "serves (e.g. wards: [Seacombe]), or both"
+            )
+            raise ConfigError(msg)
+        if p.site is not None:
+            keys = set(p.site)
+            shapes = [{"postcode"}, {"lon", "lat"}, {"easting", "northing"}, {"service"}]
+            if keys not in shapes:
+                msg = (
+                    f"{key}.site: {sorted(keys)} is not a location; give one of {{postcode}}, "
+                    "{lon, lat}, {easting, northing} or {service: <service_id or name>}"
+                )
+                raise ConfigError(msg)
+        if p.end is not None and p.end < p.start:
+            msg = f"{key}.end: {p.end} is before its start {p.start}"
+            raise ConfigError(msg)
 
 
 def _check_map(m: InteractiveMapConfig) -> None:
@@ -483,7 +558,12 @@ def _convert(value: Any, hint: Any, key: str, base: Path) -> Any:
         return value
     if origin is tuple:
         items = value if isinstance(value, list | tuple) else [value]
-        return tuple(_convert(v, get_args(hint)[0], key, base) for v in items)
+        item = get_args(hint)[0]
+        if dataclasses.is_dataclass(item):
+            return tuple(_convert(v, item, f"{key}[{i}]", base) for i, v in enumerate(items, 1))
+        return tuple(_convert(v, item, key, base) for v in items)
+    if hint is dt.date:
+        return _date(value, key)
     if origin in (Mapping, dict, typing.Mapping):
         if not isinstance(value, Mapping):
             msg = f"{key}: expected a mapping, got {value!r}"
@@ -515,10 +595,44 @@ def _convert(value: Any, hint: Any, key: str, base: Path) -> Any:
     return value
 
 
+def _date(value: Any, key: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        msg = f"{key}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2023-09-01"
+        raise ConfigError(msg) from None
+
+
+RETIRED = {
+    "siting.pilot_wards": (
+        "replaced by the top-level 'pilots' list, which gives each pilot its wards and "
+        "dates: pilots: [{name: Seacombe pilot, wards: [Seacombe], start: 2023-09-01}]"
+    ),
+}
+"""Keys that no longer exist, with what to write instead."""
+
+
 def _build(cls: type, data: Mapping[str, Any], base: Path, prefix: str = "") -> Any:
     hints = get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(data) - set(names))
+    for k in unknown:
+        if f"{prefix}{k}" in RETIRED:
+            msg = f"{prefix}{k}: {RETIRED[prefix + k]}"
+            raise ConfigError(msg)
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    absent = [k for k in required if k not in data]
+    if absent and not unknown:
+        msg = f"{prefix}{absent[0]}: required; give it (keys here are {names})"
+        raise ConfigError(msg)
     if unknown:
         msg = f"{prefix}{unknown[0]}: unknown key; valid keys here are {names}"
         raise ConfigError(msg)
@@ -564,6 +678,8 @@ def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
             return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Path):
             return str(value)
+        if isinstance(value, dt.date):
+            return value.isoformat()
         if isinstance(value, Mapping):
             return {str(k): plain(v) for k, v in value.items()}
         if isinstance(value, tuple | list):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import datetime as dt
 import functools
 import inspect
 import re
@@ -114,7 +115,14 @@ def undocumented() -> list[str]:
     return [s.key for s in settings() if not s.doc]
 
 
-_WORDS = {str: "text", int: "whole number", float: "number", bool: "true or false", Path: "path"}
+_WORDS = {
+    str: "text",
+    int: "whole number",
+    float: "number",
+    bool: "true or false",
+    Path: "path",
+    dt.date: "date (YYYY-MM-DD)",
+}
 
 
 def describe_type(hint: Any) -> str:
@@ -125,6 +133,8 @@ def describe_type(hint: Any) -> str:
         return " or ".join(parts) + " or null"
     if origin is Literal:
         return "one of " + ", ".join(str(a) for a in get_args(hint))
+    if origin is tuple and dataclasses.is_dataclass(get_args(hint)[0]):
+        return f"list of {get_args(hint)[0].__name__.lower()}s"
     if origin is tuple:
         return f"list of {describe_type(get_args(hint)[0])}s".replace("texts", "text")
     if origin in (Mapping, dict, typing.Mapping) or hint is dict:
@@ -151,6 +161,11 @@ def plain(value: Any, base: Path | None = None) -> Any:
             except ValueError:
                 pass
         return value.as_posix()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return {f.name: plain(getattr(value, f.name), base) for f in fields}
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): plain(v, base) for k, v in value.items()}
     if isinstance(value, tuple | list):

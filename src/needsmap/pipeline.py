@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from needsmap import __version__, report, scan
-from needsmap.access import Access, gap_score, measure_access
+from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, config_to_dict
 from needsmap.context import dfe_children, la_benchmark
@@ -40,8 +40,10 @@ from needsmap.indicators import (
 from needsmap.integrity import check_output_folder, collect_repairs, fixed_gpkg_timestamp, staged
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style
+from needsmap.pilots import Pilots, load_pilots, with_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
-from needsmap.siting import Siting, site_pilots
+from needsmap.review import review_list, ward_flags
+from needsmap.siting import Siting, existing_provision, site_pilots
 from needsmap.sources import Area, load_area, load_caseload, load_services
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
@@ -91,6 +93,12 @@ class Results:
     benchmark: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The LA's DfE rates beside England and its statistical neighbours (issue 3)."""
     hotspots: HotSpots | None = None
+    review: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """What not to commission: wards with low need and good access, and the existing sites
+    whose catchments hold least need (review_before_commissioning.csv; needsmap.review)."""
+    pilots: Pilots | None = None
+    """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
+    of the wards they serve (see needsmap.pilots)."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -213,6 +221,9 @@ def analyse(cfg: RunConfig) -> Results:
     with step("Reading services"):
         outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
         services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        pilots = load_pilots(
+            cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
+        )
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
         catchment, times, access_notes = ac.catchment_m, None, []
@@ -233,7 +244,7 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(access.wards)
         table["gap_score"] = gap_score(table["need_index"], table["access_index"])
-        siting = None
+        siting, review = None, pd.DataFrame()
         if sc.sites:
             siting = site_pilots(
                 access.demand,
@@ -243,8 +254,9 @@ def analyse(cfg: RunConfig) -> Results:
                 catchment=catchment,
                 sites=sc.sites,
                 candidates=sc.candidates,
+                categories=sc.candidate_categories,
                 existing=sc.existing,
-                pilot_wards=sc.pilot_wards,
+                pilots=pilots,
                 need_weight_max=sc.need_weight_max,
                 method=sc.method,
                 time_limit=sc.time_limit_s,
@@ -252,6 +264,15 @@ def analyse(cfg: RunConfig) -> Results:
             )
             table = table.join(siting.wards)
             access_notes += [*siting.notes, siting.summary]
+            if siting.provision_known and area.meta.get("provision_note"):
+                access_notes.append(f"existing provision: {area.meta['provision_note']}")
+            review = review_list(
+                table,
+                siting.provision_reach,
+                reach=siting.reach,
+                provision_note=str(area.meta.get("provision_note", "")),
+            )
+            table["review"] = ward_flags(table, review)
         access_notes = [*access_notes, *access.notes]
     wards = gpd.GeoDataFrame(table, geometry=geoms.geometry, crs=geoms.crs)
     wards.index.name = "ward_code"
@@ -263,7 +284,7 @@ def analyse(cfg: RunConfig) -> Results:
         hidden=earlier,
         derived=change_links(caseload.measures, earlier),
     )
-    notes = list(caseload.notes) + list(area.notes) + access_notes + group_notes
+    notes = list(caseload.notes) + list(area.notes) + pilots.notes + access_notes + group_notes
     if len(services.unplaced):
         notes.append(
             f"{len(services.unplaced)} service(s) could not be placed; see services_unplaced.csv"
@@ -284,6 +305,8 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        pilots=pilots,
+        review=review,
     )
 
 
@@ -384,6 +407,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         for name, frame, index in (
             ("recommended_sites.csv", results.siting.table, False),
             ("siting_scenario.csv", results.siting.scenario, True),
+            ("review_before_commissioning.csv", results.review, False),
         ):
             stamped(frame, results.disclosure).to_csv(
                 folder / name, index=index, lineterminator="\n"
@@ -406,11 +430,14 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         written.append(path)
 
     look = map_style(cfg)
+    services = results.services.placed
+    if results.pilots is not None:
+        services = with_pilots(services, results.pilots)
     with step("Interactive map"):
         im = cfg.interactive_map
         fmap = interactive.build_map(
             published,
-            results.services.placed,
+            services,
             map_context(results),
             sites=results.sites,
             comparison=interactive.comparison(results.benchmark, area=results.area.name),
@@ -420,6 +447,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             simplify_m=im.simplify_m,
             decimals=im.decimals,
             map_style=look,
+            shown=cfg.siting.existing,
         )
         path = folder / "needs_map.html"
         interactive.save_map(fmap, str(path))
@@ -445,6 +473,12 @@ def board_outputs(
     sites, siting = results.sites, results.siting
     formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
+    by_type = results.services.placed["type"].map(type_key)
+    provision = existing_provision(
+        results.services.placed.loc[by_type.isin({type_key(t) for t in cfg.siting.existing})],
+        results.pilots,
+        running_only=False,
+    )
     drawings = static.map_drawings(
         published,
         results.services.placed,
@@ -456,6 +490,7 @@ def board_outputs(
         labels=labels,
         sites=sites,
         check=check,
+        provision=provision,
     )
     how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
     k_chart = functools.partial(
@@ -471,7 +506,6 @@ def board_outputs(
         ctx, subtitle=ctx.data_line(len(published)), notes=results.notes, version=__version__
     )
     site_table = siting.table if siting is not None else None
-    summary = siting.summary if siting is not None else None
     written: list[Path] = []
     # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
     # overlaps the drawing instead of delaying the analysis.
@@ -493,6 +527,7 @@ def board_outputs(
                         "Wards": table,
                         "Clusters": clusters,
                         "Recommended sites": site_table,
+                        "Review list": results.review if len(results.review) else None,
                         "LA benchmark": benchmark,
                     },
                     about=about,
@@ -519,9 +554,10 @@ def board_outputs(
                 benchmark=benchmark,
                 clusters=clusters,
                 sites=site_table,
-                sites_summary=summary.removeprefix("siting: ")
-                if isinstance(summary, str)
-                else None,
+                sites_summary=siting.coverage if siting is not None else None,
+                review=results.review,
+                provision_note=str(results.area.meta.get("provision_note", "")),
+                pilots=results.pilots.table if results.pilots is not None else None,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,

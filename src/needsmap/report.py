@@ -31,6 +31,7 @@ from markupsafe import Markup
 from needsmap import vocabulary
 from needsmap.disclosure import Disclosure
 from needsmap.maps import layers, static, style
+from needsmap.review import CAVEAT
 
 MEASURES = {
     "children_in_need": "Children in need",
@@ -471,10 +472,8 @@ def key_findings(
             "{n} new pilot site(s) are recommended where they reach most unmet need (see below)."
         ).format(n=len(sites))
         if sites_summary:
-            # e.g. "5 new site(s) chosen from 132 candidates by ...; children within
-            # 1600 m of provision: 12.0% now, 57.3% after": the coverage part reads best.
-            coverage = sites_summary.split(";", 1)[-1].strip().rstrip(".")
-            sentence += Markup(" {}.").format(coverage[:1].upper() + coverage[1:])
+            # siting.coverage: what provision it counts, or that none was supplied
+            sentence += Markup(" {}.").format(sites_summary.rstrip("."))
         out.append(sentence)
     if ctx.synthetic:
         out.append(
@@ -533,6 +532,41 @@ def _rate(code: str, m: str, w: pd.Series) -> Markup:
     if _flag(w.get(f"{m}_rate_unreliable")) and not isinstance(w[f"{m}_rate"], str):
         cell += Markup('<sup title="95% interval wider than the rate">†</sup>')
     return cell
+
+
+def _day(when: pd.Timestamp) -> str:
+    """'1 September 2023'."""
+    return f"{when.day} {when:%B %Y}"
+
+
+def _pilot_lines(pilots: pd.DataFrame | None) -> list[str]:
+    """One line per pilot: name, dates and whether it runs now."""
+    if pilots is None or not len(pilots):
+        return []
+    out = []
+    for _, p in pilots.iterrows():
+        start, end = p["start"], p["end"]
+        when = "start date not given" if pd.isna(start) else f"from {_day(start)}"
+        if pd.notna(end):
+            when += f" to {_day(end)}"
+        state = "running" if p["active"] else "not running on the date provision is counted"
+        desc = f": {p['description']}" if p.get("description") else ""
+        out.append(f"{p['pilot']} ({when}; {state}){desc}")
+    return out
+
+
+def _review_rows(review: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
+    """The review list: what it is, where, and why, in words."""
+    header = ["What", "Where", "Why it is on this list"]
+    rows = [
+        [
+            Markup("{}").format("Ward" if r["kind"] == "ward" else "Existing site"),
+            Markup("{}").format(r["name"]),
+            Markup("{}").format(r["reason"]),
+        ]
+        for _, r in review.iterrows()
+    ]
+    return header, rows
 
 
 def _flag(value: object) -> bool:
@@ -910,6 +944,9 @@ def build_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    review: pd.DataFrame | None = None,
+    provision_note: str = "",
+    pilots: pd.DataFrame | None = None,
     top_wards: int = 10,
     profiles: int = 100,
     medians: Mapping[str, float | str] | None = None,
@@ -958,6 +995,12 @@ def build_report(
         else None,
         "clusters": _cluster_rows(clusters) if clusters is not None and len(clusters) else None,
         "sites": _sites_rows(pd.DataFrame(sites)) if sites is not None and len(sites) else None,
+        "why": list(pd.DataFrame(sites)["why"]) if sites is not None and "why" in sites else [],
+        "coverage": sites_summary,
+        "provision_note": provision_note,
+        "pilots": _pilot_lines(pilots),
+        "review": _review_rows(review) if review is not None and len(review) else None,
+        "review_caveat": CAVEAT,
     }
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -984,6 +1027,9 @@ def board_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    review: pd.DataFrame | None = None,
+    provision_note: str = "",
+    pilots: pd.DataFrame | None = None,
     need_map: bytes | None = None,
     map_style: style.MapStyle | None = None,
     top_wards: int = 10,
@@ -1021,6 +1067,9 @@ def board_report(
         clusters=clusters,
         sites=sites,
         sites_summary=sites_summary,
+        review=review,
+        provision_note=provision_note,
+        pilots=pilots,
         top_wards=top_wards,
         profiles=profiles,
         medians=medians,

@@ -11,9 +11,9 @@ pilots*)
   ward counts ``need_weight_max`` (2 by default). "Need covered" is in these
   need-weighted children; it is never a caseload count.
 - **Existing provision** (fixed, already covering its catchment): services of the
-  ``existing`` types (family hubs, children's centres, pilots), any service marked
-  ``pilot = yes``, and whole wards named in ``pilot_wards``. Existing sites are not
-  candidates.
+  ``existing`` types (family hubs, children's centres), and the pilots running at the
+  date provision is counted (:mod:`needsmap.pilots`): their sites, and the whole wards
+  a pilot names. Existing sites and pilot sites are not candidates.
 - **Candidates**: services of the chosen types (schools by default) or LSOA centres.
 - **Exact**: the maximal covering location problem as an integer programme, maximise
   ``sum_i w_i y_i`` subject to ``y_i <= sum_{j covers i} x_j``, ``sum_j x_j <= p``,
@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -41,7 +41,7 @@ from scipy import optimize, sparse
 
 from needsmap.access import BNG, Travel, type_key
 from needsmap.errors import ConfigError, InputError
-from needsmap.geography import match_wards
+from needsmap.pilots import Pilots
 
 log = logging.getLogger(__name__)
 
@@ -301,18 +301,110 @@ class Siting:
     solution: Solution
     candidates: int
     existing: int
+    """How many sites are existing provision (services of the existing types and running
+    pilots' sites)."""
+    provision: gpd.GeoDataFrame
+    """Those sites (PROVISION_COLUMNS, EPSG:27700)."""
+    provision_reach: pd.DataFrame
+    """Per existing site: children and need-weighted children within its catchment, and
+    those no other existing site reaches (see :func:`provision_reach`)."""
     catchment: float
     unit: str
+    ward_pilots: int = 0
+    """How many wards running pilots serve as a whole (counted as reached)."""
     notes: list[str] = field(default_factory=list)
 
     @property
-    def summary(self) -> str:
+    def provision_known(self) -> bool:
+        """False when no existing provision was supplied: coverage now is not known."""
+        return bool(len(self.provision) or self.ward_pilots)
+
+    @property
+    def provision_label(self) -> str:
+        """What existing provision is counted, in words: '3 family hubs and 1 pilot'."""
+        return describe_provision(self.provision, self.ward_pilots)
+
+    @property
+    def reach(self) -> str:
+        return f"{self.catchment:,g} {'metres' if self.unit == 'm' else 'minutes'}"
+
+    @property
+    def coverage(self) -> str:
+        """Coverage now and after, in a sentence that says what provision it counts."""
         s = self.scenario.loc["All wards"]
+        after = s["share_covered_after"]
+        if not self.provision_known:
+            return (
+                f"No existing provision was supplied (family hubs, children's centres or "
+                f"pilots), so how many children are within reach of a service now is not "
+                f"known; the {len(self.sites)} new site(s) would bring {after:.0%} of children "
+                f"within {self.reach}. Add existing provision in a services file (config key "
+                f"'services') or the config key 'pilots'"
+            )
+        return (
+            f"{s['share_covered_now']:.0%} of children live within {self.reach} of existing "
+            f"provision ({self.provision_label}); with the {len(self.sites)} new site(s), "
+            f"{after:.0%} would"
+        )
+
+    @property
+    def summary(self) -> str:
         return (
             f"siting: {len(self.sites)} new site(s) chosen from {self.candidates} candidates "
-            f"({self.solution.status}); children within {self.catchment:g} {self.unit} of "
-            f"provision: {s['share_covered_now']:.1%} now, {s['share_covered_after']:.1%} after"
+            f"({self.solution.status}); {self.coverage[:1].lower()}{self.coverage[1:]}"
         )
+
+
+PROVISION_COLUMNS = ["service_id", "name", "type", "geometry"]
+
+
+def existing_provision(
+    services: gpd.GeoDataFrame, pilots: Pilots | None, *, running_only: bool = True
+) -> gpd.GeoDataFrame:
+    """Existing provision as one frame: the given services and the running pilots' sites
+    (every pilot's site with ``running_only=False``, for the maps).
+
+    A pilot at a service keeps that service's id (travel times find it); a pilot placed
+    by postcode or coordinates gets the id ``pilot: <name>``.
+    """
+    frames = [pd.DataFrame(services[PROVISION_COLUMNS])]
+    if pilots is not None and len(pilots.sites):
+        sites = pilots.active_sites if running_only else pilots.sites
+        ids = sites["service_id"].where(sites["service_id"] != "", "pilot: " + sites["pilot"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "service_id": ids.to_numpy(),
+                    "name": sites["pilot"].to_numpy(),
+                    "type": "pilot",
+                    "geometry": sites.geometry.to_numpy(),
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out = out.drop_duplicates("service_id", keep="last", ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
+
+
+CATEGORIES = ("mainstream", "special", "independent", "alternative_provision", "college", "other")
+"""School categories (the bundle's ``category`` column; see siting.candidate_categories)."""
+
+
+def eligible(services: pd.DataFrame, categories: Sequence[str]) -> pd.Series:
+    """True for services that may host a site: no category, or one of ``categories``."""
+    if "category" in services.columns:
+        cat = services["category"].fillna("").astype(str)
+    else:
+        cat = pd.Series("", index=services.index)
+    present = sorted(set(cat) - {""})
+    unknown = [c for c in categories if c not in CATEGORIES and c not in present]
+    if unknown:
+        msg = (
+            f"siting.candidate_categories: {unknown} not a category; choose from "
+            f"{sorted(set(CATEGORIES) | set(present))}"
+        )
+        raise ConfigError(msg)
+    return (cat == "") | cat.isin(list(categories))
 
 
 def _candidates(
@@ -366,8 +458,9 @@ def site_pilots(
     catchment: float,
     sites: int = 5,
     candidates: Sequence[str] = ("school",),
+    categories: Sequence[str] = ("mainstream",),
     existing: Sequence[str] = ("family_hub", "childrens_centre", "pilot"),
-    pilot_wards: Sequence[str] = (),
+    pilots: Pilots | None = None,
     need_weight_max: float = 2.0,
     method: Method = "auto",
     time_limit: float = 20.0,
@@ -392,10 +485,15 @@ def site_pilots(
         How many new sites to choose.
     candidates
         Service types offered as sites, or "lsoa" for LSOA centres.
+    categories
+        Of those, the ``category`` values that may host a site (services without a
+        category always may): by default state-funded mainstream schools only.
     existing
-        Service types that are existing provision; ``pilot = yes`` services are too.
-    pilot_wards
-        Ward codes or names whose children are already served by a pilot.
+        Service types that are existing provision.
+    pilots
+        Pilots (:func:`needsmap.pilots.load_pilots`): the sites of those running are
+        existing provision, and the wards they name count as reached. Services marked
+        ``pilot = yes`` are never candidates.
     need_weight_max
         Weight of a child in the most needy ward (the least needy counts 1).
     method, time_limit
@@ -417,8 +515,21 @@ def site_pilots(
         )
         raise ConfigError(msg)
     existing_keys = {type_key(k) for k in existing}
-    fixed = services["type"].map(type_key).isin(existing_keys) | services["pilot"].astype(bool)
-    cands = _candidates(services, demand, candidates, fixed)
+    by_type = services["type"].map(type_key).isin(existing_keys)
+    pilot_ids = pilots.service_ids if pilots is not None else set()
+    fixed = by_type | services["pilot"].astype(bool) | services["service_id"].isin(pilot_ids)
+    allowed = eligible(services, categories)
+    left_out = services.loc[~allowed & ~fixed]
+    left_out = left_out.loc[left_out["type"].map(type_key).isin({type_key(k) for k in candidates})]
+    if len(left_out):
+        counts = left_out["category"].value_counts()
+        notes.append(
+            f"siting: {len(left_out)} {'/'.join(sorted(set(left_out['type'])))} site(s) not "
+            "offered as new sites because of their category ("
+            + ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.items())
+            + "); siting.candidate_categories chooses which may host a site"
+        )
+    cands = _candidates(services, demand, candidates, fixed | ~allowed)
     if cands.empty:
         msg = (
             f"siting.candidates: no candidate sites of type(s) {list(candidates)} "
@@ -429,19 +540,12 @@ def site_pilots(
     parts = ward_parts(demand, shares)
     point = parts["point"].to_numpy()
     part_weights = _part_weights(demand, parts, need, need_weight_max)
-    provision = services.loc[fixed]
+    weights = np.bincount(point, weights=part_weights, minlength=len(demand)).astype(float)
+    provision = existing_provision(services.loc[by_type], pilots)
     covered_now = np.asarray(travel.within(provision, catchment).matrix().sum(axis=1)).ravel() > 0
     part_now = covered_now[point]
-    if pilot_wards:
-        names = demand.groupby("ward_code")["ward_name"].first()
-        match = match_wards(pd.Series(list(pilot_wards)), names)
-        if match.unmatched:
-            msg = (
-                f"siting.pilot_wards: {match.unmatched} not wards of this area; use codes "
-                f"or names such as {names.index[0]} or {names.iloc[0]}"
-            )
-            raise ConfigError(msg)
-        part_now |= parts["ward_code"].isin(set(match.codes)).to_numpy()
+    if pilots is not None:
+        part_now |= parts["ward_code"].isin(pilots.active_wards).to_numpy()
     # What a new site would add at each point: its parts not yet served (a pilot ward's
     # part of an LSOA is served; the LSOA's other parts are not).
     open_share = np.bincount(
@@ -460,10 +564,13 @@ def site_pilots(
         )
     csc = sparse.csc_array(cover)
     covered_after = covered_now.copy()
-    rows = []
+    rows, why = [], []
     for order, j in enumerate(solution.chosen, start=1):
         hit = _rows_of(csc, j)
         new = hit[~covered_after[hit]]
+        why.append(
+            _next_best(csc, children * open_share, remaining, covered_after, solution.chosen, j)
+        )
         covered_after[new] = True
         served = (
             pd.Series((children * open_share)[new], index=demand["ward_name"].to_numpy()[new])
@@ -489,7 +596,27 @@ def site_pilots(
     scenario = _scenario(
         demand, parts, children, part_weights, part_now, part_now | covered_after[point]
     )
+    if provision.empty and not (pilots is not None and pilots.active_wards):
+        # Nothing was supplied as existing provision: coverage now is not known, not 0.
+        for c in ("share_covered_now", "need_share_covered_now"):
+            scenario[c] = np.nan
+    ranks = need.rank(ascending=False, method="min").astype(int)
+    names = demand.groupby("ward_code")["ward_name"].first()
     table = _sites_table(chosen_sites, scenario, solution)
+    table = _explain(
+        table,
+        chosen_sites,
+        cands,
+        why,
+        services=services,
+        provision=provision,
+        ranks=ranks.rename(index=names),
+        catchment=catchment,
+        unit=travel.unit,
+    )
+    reach = provision_reach(
+        provision, demand, children, weights, travel=travel, catchment=catchment
+    )
     log.info(
         "siting: %s in %.2f s (greedy reaches %.1f%% of it)",
         solution.status,
@@ -503,11 +630,221 @@ def site_pilots(
         wards=scenario.drop(index="All wards")[["share_covered_now", "share_covered_after"]],
         solution=solution,
         candidates=len(cands),
-        existing=int(fixed.sum()),
+        existing=len(provision),
+        provision=provision,
+        provision_reach=reach,
+        ward_pilots=len(pilots.active_wards) if pilots is not None else 0,
         catchment=catchment,
         unit=travel.unit,
         notes=notes,
     )
+
+
+_WORDS = [
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+
+
+def _count_word(n: int) -> str:
+    """Counts of sites in words (never "1 children's centre", which reads as a count of
+    children): 'three'; 13 and above as digits."""
+    return _WORDS[n] if n < len(_WORDS) else f"{n:,}"
+
+
+def describe_provision(provision: pd.DataFrame, ward_pilots: int = 0) -> str:
+    """'3 family hubs, 1 children's centre and 2 pilots', or 'none supplied'."""
+    words = {
+        "family_hub": ("family hub", "family hubs"),
+        "childrens_centre": ("children's centre", "children's centres"),
+        "pilot": ("pilot site", "pilot sites"),
+    }
+    parts = []
+    counts = provision["type"].value_counts()
+    for kind, n in counts.sort_values(ascending=False, kind="stable").items():
+        one, many = words.get(str(kind), (str(kind).replace("_", " "),) * 2)
+        parts.append(f"{_count_word(int(n))} {one if n == 1 else many}")
+    if ward_pilots:
+        parts.append(
+            f"{_count_word(ward_pilots)} ward{'s' if ward_pilots > 1 else ''} a pilot serves"
+        )
+    if not parts:
+        return "none supplied"
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
+def provision_reach(
+    provision: gpd.GeoDataFrame,
+    demand: pd.DataFrame,
+    children: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    travel: Travel,
+    catchment: float,
+) -> pd.DataFrame:
+    """Children and need-weighted children within each existing site's catchment.
+
+    ``need_only_here`` counts those no other existing site reaches. The ward is where
+    most of the site's children live.
+    """
+    columns = ["service_id", "name", "type", "ward_code", "children_in_reach"]
+    columns += ["need_in_reach", "need_only_here"]
+    if provision.empty:
+        return pd.DataFrame(columns=columns)
+    m = sparse.csc_array(_binary(travel.within(provision, catchment).matrix(), "csc"))
+    sites_reaching = np.asarray(m.sum(axis=1)).ravel()
+    rows = []
+    for j in range(m.shape[1]):
+        hit = _rows_of(m, j)
+        alone = hit[sites_reaching[hit] == 1]
+        wards = pd.Series(children[hit], index=demand["ward_code"].to_numpy()[hit])
+        rows.append(
+            {
+                "service_id": provision["service_id"].iloc[j],
+                "name": provision["name"].iloc[j],
+                "type": provision["type"].iloc[j],
+                "ward_code": wards.groupby(level=0).sum().idxmax() if len(hit) else "",
+                "children_in_reach": round(float(children[hit].sum())),
+                "need_in_reach": round(float(weights[hit].sum()), 1),
+                "need_only_here": round(float(weights[alone].sum()), 1),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _next_best(
+    cover: sparse.csc_array,
+    children: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    covered: NDArray[np.bool_],
+    chosen: Sequence[int],
+    j: int,
+) -> dict[str, float | int | None]:
+    """At the step site ``j`` is added: the best candidate not chosen, and what ``j``
+    reaches that it would not."""
+    remaining = np.where(covered, 0.0, weights)
+    gain = cover.T @ remaining
+    gain[list(chosen)] = -1.0
+    alt = int(np.argmax(gain)) if len(gain) else -1
+    if alt < 0 or gain[alt] <= 0:
+        return {"alt": None, "alt_need": 0.0, "beyond_children": 0, "beyond_need": 0.0}
+    mine = _rows_of(cover, j)
+    mine = mine[~covered[mine]]
+    beyond = np.setdiff1d(mine, _rows_of(cover, alt))
+    return {
+        "alt": alt,
+        "alt_need": round(float(gain[alt]), 1),
+        "beyond_children": round(float(children[beyond].sum())),
+        "beyond_need": round(float(weights[beyond].sum()), 1),
+    }
+
+
+def about(n: float) -> str:
+    """A count of children in words, rounded so no small number shows: 'about 1,230'."""
+    if n < 10:
+        return "fewer than 10"
+    return f"about {round(n, -1):,.0f}"
+
+
+SCHOOL_COLUMNS = ["category", "phase", "pupils", "fsm_share"]
+
+
+def _explain(
+    table: pd.DataFrame,
+    sites: gpd.GeoDataFrame,
+    cands: gpd.GeoDataFrame,
+    why: list[dict[str, float | int | None]],
+    *,
+    services: pd.DataFrame,
+    provision: gpd.GeoDataFrame,
+    ranks: pd.Series,
+    catchment: float,
+    unit: str,
+) -> pd.DataFrame:
+    """Add to recommended_sites.csv why each site: its school, wards and their need
+    ranks, the nearest existing provision and the next-best alternative, and ``why``,
+    the same in plain words."""
+    out = table.copy()
+    attrs = services.drop_duplicates("service_id").set_index("service_id")
+    for c in SCHOOL_COLUMNS:
+        col = attrs[c] if c in attrs.columns else pd.Series(dtype=object)
+        out[c] = out["site_id"].map(col)
+    n_wards = len(ranks)
+    out["ward_need_ranks"] = [
+        "; ".join(f"{w} ({ranks.get(w, '?')} of {n_wards})" for w in str(text).split("; ") if w)
+        for text in out["wards_served"]
+    ]
+    if len(provision) and len(sites):
+        dist = np.array([provision.distance(p).to_numpy() for p in sites.geometry])
+        nearest = dist.argmin(axis=1)
+        out["nearest_provision"] = provision["name"].to_numpy()[nearest]
+        out["nearest_provision_m"] = np.round(dist.min(axis=1), -1).astype(int)
+    else:
+        out["nearest_provision"] = ""
+        out["nearest_provision_m"] = np.nan
+    out["next_best"] = [cands["name"].iloc[w["alt"]] if w["alt"] is not None else "" for w in why]
+    out["next_best_need"] = [w["alt_need"] for w in why]
+    out["children_beyond_next_best"] = [w["beyond_children"] for w in why]
+    out["need_beyond_next_best"] = [w["beyond_need"] for w in why]
+    reach = f"{catchment:,g} {'metres' if unit == 'm' else 'minutes'}"
+    out["why"] = [
+        _why({str(k): v for k, v in r.items()}, reach, n_wards) for r in out.to_dict("records")
+    ]
+    return out
+
+
+def _school(r: dict[str, Any]) -> str:
+    bits = []
+    kind = " ".join(
+        str(x).lower() for x in (r.get("category"), r.get("phase")) if x and pd.notna(x)
+    ).replace("_", " ")
+    if kind:
+        bits.append(f"a {kind} school")
+    pupils = r.get("pupils")
+    if pupils is not None and pd.notna(pupils):
+        bits.append(f"{float(pupils):,.0f} pupils")
+    fsm = r.get("fsm_share")
+    if fsm is not None and pd.notna(fsm):
+        bits.append(f"{float(fsm):.0%} eligible for free school meals")
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+def _why(r: dict[str, Any], reach: str, n_wards: int) -> str:
+    """One recommended site, in words a councillor reads without help."""
+    wards = str(r["ward_need_ranks"]).split("; ")[:3]
+    ward_text = ", ".join(w.replace(" (", " (need rank ") for w in wards if w)
+    text = (
+        f"{r['name']}{_school(r)} would bring {about(float(r['children_covered']))} more "
+        f"children within {reach} of a service ({r['need_covered']:,.0f} when weighted by "
+        f"need), mostly in {ward_text}."
+    )
+    if r["nearest_provision"]:
+        km = float(r["nearest_provision_m"]) / 1000
+        text += f" The nearest existing provision is {r['nearest_provision']}, {km:.1f} km away."
+    else:
+        text += " No existing provision was supplied, so its distance to one is not known."
+    if r["next_best"]:
+        fewer = float(r["need_covered"]) - float(r["next_best_need"])
+        text += (
+            f" The next-best choice at this step, {r['next_best']}, would reach "
+            f"{float(r['next_best_need']):,.0f} need-weighted children ({fewer:,.0f} fewer); "
+            f"{r['name']} reaches {about(float(r['children_beyond_next_best']))} children "
+            "it would not."
+        )
+    else:
+        text += " No other candidate would reach anyone not already within reach."
+    return text
 
 
 def _scenario(

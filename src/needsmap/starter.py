@@ -44,6 +44,8 @@ SERVICE_COLUMNS = [
     "northing",
     "capacity",
     "pilot",
+    "pilot_start",
+    "pilot_end",
 ]
 
 
@@ -131,6 +133,7 @@ def services_template(postcodes: pd.DataFrame | None) -> pd.DataFrame:
             "lon": f"{lon:.5f}",
             "lat": f"{lat:.5f}",
             "pilot": "yes",
+            "pilot_start": "2023-09-01",
         },
         {
             "service_id": f"{EXAMPLE}-3",

@@ -23,7 +23,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -403,9 +403,11 @@ def theme(
     }
 
 
-def _services(services: gpd.GeoDataFrame, decimals: int) -> dict[str, Any]:
+def _services(
+    services: gpd.GeoDataFrame, decimals: int, shown: Sequence[str] = ()
+) -> dict[str, Any]:
     if not len(services):
-        return {k: [] for k in ("types", "name", "type", "detail", "lat", "lon", "pilot")}
+        return {k: [] for k in ("types", "name", "type", "detail", "lat", "lon", "pilot", "on")}
     pts = services.to_crs(WGS84)
     kinds = sorted(str(k) for k in pts["type"].unique())
     code = {k: i for i, k in enumerate(kinds)}
@@ -433,6 +435,7 @@ def _services(services: gpd.GeoDataFrame, decimals: int) -> dict[str, Any]:
         "lat": np.round(pts.geometry.y.to_numpy(), decimals).tolist(),
         "lon": np.round(pts.geometry.x.to_numpy(), decimals).tolist(),
         "pilot": np.flatnonzero(pilot.to_numpy()).tolist() if pilot is not None else [],
+        "on": [k for k in kinds if k in set(shown)],
     }
 
 
@@ -483,6 +486,7 @@ def map_data(
     simplify_m: float = SIMPLIFY_M,
     decimals: int = DECIMALS,
     map_style: style.MapStyle | None = None,
+    shown: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Everything the page draws, as one JSON-ready dict (see :func:`build_map`)."""
     need = ["ward_name", "need_index", "need_rank", "geometry"]
@@ -513,7 +517,7 @@ def map_data(
         },
         "themes": themes,
         "profile": ward_profiles(wards, comparison=comparison, synthetic=ctx.synthetic),
-        "services": _services(services, decimals),
+        "services": _services(services, decimals, shown),
         "pilotColour": style.PILOT_COLOUR,
         "siteColour": style.SITE_COLOUR,
         "sites": _sites(sites, decimals) if sites is not None and len(sites) else [],
@@ -575,6 +579,7 @@ def build_map(
     simplify_m: float = SIMPLIFY_M,
     decimals: int = DECIMALS,
     map_style: style.MapStyle | None = None,
+    shown: Sequence[str] = (),
 ) -> folium.Map:
     """Build the interactive map.
 
@@ -605,6 +610,9 @@ def build_map(
         places of a degree).
     map_style
         The council's colours (config ``maps``), as on the board maps.
+    shown
+        Service types shown when the map opens (existing provision: family hubs,
+        children's centres); the pilots are shown too.
 
     Returns
     -------
@@ -623,6 +631,7 @@ def build_map(
         simplify_m=simplify_m,
         decimals=decimals,
         map_style=map_style,
+        shown=shown,
     )
     fmap = folium.Map(tiles=None, zoom_snap=0.25, zoom_delta=0.5, maxZoom=18)
     fmap._id = "needsmap"  # a fixed id: reruns write the same file

@@ -77,6 +77,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("locality", kind="categorical"),
     LayerSpec("hotspot", kind="categorical"),
     LayerSpec("gap_score", scale="diverging", breaks=(0.5, 1.5)),
+    LayerSpec("review", kind="categorical", file_stem="review_before_commissioning"),
 )
 
 

@@ -406,9 +406,12 @@
       block.setAttribute("data-layer", "services:" + type.key);
       swatchRow(block, type.colour, type.label, type.shape);
       tieLegend(groups[k], block);
+      /* Existing provision (family hubs, children's centres) shows from the start. */
+      if (s.on.indexOf(type.key) >= 0) { initial.push(groups[k]); }
     });
 
-    /* Existing pilots: services marked pilot = yes, drawn as stars on top. */
+    /* Existing pilots (the config's pilots and services marked pilot = yes), drawn as
+       stars on top, shown from the start. */
     if (s.pilot.length) {
       var pilotIcon = L.divIcon({ className: "needsmap-marker",
         html: shapeSvg("star", data.pilotColour, 20), iconSize: [20, 20] });
@@ -424,6 +427,7 @@
       pilotBlock.setAttribute("data-layer", "pilots");
       swatchRow(pilotBlock, data.pilotColour, "Existing pilot site", "star");
       tieLegend(pilots, pilotBlock);
+      initial.push(pilots);
     }
 
     /* Recommended sites: numbered in the order they were chosen. */

@@ -481,6 +481,7 @@ def layer_map(
     map_style: style.MapStyle | None = None,
     classes: style.Classes | None = None,
     labels: bool | Sequence[Label] = True,
+    provision: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """A board-ready map of one ward column (British National Grid).
 
@@ -498,6 +499,9 @@ def layer_map(
     classes
         Class breaks for continuous layers; by default ``layers.classes_for`` of the
         published column in ``map_style``'s palette: the interactive map's classes.
+    provision
+        Existing provision and pilots (``type``, point geometry, EPSG:27700), drawn on
+        every map.
     """
     st = map_style or style.MapStyle()
     marker, withheld = ctx.marker, ctx.withheld
@@ -564,17 +568,60 @@ def layer_map(
             notes.append(
                 "Cross-hatched wards: withheld, so that totals cannot reveal a suppressed count."
             )
+        legend: list[Patch | Line2D] = [*handles, *provision_markers(ax, provision)]
         if synthetic:
             notes.append("Synthetic caseload: illustrative, not real ward figures.")
         if ctx.stamp:
             notes.append(f"{ctx.stamp}: small numbers are shown.")
         limits = _frame(wards, ax)
         renderer = _renderer(fig)
-        _panel(panel, handles, spec.title, notes, renderer)
+        _panel(panel, legend, spec.title, notes, renderer)
         _decorate(fig, ax, wards, labels=labels, limits=limits)
         if synthetic:
             _watermark(ax)
     return fig
+
+
+PROVISION_MARKERS = {"family_hub": "^", "childrens_centre": "h", "pilot": "o"}
+
+
+def provision_markers(ax: Axes, provision: gpd.GeoDataFrame | None) -> list[Line2D]:
+    """Existing provision (family hubs, children's centres, pilots) over a ward map, for
+    every map: filled shapes in their service colours, pilots as black rings. Returns
+    the legend handles."""
+    handles: list[Line2D] = []
+    if provision is None or not len(provision):
+        return handles
+    for kind, group in provision.groupby("type", sort=True):
+        kind = str(kind)
+        pilot = kind == "pilot"
+        colour = style.service_colour(kind)
+        pts = group.geometry.to_numpy()
+        ax.scatter(
+            shapely.get_x(pts),
+            shapely.get_y(pts),
+            s=110 if pilot else 80,
+            marker=PROVISION_MARKERS.get(kind, "P"),
+            facecolors="none" if pilot else colour,
+            edgecolors=style.PILOT_COLOUR if pilot else "black",
+            linewidths=1.6 if pilot else 0.7,
+            zorder=8,  # above the ward names
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=PROVISION_MARKERS.get(kind, "P"),
+                linestyle="none",
+                markerfacecolor="none" if pilot else colour,
+                markeredgecolor=style.PILOT_COLOUR if pilot else "black",
+                markersize=9,
+                # "Existing children's centre (1)": a line never starts "Children", which
+                # the disclosure scan would read with a number above as a count.
+                label=f"Existing {style.service_label(kind).lower()} ({len(group)})",
+            )
+        )
+    return handles
 
 
 def services_map(
@@ -585,6 +632,7 @@ def services_map(
     sites: gpd.GeoDataFrame | None = None,
     map_style: style.MapStyle | None = None,
     labels: bool | Sequence[Label] = True,
+    pilots: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """Where services are: one symbol and colour per type, over the ward outlines.
 
@@ -632,30 +680,8 @@ def services_map(
                     label=f"{style.service_label(kind)} ({len(group)})",
                 )
             )
-        if "pilot" in services and services["pilot"].astype(bool).any():
-            pilots = services[services["pilot"].astype(bool)]
-            ax.scatter(
-                shapely.get_x(pilots.geometry.to_numpy()),
-                shapely.get_y(pilots.geometry.to_numpy()),
-                s=110,
-                marker=MARKERS["star"],
-                c=style.PILOT_COLOUR,
-                edgecolors="white",
-                linewidths=0.6,
-                zorder=4,
-            )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    marker=MARKERS["star"],
-                    linestyle="none",
-                    markerfacecolor=style.PILOT_COLOUR,
-                    markeredgecolor="white",
-                    markersize=11,
-                    label=f"{vocabulary.PILOT.label} ({len(pilots)})",
-                )
-            )
+        if pilots is not None and len(pilots):
+            handles += provision_markers(ax, pilots.assign(type="pilot"))
         if sites is not None and len(sites):
             # As on the interactive map: purple squares numbered in the order chosen.
             ordered = sites.sort_values("order", kind="stable") if "order" in sites else sites
@@ -918,6 +944,7 @@ def map_drawings(
     labels: bool = True,
     sites: gpd.GeoDataFrame | None = None,
     check: Callable[[Sequence[str]], None] | None = None,
+    provision: gpd.GeoDataFrame | None = None,
 ) -> list[Drawing]:
     """Every board map: one per registered layer present in ``wards`` (registry order,
     so the need index comes first), then services.
@@ -943,6 +970,7 @@ def map_drawings(
                 ctx,
                 map_style=st,
                 labels=placed,
+                provision=provision,
             ),
             formats,
             dpi,
@@ -951,8 +979,16 @@ def map_drawings(
         )
         for spec in layers_for(wards.columns)
     ]
+    pilots = provision.loc[provision["type"] == "pilot"] if provision is not None else None
     draw = functools.partial(
-        services_map, wards, services, ctx, sites=sites, map_style=st, labels=placed
+        services_map,
+        wards,
+        services,
+        ctx,
+        sites=sites,
+        map_style=st,
+        labels=placed,
+        pilots=pilots,
     )
     drawings.append(Drawing(folder / SERVICES_STEM, draw, formats, dpi, check, st.font))
     return drawings

@@ -173,6 +173,8 @@ LISA_COLOURS = {
     "low-low": "#2166ac",
     "cold spot": "#2166ac",
     "not significant": "#f0f0f0",
+    # the review layer's wards that are not flagged (needsmap.review)
+    "not flagged": "#f0f0f0",
 }
 GROUP_WORDS = {2: "halves", 3: "thirds", 4: "quarters", 5: "fifths", 10: "tenths"}
 

@@ -3,7 +3,11 @@
 Schema (see data/README.md): ``name``, ``type``, and a location given as ``lon``/``lat``
 (WGS84), ``easting``/``northing`` (British National Grid) or ``postcode``. Optional:
 ``service_id``, ``capacity`` (places, pupils, hours: anything that scales with what a
-site can offer), ``pilot`` (yes/no: an existing pilot site), ``subtype``.
+site can offer), ``pilot`` (yes/no: an existing pilot site) with ``pilot_start`` and
+``pilot_end`` (YYYY-MM-DD or DD/MM/YYYY; see needsmap.pilots), ``subtype``, and for
+schools ``category`` (mainstream, special, independent, alternative_provision, college:
+which may host a new site), ``phase``, ``pupils`` and ``fsm_share`` (0 to 1). A site
+with no ``capacity`` but a ``pupils`` count takes its pupils as capacity.
 
 Rows that cannot be placed are returned with the reason, never dropped silently.
 """
@@ -33,6 +37,12 @@ SERVICE_COLUMNS = [
     "subtype",
     "capacity",
     "pilot",
+    "pilot_start",
+    "pilot_end",
+    "category",
+    "phase",
+    "pupils",
+    "fsm_share",
     "postcode",
     "source",
 ]
@@ -74,6 +84,19 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
                 f"found {sorted(set(frame.loc[odd, 'pilot']))[:3]}"
             )
             raise InputError(msg)
+    dates = {c: _dates(frame, c, name) for c in ("pilot_start", "pilot_end")}
+    flagged = frame["pilot"].str.lower().isin(_TRUE) if "pilot" in frame else False
+    stray = (dates["pilot_start"].notna() | dates["pilot_end"].notna()) & ~flagged
+    if stray.any():
+        msg = (
+            f"{name}: 'pilot_start'/'pilot_end' given where column 'pilot' is not yes at "
+            f"{rows_where(stray)}; mark those rows pilot = yes, or clear the dates"
+        )
+        raise InputError(msg)
+    backwards = dates["pilot_end"] < dates["pilot_start"]
+    if backwards.any():
+        msg = f"{name}: 'pilot_end' is before 'pilot_start' at {rows_where(backwards)}"
+        raise InputError(msg)
     n = len(frame)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
@@ -121,11 +144,20 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         found = postcodes.reindex(pc[hit])
         x[hit], y[hit] = found["easting"].to_numpy(), found["northing"].to_numpy()
         reason = np.where(hit, "", reason)
-    capacity = (
-        to_numbers(frame, "capacity", path, allow_blank=True)
-        if "capacity" in frame.columns
+    numbers = {
+        c: to_numbers(frame, c, path, allow_blank=True)
+        if c in frame.columns
         else pd.Series(np.nan, frame.index)
-    )
+        for c in ("capacity", "pupils", "fsm_share")
+    }
+    over = numbers["fsm_share"] > 1
+    if over.any():
+        msg = (
+            f"{name}: column 'fsm_share' is the share of pupils eligible for free school "
+            f"meals, from 0 to 1, but is above 1 at {rows_where(over)}; divide percentages by 100"
+        )
+        raise InputError(msg)
+    capacity = numbers["capacity"].fillna(numbers["pupils"])
     ids = frame["service_id"] if "service_id" in frame.columns else pd.Series("", frame.index)
     ids = ids.where(ids != "", [f"{path.stem}-{i + 2}" for i in range(n)])
     out = pd.DataFrame(
@@ -141,6 +173,14 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             "pilot": (
                 frame["pilot"].str.lower().isin(_TRUE).to_numpy() if "pilot" in frame else False
             ),
+            "pilot_start": dates["pilot_start"].to_numpy(),
+            "pilot_end": dates["pilot_end"].to_numpy(),
+            "category": _text(frame, "category").str.lower().str.replace(
+                r"[^a-z0-9]+", "_", regex=True
+            ),
+            "phase": _text(frame, "phase"),
+            "pupils": numbers["pupils"].to_numpy(),
+            "fsm_share": numbers["fsm_share"].to_numpy(),
             "postcode": pc.where(pc.str.len() > 1, "").to_numpy(),
             "source": name,
             "x": x,
@@ -150,6 +190,29 @@ def _read_one(path: Path, postcodes: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
         }
     )
     return out[out["reason"] == ""], out[out["reason"] != ""]
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """An optional text column, blank where the file has none."""
+    return frame[column] if column in frame.columns else pd.Series("", frame.index)
+
+
+def _dates(frame: pd.DataFrame, column: str, name: str) -> pd.Series:
+    """A date column (YYYY-MM-DD or DD/MM/YYYY; blank = none), NaT where absent."""
+    if column not in frame.columns:
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    text = frame[column].str.strip()
+    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    uk = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    out = iso.fillna(uk)
+    bad = out.isna() & (text != "")
+    if bad.any():
+        msg = (
+            f"{name}: column {column!r} is not a date at {rows_where(bad)} "
+            f"(found {sorted(set(text[bad]))[:3]}); write dates as YYYY-MM-DD, e.g. 2023-09-01"
+        )
+        raise InputError(msg)
+    return out.astype("datetime64[ns]")
 
 
 def load_services(paths: Sequence[Path], postcodes: pd.DataFrame, area: BaseGeometry) -> Services:

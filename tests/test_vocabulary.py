@@ -17,6 +17,7 @@ TABLES = (
     "clusters.csv",
     "sensitivity.csv",
     "services_unplaced.csv",
+    "review_before_commissioning.csv",
 )
 
 

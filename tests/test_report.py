@@ -402,7 +402,7 @@ def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_pa
     profiles = [  # a long ward name wraps its heading onto a second line
         i
         for i, lines in enumerate(pages)
-        if re.search(r"need rank \d+\s+of 22", " ".join(lines[:2]))
+        if re.search(r"\(E\d{8}\) · need rank \d+\s+of 22", " ".join(lines[:2]))
     ]
     assert len(profiles) == 22
     # Each ward's profile is one page: its heading first, its last row on the same page.

@@ -14,7 +14,7 @@ import pandas as pd
 
 from needsmap.disclosure import apply_suppression
 from needsmap.indicators import caseload_rates, need_rank
-from needsmap.maps.static import MapContext
+from needsmap.maps.layers import MapContext
 from needsmap.review import NOT_FLAGGED, WARD_FLAG
 
 BNG = "EPSG:27700"

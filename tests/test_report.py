@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import geopandas as gpd
@@ -57,7 +59,9 @@ class Figures(HTMLParser):
         _, a, parts = self._open.pop()
         text = "".join(parts)
         if a.get("data-col"):
-            self.figures.append((str(a["data-ward"]), str(a["data-col"]), text))
+            # A category shown in words keeps the table's value in data-value.
+            shown = str(a["data-value"]) if a.get("data-value") is not None else text
+            self.figures.append((str(a["data-ward"]), str(a["data-col"]), shown))
         if a.get("data-sum"):
             self.sums.append((str(a["data-sum"]), str(a["data-wards"]).split(","), text))
         if a.get("data-median"):
@@ -201,20 +205,46 @@ def test_key_findings_in_plain_words():
         "to 6,100 of Testshire&#39;s 9,500 children aged 0–17 (64%)."
     ).replace("&#39;", "'")
     assert (
-        "11 of Testshire's 30 neighbourhoods (LSOAs) are among the most deprived 10%" in findings[1]
+        "11 of Testshire's 30 census neighbourhoods are among the most deprived 10%" in findings[1]
     )
-    assert findings[2].startswith("Allowing for uncertainty")
-    assert "Dale, Bridge and Grange are in the top 5 in at least 9 of 10" in findings[2]
+    # From the numbers: Dale 100%, Grange 93%, Bridge 97% in the top 5; Abbey 55%, Ferry 31%.
+    assert findings[2] == (
+        "Allowing for uncertainty in the weights and small numbers, Dale, Grange and Bridge "
+        "are in the top 5 in at least 9 of 10 simulations; less certain: Abbey 55%, Ferry 31% "
+        "(the share of simulations in the top 5)."
+    )
     assert findings[3] == (
         "In 2025, Testshire's rate of children in need was 400 per 10,000 children, higher "
         "than England (330) and below its statistical neighbours' average (417)."
     )
     assert findings[4] == (
         "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
-        "Grange) has the highest need: child-protection-plan rate well above average; child "
-        "income deprivation (IDACI) well above average; need index well above average."
+        "Grange) has the highest need: child-protection-plan rate well above average; "
+        "child poverty well above average; need index well above average."
     )
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
+
+
+@pytest.mark.parametrize(
+    ("chances", "says"),
+    [
+        (
+            [1.0, 0.95, 0.93, 0.92, 0.91],
+            "all 5 of these wards are in the top 5 in at least 9 of 10",
+        ),
+        ([0.8, 0.7, 0.6, 0.5, 0.4], "no ward is in the top 5 in 9 of 10 simulations"),
+    ],
+)
+def test_certainty_finding_follows_the_numbers(chances, says):
+    # The sentence is chosen from p_top5: never "less certain" when all are at 91% or more.
+    pub = bd.published_wards()
+    top = pub.sort_values("need_rank").index[:5]
+    pub.loc[top, "p_top5"] = chances
+    findings = report.key_findings(pub, CTX, benchmark=None, clusters=None, sites=None)
+    text = next(re.sub(r"<[^>]+>", "", str(f)) for f in findings if "uncertainty" in str(f))
+    assert says in text
+    assert ("less certain" in text) is False
+    assert_figures_match(page(pub), pub)
 
 
 def test_rank_intervals_in_top_table():
@@ -348,6 +378,48 @@ def test_suppression_lines_say_what_rounding_does():
         "Every published count of 10 or more is rounded to the nearest 5 (DfE practice)"
     )
     assert "the rate of 4.5 children" in lines["Hidden wards elsewhere"]
+
+
+# --- print layout ------------------------------------------------------------------------
+
+
+def _pdf_pages(path) -> list[list[str]]:
+    """The text of each page of a PDF, as non-blank lines (poppler's pdftotext)."""
+    pages = []
+    for i in range(1, 500):
+        done = subprocess.run(
+            ["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            break
+        pages.append([line.strip() for line in done.stdout.splitlines() if line.strip()])
+    return pages
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_page(bundled_run):
+    pdf = next((p for p in bundled_run.written if p.name == "report.pdf"), None)
+    if pdf is None:
+        pytest.skip("report.pdf needs Chromium")
+    pages = _pdf_pages(pdf)
+    headings = ("Key findings", "Need by ward", "Groups of similar wards", "About these figures")
+    for number, lines in enumerate(pages, start=1):
+        # No page ends on a heading (the old "Need by ward" stranded at the foot of page 1).
+        assert not lines[-1].startswith(headings), (number, lines[-1])
+    profiles = [  # a long ward name wraps its heading onto a second line
+        i
+        for i, lines in enumerate(pages)
+        if re.search(r"\(E\d{8}\) · need rank \d+\s+of 22", " ".join(lines[:2]))
+    ]
+    assert len(profiles) == 22
+    # Each ward's profile is one page: its heading first, its last row on the same page.
+    assert profiles == list(range(profiles[0], profiles[0] + 22))
+    for i in profiles:
+        assert any(line.startswith("Distance to nearest school") for line in pages[i]), pages[i][0]
+    assert len(pages) == profiles[-1] + 1  # nothing spills after the last profile
 
 
 def test_sites_explained_with_provision_pilots_and_review():

@@ -92,7 +92,7 @@ def test_every_file_type_scanned_and_planted_counts_found(tmp_path):
     table.to_csv(tmp_path / "wards.csv")
     write_workbook(tmp_path / "wards.xlsx", {"Wards": table})
     spec = layers.LAYERS[0]
-    fig = static.layer_map(pub, spec, static.layer_text(spec, bd.context(), 9), labels=False)
+    fig = static.layer_map(pub, spec, bd.context(), labels=False)
     static.save_figure(fig, tmp_path / "maps" / "need", ("png", "svg", "pdf"), 30)
     plant(
         tmp_path,

@@ -46,9 +46,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     synthetic = " (synthetic caseload)" if results.caseload.synthetic else ""
     notes = f" ({len(results.notes)} notes in run.json)" if quiet and results.notes else ""
+    report = folder / "report.html"
+    board = f" and the board summary {report}" if report in results.written else ""
     print(
         f"Wrote {len(results.written)} files for {len(results.wards)} wards{synthetic} "
-        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}{notes}"
+        f"to {folder}/ in {results.seconds:.1f} s: open the map {folder / 'needs_map.html'}"
+        f"{board}{notes}"
     )
     return 0
 

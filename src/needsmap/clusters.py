@@ -26,6 +26,7 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhou
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from needsmap import vocabulary
 from needsmap.errors import ConfigError, InputError
 
 Method = Literal["kmeans", "agglomerative", "gmm"]
@@ -255,7 +256,7 @@ def bootstrap_stability(
 # --- words ----------------------------------------------------------------------------
 
 FEATURE_WORDS = {
-    "imd_score": "overall deprivation (IMD)",
+    "imd_score": "overall deprivation",
     "income_score": "income deprivation",
     "employment_score": "employment deprivation",
     "education_score": "education and skills deprivation",
@@ -263,8 +264,8 @@ FEATURE_WORDS = {
     "crime_score": "crime",
     "housing_and_services_score": "barriers to housing and services",
     "environment_score": "living environment deprivation",
-    "idaci_score": "child income deprivation (IDACI)",
-    "children_low_income_pct": "children in low income families (DWP)",
+    "idaci_score": "child poverty",
+    "children_low_income_pct": "children in low income families",
     "idaopi_score": "older people's income deprivation",
     "share_most_deprived_10pc": "share of neighbourhoods in England's most deprived 10%",
     "share_most_deprived_20pc": "share of neighbourhoods in England's most deprived 20%",
@@ -368,7 +369,7 @@ def describe(means: pd.Series) -> str:
     """A plain-English profile from standardised feature means, most distinctive first.
 
     >>> describe(pd.Series({"crime_score": 0.2, "health_score": -1.3, "imd_score": -1.1}))
-    'much lower than average health deprivation and overall deprivation (IMD); about average crime'
+    'much lower than average health deprivation and overall deprivation; about average crime'
     """
     order = means.abs().sort_values(ascending=False, kind="stable").index
     levels: dict[str, list[str]] = {}
@@ -780,7 +781,7 @@ def clusters_table(
         means = z.groupby(localities.reindex(z.index)).mean()
         loc = group_profiles(wards, localities, **kwargs)  # type: ignore[arg-type]
         loc.insert(0, "section", "locality")
-        loc.insert(1, "label", [f"Locality {i}" for i in loc.index])
+        loc.insert(1, "label", [vocabulary.category("locality", i) for i in loc.index])
         loc.insert(2, "description", [describe(means.loc[i]) for i in loc.index])
         parts.append(loc)
     ks = clustering.scores.reset_index()

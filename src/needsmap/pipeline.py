@@ -472,19 +472,18 @@ def children_for_year(area: Area, wards: pd.DataFrame, period: str) -> tuple[Are
     return dataclasses.replace(area, lsoa=lsoa, notes=[*area.notes, note]), children * factor
 
 
-def map_text(results: Results, subject: str) -> interactive.MapText:
-    area = results.area
-    period = results.caseload.periods[-1]
-    source = "synthetic caseload" if results.caseload.synthetic else "council caseload"
-    return interactive.MapText(
-        title=f"{area.name}: {subject} by ward",
-        subtitle=(
-            f"IoD2025 deprivation (LSOA 2021, population-weighted) · {source} at {period} · "
-            f"{len(results.wards)} wards (2024)"
-        ),
+def map_context(results: Results) -> layers.MapContext:
+    """What every map, the report and the workbook say about this run's data."""
+    disc, meta = results.disclosure, results.area.meta
+    return layers.MapContext(
+        area=results.area.name,
+        period=str(results.caseload.periods[-1]),
         synthetic=results.caseload.synthetic,
-        stamp=results.disclosure.stamp,
-        attribution=list(area.meta.get("attribution", [])),
+        stamp=disc.stamp,
+        attribution=tuple(meta.get("attribution", [])),
+        marker=disc.marker,
+        withheld=disc.withheld,
+        deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
     )
 
 
@@ -560,7 +559,6 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         written.append(write_csv(table, folder / "clusters.csv", index=False))
 
     look = map_style(cfg)
-    text = map_text(results, "need for children's services")
     services = results.services.placed
     if results.pilots is not None:
         services = with_pilots(services, results.pilots)
@@ -569,7 +567,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         fmap = interactive.build_map(
             published,
             services,
-            text,
+            map_context(results),
             sites=results.sites,
             comparison=interactive.comparison(results.benchmark, area=results.area.name),
             background=im.background,
@@ -600,17 +598,7 @@ def board_outputs(
     published, disc = results.published, results.disclosure
     threshold = disc.threshold if disc.enabled else None
     check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
-    meta = results.area.meta
-    ctx = static.MapContext(
-        area=results.area.name,
-        period=str(results.caseload.periods[-1]),
-        synthetic=results.caseload.synthetic,
-        stamp=disc.stamp,
-        attribution=tuple(meta.get("attribution", [])),
-        marker=disc.marker,
-        withheld=disc.withheld,
-        deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
-    )
+    ctx = map_context(results)
     sites, siting = results.sites, results.siting
     formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
@@ -645,7 +633,7 @@ def board_outputs(
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
         ctx,
-        subtitle=map_text(results, "need").subtitle,
+        subtitle=ctx.data_line(len(published)),
         notes=results.notes,
         version=__version__,
         rounding=cfg.suppression.rounding,
@@ -685,22 +673,13 @@ def board_outputs(
                 need_drawn.result()  # the need map's PNG is written
                 need_map = need_png.read_bytes()
             else:
-                text = static.layer_text(need, ctx, len(published))
-                fig = static.layer_map(
-                    published,
-                    need,
-                    text,
-                    map_style=look,
-                    labels=labels,
-                    marker=disc.marker,
-                    withheld=ctx.withheld,
-                )
+                fig = static.layer_map(published, need, ctx, map_style=look, labels=labels)
                 need_map = static.figure_png(fig, dpi=150, font=look.font)
             page = report.board_report(
                 published,
                 report.ReportContext(
                     **dataclasses.asdict(ctx),
-                    subtitle=map_text(results, "need").subtitle,
+                    subtitle=ctx.data_line(len(published)),
                     version=__version__,
                     top_n=cfg.need_index.top_n,
                 ),
@@ -710,7 +689,7 @@ def board_outputs(
                 sites=site_table,
                 sites_summary=siting.coverage if siting is not None else None,
                 review=results.review,
-                provision_note=str(meta.get("provision_note", "")),
+                provision_note=str(results.area.meta.get("provision_note", "")),
                 pilots=results.pilots.table if results.pilots is not None else None,
                 ward_types=results.ward_types,
                 need_map=need_map,

@@ -30,9 +30,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from needsmap import vocabulary
 from needsmap.disclosure import Disclosure
 from needsmap.integrity import die_with_parent
-from needsmap.maps import static, style
+from needsmap.maps import layers, static, style
 from needsmap.review import CAVEAT
 
 MEASURES = {
@@ -61,9 +62,9 @@ SITE_COLUMNS = {
 }
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
-    "idaci_score": ("child income deprivation (IDACI)", 3),
+    "idaci_score": ("child poverty", 3),
     "children_low_income_pct": ("children in low income families (%)", 1),
-    "imd_score": ("overall deprivation (IMD)", 1),
+    "imd_score": ("overall deprivation", 1),
     "children_in_need_rate": ("children-in-need rate", 0),
     "child_protection_plans_rate": ("child-protection-plan rate", 0),
     "looked_after_children_rate": ("looked-after-children rate", 0),
@@ -85,7 +86,7 @@ def poverty_column(wards: pd.DataFrame) -> str:
 
 
 @dataclass(frozen=True)
-class ReportContext(static.MapContext):
+class ReportContext(layers.MapContext):
     """What the report says about its run: what its maps say, and a little more."""
 
     subtitle: str = ""
@@ -303,7 +304,7 @@ def about_lines(
 ) -> list[tuple[str, str]]:
     """The About sheet of wards.xlsx: what the tables are, their sources and warnings.
 
-    ``ctx`` is a ``static.MapContext`` or ``ReportContext`` (area, period, synthetic,
+    ``ctx`` is a ``layers.MapContext`` or ``ReportContext`` (area, period, synthetic,
     stamp, marker, attribution); ``rounding`` the ``suppression.rounding`` setting.
     """
     area = str(getattr(ctx, "area", ""))
@@ -346,6 +347,14 @@ def _figure(code: str, col: str, value: object, digits: int = 0) -> Markup:
     return Markup('<span class="fig" data-ward="{}" data-col="{}">{}</span>').format(
         code, col, number(value, digits)
     )
+
+
+def _category(code: str, col: str, value: object) -> Markup:
+    """A category in plain words (hot spots, commissioning areas); the stored value is
+    kept in ``data-value`` for checks against the ward table."""
+    return Markup(
+        '<span class="fig" data-ward="{}" data-col="{}" data-value="{}">{}</span>'
+    ).format(code, col, number(value), vocabulary.category(col, value))
 
 
 def _percent(code: str, col: str, value: object) -> Markup:
@@ -407,6 +416,35 @@ def _names(names: Sequence[str]) -> str:
 # --- plain-words findings ---------------------------------------------------------------
 
 
+def _certainty(wards: pd.DataFrame, top: pd.Index, n: int) -> Markup:
+    """How sure the top ``n`` is, from each ward's chance of being in it (``p_top5``)."""
+    p = pd.to_numeric(wards["p_top5"], errors="coerce")
+    sure = [c for c in top if p[c] >= 0.9]
+    unsure = [c for c in top if c not in sure]
+
+    def who(codes: Sequence[str]) -> str:
+        return _names([str(wards.at[c, "ward_name"]) for c in codes])
+
+    lead = Markup("Allowing for uncertainty in the weights and small numbers, ")
+    if not unsure:
+        return lead + Markup(
+            "all {k} of these wards are in the top {n} in at least 9 of 10 simulations: "
+            "the ranking is robust."
+        ).format(k=len(sure), n=n)
+    chances = Markup(", ").join(
+        Markup("{} {}").format(str(wards.at[c, "ward_name"]), _percent(c, "p_top5", p[c]))
+        for c in unsure
+    )
+    if not sure:
+        return lead + Markup(
+            "no ward is in the top {n} in 9 of 10 simulations; the chances are: {chances}."
+        ).format(n=n, chances=chances)
+    return lead + Markup(
+        "{sure} {verb} in the top {n} in at least 9 of 10 simulations; less certain: "
+        "{chances} (the share of simulations in the top {n})."
+    ).format(sure=who(sure), verb="is" if len(sure) == 1 else "are", n=n, chances=chances)
+
+
 def key_findings(
     wards: pd.DataFrame,
     ctx: ReportContext,
@@ -449,7 +487,7 @@ def key_findings(
         if deprived.sum() > 0:
             out.append(
                 Markup(
-                    "{n} of {area}'s {lsoas} neighbourhoods (LSOAs) are among the most deprived "
+                    "{n} of {area}'s {lsoas} census neighbourhoods are among the most deprived "
                     "10% in England; {top} of them are in these {k} wards."
                 ).format(
                     n=number(deprived.sum()),
@@ -460,20 +498,7 @@ def key_findings(
                 )
             )
     if "p_top5" in wards:
-        p = pd.to_numeric(wards["p_top5"], errors="coerce")
-        sure = p[p >= 0.9].sort_values(ascending=False)
-        if len(sure):
-            out.append(
-                Markup(
-                    "Allowing for uncertainty in the weights and small numbers, {names} "
-                    "{verb} in the top {n} in at least 9 of 10 simulations; the other places "
-                    "in the top {n} are less certain (see the rank ranges below)."
-                ).format(
-                    names=_names([str(wards.at[c, "ward_name"]) for c in sure.index]),
-                    verb="is" if len(sure) == 1 else "are",
-                    n=ctx.top_n,
-                )
-            )
+        out.append(_certainty(wards, head.index, ctx.top_n))
     bench = _benchmark_view(benchmark)
     if bench is not None:
         for measure, row in bench.iterrows():
@@ -885,7 +910,7 @@ def ward_profile(
     n = len(wards)
     rows = [
         ProfileRow(
-            "Need index (higher = more need)",
+            f"{vocabulary.label('need_index')} ({vocabulary.MORE_NEED})",
             _figure(code, "need_index", w["need_index"], 2),
             Markup("rank {} of {}").format(_figure(code, "need_rank", w["need_rank"]), n),
             _median(wards, "need_index", 2),
@@ -906,42 +931,25 @@ def ward_profile(
                 else Markup(""),
             )
         )
-    for col, label in (
-        ("cluster_label", "Group of similar wards"),
-        ("locality", "Locality"),
-        ("hotspot", "Hot spot"),
-    ):
+    for col in ("cluster_label", "locality", "hotspot"):
         if col in wards:
-            rows.append(ProfileRow(label, _figure(code, col, w[col])))
+            value = _category(code, col, w[col])
+            rows.append(ProfileRow(vocabulary.label(col), value))
     if "cluster" in wards and "cluster_label" not in wards:
         rows.append(ProfileRow("Group of similar wards", _figure(code, "cluster", w["cluster"])))
     poverty = poverty_column(wards)
     rows += [
         ProfileRow(
-            "Population",
-            _figure(code, "population", w["population"]),
-            median=_median(wards, "population", 0),
-        ),
-        ProfileRow(
-            "Children aged 0–17",
-            _figure(code, "children", w["children"]),
-            median=_median(wards, "children", 0),
-        ),
-        ProfileRow(
-            "IMD score (population-weighted)",
-            _figure(code, "imd_score", w["imd_score"], 1),
-            median=_median(wards, "imd_score", 1),
-        ),
-        ProfileRow(
-            POVERTY[poverty][0],
-            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
-            median=_median(wards, poverty, POVERTY[poverty][1]),
-        ),
+            vocabulary.label(col),
+            _figure(code, col, w[col], vocabulary.term(col).digits),
+            median=_median(wards, col, vocabulary.term(col).digits),
+        )
+        for col in ("population", "children", poverty, "imd_score")
     ]
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards):
         rows.append(
             ProfileRow(
-                "Neighbourhoods in England's most deprived 10%",
+                vocabulary.label("lsoas_most_deprived_10pc"),
                 Markup("{} of {}").format(
                     _figure(code, "lsoas_most_deprived_10pc", w["lsoas_most_deprived_10pc"]),
                     _figure(code, "lsoas", w["lsoas"]),
@@ -973,16 +981,15 @@ def ward_profile(
         if col in wards:
             rows.append(
                 ProfileRow(
-                    col.replace("_", " ").capitalize(),
+                    vocabulary.label(col),
                     _figure(code, col, w[col], 2),
                     median=_median(wards, col, 2),
                 )
             )
     for col in sorted(c for c in wards.columns if c.startswith("dist_") and c.endswith("_m")):
-        kind = col[len("dist_") : -len("_m")].replace("_", " ")
         rows.append(
             ProfileRow(
-                f"Distance to nearest {kind} (m)",
+                f"{vocabulary.label(col)} (m)",
                 _figure(code, col, w[col]),
                 median=_median(wards, col, 0),
             )

@@ -266,19 +266,21 @@ def figure_text(path: Path) -> str | None:
 
 
 def workbook_tables(path: Path) -> Iterable[tuple[str, pd.DataFrame]]:
-    """Each sheet of a workbook as (sheet name, table with the first row as header).
+    """Each sheet of a workbook as (sheet name, table headed by its column names).
 
     Cells are as Excel shows them: numbers as numbers, suppressed cells as their text.
     """
     from openpyxl import load_workbook
+
+    from needsmap.workbook import header_and_rows
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
             rows = list(sheet.iter_rows(values_only=True))
             if rows:
-                header = [str(h) if h is not None else "" for h in rows[0]]
-                yield sheet.title, pd.DataFrame(rows[1:], columns=header)
+                header, data = header_and_rows(rows)
+                yield sheet.title, pd.DataFrame(data, columns=header)
     finally:
         book.close()
 

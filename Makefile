@@ -32,10 +32,14 @@ bench: setup  ## speed and memory benchmark (Wirral and England scale); BENCH_AR
 # Per-environment JupyterLab setting: double-clicking a notebooks/*.py opens it as a notebook.
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 
+# JupyterLab serves the repository (so a notebook can show ../out/.../needs_map.html) and
+# opens on notebooks/. It refuses to run as root unless told; containers often are root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup  ## open JupyterLab on the notebooks (each .py opens as a notebook)
 	mkdir -p $(dir $(LAB_OVERRIDES))
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_OVERRIDES)
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 docs: setup  ## regenerate docs/config.md from the settings in src/needsmap/config.py
 	$(PY) -m needsmap.configdoc docs/config.md

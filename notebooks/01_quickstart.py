@@ -27,6 +27,7 @@ from pathlib import Path
 
 from needsmap.config import RunConfig, load_config
 from needsmap.pipeline import run
+from needsmap.vocabulary import plain
 
 cfg = load_config(Path(CONFIG)) if CONFIG else RunConfig()
 results = run(cfg, out=Path(OUT))
@@ -39,7 +40,7 @@ print(f"{len(results.wards)} wards; wrote {len(results.written)} files to {OUT}"
 
 # %%
 cols = ["ward_name", "need_rank", "need_index", "children", "idaci_score", "children_in_need_rate"]
-results.published.sort_values("need_rank")[cols].head(8)
+plain(results.published.sort_values("need_rank")[cols].head(8))
 
 # %% [markdown]
 # ## The interactive map

@@ -44,6 +44,7 @@ import pandas as pd
 from needsmap.config import RunConfig, load_config
 from needsmap.indicators import need_index, need_rank
 from needsmap.pipeline import analyse
+from needsmap.vocabulary import label, plain
 
 cfg = load_config(Path(CONFIG)) if CONFIG else RunConfig()
 results = analyse(cfg)
@@ -55,8 +56,9 @@ specs.assign(share=specs["weight"] / specs["weight"].sum())
 # ## The indicators, ward by ward
 #
 # Caseload indicators are the `_rate_index` columns: the published rate per 10,000
-# children, or, for wards whose count is suppressed, one shared stand-in (their pooled
-# rate), so the index never rests on a hidden count.
+# children, or, for wards whose count is suppressed, a stand-in made only from published
+# figures (the rate of 2 children for "fewer than 5"; the median published rate for
+# "withheld"), so the index never rests on a hidden count and does not move with one.
 
 # %%
 wards[["ward_name", *specs["column"], "need_index", "need_rank"]].round(3)
@@ -70,14 +72,14 @@ wards[["ward_name", *specs["column"], "need_index", "need_rank"]].round(3)
 
 # %%
 cols = ["ward_name", "need_rank", "need_rank_median", "need_rank_lo", "need_rank_hi", "p_top5"]
-wards[cols]
+plain(wards[cols])
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 6))
 y = range(len(wards))
 low, high = wards["need_rank"] - wards["need_rank_lo"], wards["need_rank_hi"] - wards["need_rank"]
 ax.errorbar(wards["need_rank"], y, xerr=[low, high], fmt="o", color="#08519c", capsize=3)
-ax.set(yticks=list(y), yticklabels=wards["ward_name"], xlabel="Need rank (1 = most need)")
+ax.set(yticks=list(y), yticklabels=wards["ward_name"], xlabel=label("need_rank") + " (1 = most need)")
 ax.invert_yaxis()
 ax.set_title("Need rank with its 90% interval")
 fig.tight_layout()

@@ -15,14 +15,15 @@
 # # 04 · Clusters, localities and hot spots
 #
 # - **Clusters**: wards that look alike on deprivation and caseload (KMeans on
-#   standardised indicators; the number of clusters chosen by silhouette unless fixed).
+#   standardised indicators; the number of clusters is the largest k nearly as well
+#   separated as the best and stable, unless fixed).
 #   Cluster 1 has the highest mean need; each has a name and a profile in plain words.
 # - **Localities**: contiguous patches of similar wards, for commissioning as one area.
 # - **Hot spots**: high-need wards among high-need neighbours (local Moran's I).
 
 # %% tags=["parameters"]
 CONFIG = None  # a YAML config file, or None for the bundled Wirral defaults
-K = None  # number of clusters; None chooses it by silhouette
+K = None  # number of clusters; None chooses it (see the README's Clusters)
 LOCALITIES = 4  # contiguous localities to form
 
 # %%
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from needsmap.config import RunConfig, load_config
 from needsmap.pipeline import analyse
+from needsmap.vocabulary import label
 
 cfg = load_config(Path(CONFIG)) if CONFIG else RunConfig()
 cfg = dataclasses.replace(
@@ -61,12 +63,12 @@ results.cluster_table
 # %%
 ax = wards.plot(column="cluster_label", categorical=True, legend=True, figsize=(8, 8),
                 legend_kwds={"loc": "lower left", "fontsize": 8})
-ax.set_title("Clusters of similar wards (1 = highest need)")
+ax.set_title(label("cluster_label"))
 ax.set_axis_off()
 
 # %%
 ax = wards.plot(column="locality", categorical=True, cmap="Set2", legend=True, figsize=(8, 8))
-ax.set_title(f"{LOCALITIES} contiguous commissioning localities")
+ax.set_title(f"{LOCALITIES} {label('locality').lower()}s: neighbouring wards with similar need")
 ax.set_axis_off()
 
 # %% [markdown]
@@ -80,5 +82,5 @@ wards.loc[wards["hotspot"] != "Not significant", ["ward_name", "need_rank", "hot
 # %%
 ax = wards.plot(column="hotspot", categorical=True, cmap="coolwarm_r", legend=True,
                 figsize=(8, 8), legend_kwds={"loc": "lower left", "fontsize": 8})
-ax.set_title("Hot spots of need")
+ax.set_title(label("hotspot"))
 ax.set_axis_off()

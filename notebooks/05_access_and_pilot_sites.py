@@ -32,6 +32,7 @@ import dataclasses
 from needsmap.config import RunConfig, config_from_dict
 from needsmap.pipeline import analyse
 from needsmap.siting import site_pilots
+from needsmap.vocabulary import label, plain
 
 d = RunConfig()
 cfg = dataclasses.replace(
@@ -63,7 +64,7 @@ wards.sort_values("gap_score", ascending=False)[cols].round(2)
 
 # %%
 print(results.siting.summary)
-results.siting.table[["order", "name", "type", "children_covered", "need_covered", "wards_served"]]
+plain(results.siting.table[["order", "name", "type", "children_covered", "need_covered", "wards_served"]])
 
 # %%
 ax = wards.plot(column="gap_score", cmap="RdBu_r", legend=True, figsize=(7, 7))
@@ -75,7 +76,7 @@ for site in results.sites.itertuples():
         xytext=(4, 4),
         textcoords="offset points",
     )
-ax.set_title("Gap score (red: need above access) and the recommended sites")
+ax.set_title(f"{label('gap_score')} (red: more need than access) and the recommended sites")
 ax.set_axis_off()
 
 # %% [markdown]

@@ -8,12 +8,12 @@ RAW_DIR is the folder described by its MANIFEST.md (``shared/data/raw`` beside t
 repository). The script is deterministic: rerunning it on the same files writes the
 same bytes. Every choice it makes is explained in ``data/README.md``.
 
-Only Wirral (E08000015) has boundaries, population, services and postcodes in the raw
-folder. For another English LAD code the script writes what the England-wide files cover
-(IoD2025 domain scores, ranks and deciles; the LSOA -> ward best-fit lookup; DfE
-children's social care figures and statistical neighbours) into ``--out`` (default
-``data/<area name>``) and lists what the council must add, on screen and in the
-bundle's ``MISSING.md``::
+It writes the Wirral bundle (``data/wirral``: Wirral alone has postcodes, GP practices,
+libraries, IDACI and IoD2019 in the raw folder) and the England-wide files every other
+council is run from (``data/england``; see ``needsmap.england``). With ``--lad CODE`` it
+writes, from ``data/england``, the complete bundle of the council that runs that
+district's children's services (a county for a shire district), into ``--out`` (default
+``data/<council name>``), for a council that wants to add its own files to it::
 
     python scripts/prepare_data.py RAW_DIR --lad E06000017 --out data/rutland
 """
@@ -28,8 +28,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from needsmap import synthetic as model
+from needsmap import typology
+from needsmap.england import build_bundle, find_council
+from needsmap.errors import NeedsmapError
 from needsmap.geography import aggregate, lsoa_ward_shares
 from needsmap.sources.boundaries import load_lsoa_boundaries, load_ward_boundaries
 from needsmap.sources.postcodes import load_postcodes
@@ -586,24 +590,259 @@ def synthetic_caseload(
 
 
 def prepare_england(raw: Path, out: Path) -> None:
-    """England-wide IoD2025 scores with each LSOA's 2024 ward (for scale benchmarks)."""
-    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
-    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz")
-    cols = ["LSOA21CD"] + [f"{d}_score" for d in DOMAINS_2025] + ["IMD_rank", "IMD_decile"]
-    frame = iod[cols].merge(
-        lookup[["LSOA21CD", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM"]],
-        on="LSOA21CD",
-        how="left",
-        validate="1:1",
+    """England-wide files for every council (``needsmap.england``; data/README.md)."""
+    councils = prepare_councils(raw, out)
+    prepare_england_lsoas(raw, out, councils)
+    prepare_england_wards(raw, out)
+    prepare_england_child_poverty(raw, out)
+    prepare_england_schools(raw, out, councils)
+    prepare_england_social_care(raw, out)
+    prepare_ward_typology(out)
+
+
+# Parquet: zstd, small row groups sorted by council, so that reading one council's rows
+# (pyarrow filters on the row-group statistics) touches a few groups, not the file.
+PARQUET = {"compression": "zstd", "compression_level": 19, "row_group_size": 1024}
+
+
+def _parquet(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame.to_parquet(path, index=False, schema_version="1.0.0", **PARQUET)
+    else:
+        frame.to_parquet(path, index=False, **PARQUET)
+    size = path.stat().st_size / 1e6
+    print(f"  wrote {path} ({len(frame)} rows, {size:.1f} MB)")
+
+
+def _gz_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(
+        path,
+        index=False,
+        lineterminator="\n",
+        float_format="%.6g",
+        compression={"method": "gzip", "mtime": 0},
     )
+    print(f"  wrote {path} ({len(frame)} rows)")
+
+
+def prepare_ward_typology(out: Path) -> None:
+    """The national ward typology and similar wards (``needsmap.typology``), from the
+    England files just written."""
+    lsoa = pd.read_parquet(
+        out / "lsoa21.parquet",
+        columns=[
+            "ward_code",
+            "ward_name",
+            "la_code",
+            "population",
+            *typology.DOMAINS,
+            "connectivity_score",
+            *typology.AGES,
+        ],
+    )
+    cp = pd.read_csv(out / "child_poverty_wards.csv.gz")
+    result = typology.ward_typology(typology.ward_features(lsoa, cp))
+    _gz_csv(result.wards.reset_index(), out / "ward_types.csv.gz")
+    _csv(result.types.reset_index(), out / "ward_type_profiles.csv")
+
+
+def prepare_councils(raw: Path, out: Path) -> pd.DataFrame:
+    """Each 2024 district with the council that runs its children's services.
+
+    Children's services belong to the upper-tier council, which is how DfE publishes
+    them: a unitary, metropolitan or London borough is its own; a shire district's is
+    its county. The county comes from the January 2023 school census, which gives every
+    school's district (``district_code``) and its children's services authority
+    (``new_la_code``): a district takes the authority of most of its schools. A district
+    that DfE publishes under its own code (the unitaries made in 2023) is its own.
+    """
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    lads = (
+        lookup[lookup["LAD24CD"].str.startswith("E")][["LAD24CD", "LAD24NM"]]
+        .drop_duplicates()
+        .rename(columns={"LAD24CD": "lad_code", "LAD24NM": "lad_name"})
+    )
+    csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
+    la = csc[(csc["geographic_level"] == "Local authority") & csc["new_la_code"].notna()]
+    la = la.sort_values("time_period").drop_duplicates("new_la_code", keep="last")
+    la_names = dict(zip(la["new_la_code"], la["area_name"], strict=True))
+    census = pd.read_csv(
+        raw / "england/england_school_census_jan2023_school_level.csv.gz", dtype=str
+    )
+    votes = census.groupby(["district_code", "new_la_code"]).size().reset_index(name="n")
+    votes = votes.sort_values(["district_code", "n", "new_la_code"], ascending=[True, False, True])
+    by_census = votes.drop_duplicates("district_code").set_index("district_code")["new_la_code"]
+    own = lads["lad_code"].where(lads["lad_code"].isin(la_names))
+    lads["la_code"] = own.fillna(lads["lad_code"].map(by_census))
+    lost = lads[lads["la_code"].isna() | ~lads["la_code"].isin(la_names)]
+    if len(lost):
+        sys.exit(f"{len(lost)} district(s) without a children's services authority: {lost}")
+    lads["la_name"] = lads["la_code"].map(la_names)
+    frame = lads[["la_code", "la_name", "lad_code", "lad_name"]]
+    frame = frame.sort_values(["la_code", "lad_code"], ignore_index=True)
+    _csv(frame, out / "councils.csv")
+    print(f"  {frame['lad_code'].nunique()} districts in {frame['la_code'].nunique()} councils")
+    return frame
+
+
+def prepare_england_lsoas(raw: Path, out: Path, councils: pd.DataFrame) -> None:
+    """Every LSOA: polygon, best-fit ward, district, council, IoD2025, Census 2021 ages."""
+    poly = gpd.read_file(raw / "england/england_lsoa21_boundaries_bsc_v4.gpkg")
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
+    conn = pd.read_csv(raw / "england/england_iod2025_lsoa21_connectivity_score.csv.gz")
+    ages = pd.read_csv(raw / "england/england_lsoa21_census2021_usual_residents_age6.csv.gz")
+    cols = ["LSOA21CD"]
+    for d in DOMAINS_2025 + SUBDOMAINS_2025:
+        cols += [f"{d}_score", f"{d}_rank", f"{d}_decile"]
+    frame = (
+        poly[["LSOA21CD", "geometry"]]
+        .merge(
+            lookup[["LSOA21CD", "LSOA21NM", *list(ONS_COLUMNS)[2:]]], on="LSOA21CD", validate="1:1"
+        )
+        .merge(iod[cols], on="LSOA21CD", validate="1:1")
+        .merge(conn, on="LSOA21CD", validate="1:1")
+        .merge(ages.rename(columns={"total": "population"}), on="LSOA21CD", validate="1:1")
+    )
+    if len(frame) != len(poly):
+        sys.exit("England LSOA files do not cover the same LSOAs.")
     frame = frame.rename(columns=ONS_COLUMNS)
     frame.columns = [c.lower() for c in frame.columns]
-    path = out / "iod2025_lsoa21_wards.csv.gz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.sort_values("lsoa_code").to_csv(
-        path, index=False, lineterminator="\n", compression={"method": "gzip", "mtime": 0}
+    frame = frame.merge(councils[["lad_code", "la_code"]], on="lad_code", validate="m:1")
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=poly.crs).to_crs(BNG)
+    # Metres, rounded to 1 m: far finer than the 200 m generalisation, and it compresses.
+    frame["geometry"] = frame.geometry.set_precision(1.0)
+    frame["geometry"] = _clean_coverage(frame.geometry.to_numpy())
+    bad = ~frame.geometry.is_valid | frame.geometry.is_empty
+    if bad.any():
+        sys.exit(f"{int(bad.sum())} LSOA polygons invalid after rounding to 1 m.")
+    first = ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "lad_code", "lad_name", "la_code"]
+    frame = frame[[*first, *[c for c in frame.columns if c not in first]]]
+    frame = frame.sort_values(["la_code", "lad_code", "lsoa_code"], ignore_index=True)
+    _parquet(frame, out / "lsoa21.parquet")
+
+
+def _clean_coverage(geoms: np.ndarray) -> np.ndarray:
+    """Make neighbouring LSOAs meet exactly, so wards dissolve as a coverage (fast).
+
+    In ONS's BSC file 11 LSOAs (in Milton Keynes, Devon and a few more places) overlap
+    or miss their neighbours' vertices by under a metre. Each is snapped to each
+    neighbour and back within 1 m, which moves no area by more than 160 m².
+    """
+    geoms = geoms.copy()
+    bad = np.flatnonzero(~shapely.is_empty(shapely.coverage_invalid_edges(geoms)))
+    tree = shapely.STRtree(geoms)
+    for i in bad:
+        for j in tree.query(geoms[i], predicate="intersects"):
+            if j != i:
+                geoms[i] = shapely.snap(geoms[i], geoms[j], 1.0)
+                geoms[j] = shapely.snap(geoms[j], geoms[i], 1.0)
+    left = int((~shapely.is_empty(shapely.coverage_invalid_edges(geoms))).sum())
+    if left:
+        sys.exit(f"{left} LSOA polygons still do not meet their neighbours exactly.")
+    print(f"  snapped {len(bad)} LSOA polygons to their neighbours (within 1 m)")
+    return geoms
+
+
+def prepare_england_wards(raw: Path, out: Path) -> None:
+    """May 2024 ward polygons (ONS BSC), for England-wide maps and the benchmark."""
+    wards = gpd.read_file(raw / "england/england_wards_may2024_bsc_ukmaps.gpkg")
+    wards = wards.rename(columns={k: v for k, v in ONS_COLUMNS.items() if k in wards.columns})
+    wards = wards[["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]].to_crs(BNG)
+    wards["geometry"] = wards.geometry.set_precision(1.0)
+    bad = ~wards.geometry.is_valid
+    wards.loc[bad, "geometry"] = wards.loc[bad, "geometry"].make_valid()
+    _parquet(wards.sort_values(["lad_code", "ward_code"], ignore_index=True), out / "wards.parquet")
+
+
+def prepare_england_child_poverty(raw: Path, out: Path) -> None:
+    """DWP children aged 0-15 in low income families by 2024 ward, long format."""
+    cp = pd.read_csv(
+        raw / "england/england_dwp_cilif_ward_wd24_fye2022_2025_long.csv.gz",
+        usecols=["ward_code", "ward_name", "fye", "measure", "children_0_15", "percentage"],
     )
-    print(f"  wrote {path} ({len(frame)} LSOAs, {frame['ward_code'].nunique()} wards)")
+    cp = cp.rename(columns={"children_0_15": "children"})
+    cp = cp[["ward_code", "ward_name", "fye", "measure", "children", "percentage"]]
+    _gz_csv(cp.sort_values(["ward_code", "measure", "fye"]), out / "child_poverty_wards.csv.gz")
+
+
+def prepare_england_schools(raw: Path, out: Path, councils: pd.DataFrame) -> None:
+    """Open schools (GIAS, May 2025) with location, pupils and census FSM (Jan 2023).
+
+    Universities, online providers and "other" establishments are left out; each school
+    takes the council of the LSOA it is in (GIAS gives the 2021 LSOA).
+    """
+    gias = pd.read_csv(raw / "england/england_gias_open_establishments_2025-05-24.csv.gz")
+    census = pd.read_csv(raw / "england/england_school_census_jan2023_school_level.csv.gz")
+    keep = ~gias["establishment_type_group"].isin(
+        ["Universities", "Online provider", "Other types"]
+    )
+    located = (gias["easting"] > 0) & gias["lsoa_code"].str.startswith("E01")
+    gias = gias[keep & located]
+    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
+    lad = dict(zip(lookup["LSOA21CD"], lookup["LAD24CD"], strict=True))
+    la = dict(zip(councils["lad_code"], councils["la_code"], strict=True))
+    fsm = pd.to_numeric(census.set_index("urn")["fsm_eligible_n"], errors="coerce")
+    frame = pd.DataFrame(
+        {
+            "la_code": gias["lsoa_code"].map(lad).map(la),
+            "service_id": "URN-" + gias["urn"].astype(str),
+            "name": gias["establishment_name"],
+            "type": "school",
+            "subtype": gias["establishment_type"],
+            "phase": gias["education_phase"],
+            "easting": gias["easting"].astype(float),
+            "northing": gias["northing"].astype(float),
+            "lsoa_code": gias["lsoa_code"],
+            "capacity": gias["number_of_pupils"],
+            "pupils": gias["number_of_pupils"],
+            "fsm_pupils": gias["urn"].map(fsm),
+        }
+    )
+    _parquet(
+        frame.sort_values(["la_code", "service_id"], ignore_index=True), out / "schools.parquet"
+    )
+
+
+def prepare_england_social_care(raw: Path, out: Path) -> None:
+    """DfE children's social care for every council and England, and the neighbours."""
+    csc = pd.read_csv(raw / "social_care/england_la_childrens_social_care_2013_2025.csv")
+    csc = csc[csc["geographic_level"].isin(["National", "Local authority"])]
+    codes = csc.dropna(subset=["new_la_code"]).drop_duplicates("area_name")
+    code_of = dict(zip(codes["area_name"], codes["new_la_code"], strict=True))
+    csc = csc.assign(la_code=csc["area_name"].map(code_of))
+    csc.loc[csc["geographic_level"] == "National", "la_code"] = "E92000001"
+    frame = csc[
+        [
+            "la_code",
+            "area_name",
+            "time_period",
+            "measure",
+            "number",
+            "rate_per_10000",
+            "population_0_17",
+            "rate_raw",
+        ]
+    ].rename(columns={"time_period": "year"})
+    _gz_csv(
+        frame.sort_values(["la_code", "measure", "year"], ignore_index=True),
+        out / "dfe_childrens_social_care.csv.gz",
+    )
+    sn = pd.read_csv(raw / "social_care/dfe_statistical_neighbours_april2021.csv")
+    rows = [
+        {
+            "la_code": code_of.get(r["LA.Name"]),
+            "la_name": r["LA.Name"],
+            "rank": i,
+            "neighbour_code": code_of.get(r[f"SN{i}"]),
+            "neighbour_name": r[f"SN{i}"],
+        }
+        for _, r in sn.iterrows()
+        for i in range(1, 11)
+    ]
+    _csv(pd.DataFrame(rows).dropna(subset=["la_code"]), out / "statistical_neighbours.csv")
 
 
 def _area_identity(lad: str, lad_name: str) -> dict[str, str]:
@@ -650,141 +889,31 @@ def write_bundle_meta(out: Path, lad: str, lad_name: str) -> None:
 
 
 WIRRAL = "E08000015"
-LOOKUP_FILE = "lsoa21_wards.csv"
-"""The LSOA -> ward lookup of a partial bundle (``needsmap init --area`` lists its wards)."""
 
 
 def _slug(name: str) -> str:
     return "_".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
 
 
-def lad_lookup(raw: Path, lad: str) -> pd.DataFrame:
-    """The LAD's 2021 LSOAs with their best-fit 2024 ward, in bundle column names."""
-    lookup = pd.read_csv(raw / "lookups/ew_lsoa21_wd24_lad24_bestfit.csv.gz", dtype=str)
-    rows = lookup[lookup["LAD24CD"] == lad]
-    if rows.empty:
-        sys.exit(
-            f"{lad}: not a 2024 local authority district code in the ONS lookup "
-            "(e.g. E06000017 Rutland, E08000015 Wirral)."
-        )
-    if not lad.startswith("E"):
-        sys.exit(f"{lad}: the Indices of Deprivation cover England only.")
-    frame = rows.rename(columns=ONS_COLUMNS)
-    return frame.sort_values("lsoa_code", ignore_index=True)
+def prepare_council(lad: str, out: Path | None) -> Path:
+    """Write the complete bundle of the council that runs ``lad``'s children's services.
 
-
-def prepare_england_deprivation(raw: Path, out: Path, codes: pd.Series) -> int:
-    """IoD2025 domain and sub-domain scores, ranks and deciles for the LAD's LSOAs.
-
-    The England-wide file has no IDACI or IDAOPI columns (File 5 scores and File 3
-    ranks are in the raw folder for Wirral only), so the council adds those.
+    It is the bundle ``needsmap run --area CODE`` builds in its cache (from data/england,
+    which ``make data`` writes), written where a council can add its own files to it.
     """
-    iod = pd.read_csv(raw / "deprivation/england_iod2025_lsoa21_domains.csv.gz")
-    iod = iod[iod["LSOA21CD"].isin(set(codes))]
-    absent = sorted(set(codes) - set(iod["LSOA21CD"]))
-    if absent:
-        sys.exit(f"{len(absent)} LSOA(s) of the LAD not in IoD2025, e.g. {absent[:3]}.")
-    cols = ["LSOA21CD"]
-    for d in DOMAINS_2025 + SUBDOMAINS_2025:
-        cols += [f"{d}_score", f"{d}_rank", f"{d}_decile"]
-    frame = iod[cols].copy()
-    frame.columns = ["lsoa_code"] + [_snake(c) for c in frame.columns[1:]]
-    _csv(frame.sort_values("lsoa_code"), out / "deprivation_iod2025_lsoa21.csv")
-    return len(frame)
-
-
-def write_partial_meta(out: Path, lad: str, lad_name: str, dfe: bool) -> None:
-    meta = {
-        **_area_identity(lad, lad_name),
-        "complete": False,
-        "missing": "see MISSING.md",
-        "caseload_synthetic": False,
-        "attribution": [
-            "Source: Office for National Statistics licensed under the Open Government "
-            "Licence v3.0. Contains OS data © Crown copyright and database right 2025.",
-            "English Indices of Deprivation 2025, MHCLG, OGL v3.0."
-            + (" DfE children's social care statistics, OGL v3.0." if dfe else "")
-            + " DWP Children in Low Income Families, OGL v3.0.",
-        ],
-    }
-    _write_meta(out, meta)
-
-
-def missing_items(lad: str, lad_name: str, n_lsoa: int, dfe_name: str | None) -> list[str]:
-    """What a council must add to a partial bundle, each with where to get it."""
-    items = [
-        f"`lsoa21.geojson`: the {n_lsoa} LSOA (2021) polygons, with columns `lsoa_code, "
-        f'lsoa_name, ward_code, ward_name` taken from `{LOOKUP_FILE}` (ONS "LSOA (Dec 2021) '
-        'Boundaries EW BSC", Open Geography Portal; any CRS).',
-        "`population_lsoa21.csv`: `lsoa_code, population, children_0_15, "
-        "population_60_plus, children` (children = aged 0-17, the DfE rate denominator) "
-        "from the ONS LSOA mid-year estimates (IoD2025 File 6 has the mid-2022 total, "
-        "0-15 and 60+). Optional: `population_wards.csv` with the official ward "
-        "`children_0_15` and `children` (see data/README.md); without it wards sum their "
-        "LSOAs' shares.",
-        "IDACI and IDAOPI in `deprivation_iod2025_lsoa21.csv`: add the columns "
-        "`idaci_score, idaopi_score` (IoD2025 File 5) and `idaci_rank, idaci_decile, "
-        "idaopi_rank, idaopi_decile` (File 3); the raw folder has them for Wirral only.",
-        "`deprivation_iod2019_lsoa11.csv` and `lsoa11_to_lsoa21.csv`: IoD2019 ranks and "
-        "deciles on 2011 LSOAs (`deprivation/england_iod2019_lsoa11_domains_idaci_pop.csv.gz` "
-        "in the raw folder, as `prepare_deprivation` writes Wirral's) and the ONS LSOA "
-        "(2011) to LSOA (2021) lookup for the area (`lsoa11_code, lsoa_code, change`).",
-        "`postcodes.csv`: `postcode, easting, northing, lsoa_code` for the area's live "
-        "postcodes (OS Code-Point Open or the ONS postcode directory).",
-        "`services.csv`: schools, GP practices, libraries and other services "
-        "(`service_id, name, type, postcode` or coordinates, optional `capacity`); "
-        "see the services schema in data/README.md.",
-        "The council's ward caseload: `needsmap init DIR --area <this folder>` writes a "
-        "template with every ward; give it with `caseload:` in the config or `--caseload`.",
-    ]
-    if dfe_name is None:
-        items.append(
-            f"`dfe_childrens_social_care.csv`: DfE publishes children's social care figures "
-            f"for the upper-tier council, and {lad} {lad_name} is not one: filter the raw "
-            "file `social_care/england_la_childrens_social_care_2013_2025.csv` to the "
-            "county that runs children's services (as `prepare_social_care` does)."
-        )
-    return items
-
-
-def prepare_partial(raw: Path, out: Path, lad: str) -> list[str]:
-    """Build what the England-wide raw files cover for one LAD; return what is missing."""
-    lookup = lad_lookup(raw, lad)
-    lad_name = str(lookup["lad_name"].iloc[0])
-    _csv(lookup, out / LOOKUP_FILE)
-    print(f"  {len(lookup)} LSOAs in {lookup['ward_code'].nunique()} wards")
-    prepare_wards(raw, out, lad)
-    n = prepare_england_deprivation(raw, out, lookup["lsoa_code"])
-    dfe_name = dfe_area_name(raw, lad)
-    if dfe_name is not None:
-        prepare_social_care(raw, out, lad)
-    prepare_child_poverty(raw, out, lad)
-    write_partial_meta(out, lad, lad_name, dfe_name is not None)
-    items = missing_items(lad, lad_name, n, dfe_name)
-    text = [
-        f"# {lad_name} ({lad}): what the council must add",
-        "",
-        "`scripts/prepare_data.py` built this bundle from the England-wide public files: "
-        f"`{LOOKUP_FILE}` (ONS best-fit LSOA 2021 to ward 2024 lookup), "
-        "`wards.geojson` (ONS May 2024 ward boundaries, BSC), "
-        "`deprivation_iod2025_lsoa21.csv` (IoD2025 domain and sub-domain scores, ranks "
-        "and deciles)"
-        + (
-            f", `dfe_childrens_social_care.csv` ({dfe_name}, England and its DfE "
-            "statistical neighbours)"
-            if dfe_name
-            else ""
-        )
-        + " and `bundle.json`. Add these before `needsmap validate --config FILE` passes "
-        "(file layouts: data/README.md):",
-        "",
-        *(f"- {item}" for item in items),
-        "",
-    ]
-    path = out / "MISSING.md"
-    path.write_text("\n".join(text), encoding="utf-8")
-    print(f"  wrote {path}")
-    return items
+    if not lad.startswith("E"):
+        sys.exit(f"{lad}: needsmap's England data cover English councils only.")
+    try:
+        council = find_council(lad)
+    except NeedsmapError as exc:
+        sys.exit(str(exc))
+    if council.note:
+        print(council.note)
+    out = out or Path("data") / _slug(council.name)
+    out.mkdir(parents=True, exist_ok=True)
+    build_bundle(council, out)
+    print(f"  wrote {council.name} ({council.code}) into {out}")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -802,18 +931,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (raw / "MANIFEST.md").exists():
         sys.exit(f"{raw}: no MANIFEST.md here; pass the shared/data/raw folder.")
     if args.lad != WIRRAL:
-        out = args.out
-        if out is None:
-            out = Path("data") / _slug(str(lad_lookup(raw, args.lad)["lad_name"].iloc[0]))
-        out.mkdir(parents=True, exist_ok=True)
-        print(f"Preparing {args.lad} from {raw} into {out}")
-        items = prepare_partial(raw, out, args.lad)
-        print(
-            f"\nThe raw folder holds boundaries, population, postcodes and services for "
-            f"Wirral only. Before {out} can be used, add (also in {out / 'MISSING.md'}):"
-        )
-        for item in items:
-            print(f"  - {item.replace('`', '')}")
+        prepare_council(args.lad, args.out)
         return 0
     out = args.out or Path("data/wirral")
     out.mkdir(parents=True, exist_ok=True)

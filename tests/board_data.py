@@ -14,7 +14,7 @@ import pandas as pd
 
 from needsmap.disclosure import apply_suppression
 from needsmap.indicators import caseload_rates, need_rank
-from needsmap.maps.static import MapContext
+from needsmap.maps.layers import MapContext
 from needsmap.review import NOT_FLAGGED, WARD_FLAG
 
 BNG = "EPSG:27700"
@@ -32,8 +32,9 @@ NAMES = [
 ]
 CHILDREN = [1000, 1200, 900, 1500, 800, 1100, 1300, 700, 1000]
 COUNTS = {
-    # CPP: 3 is suppressed (primary); it is alone, so the next smallest (5) goes too.
-    # CLA: 2 and 4 are suppressed; no secondary needed.
+    # Suppressed in row order (published_wards passes no children order):
+    # CPP: 3 is suppressed (primary) with the zero; 5, 12 and 20 are withheld.
+    # CLA: 2 and 4 are suppressed; 10 and 15 are withheld.
     "children_in_need": [50, 80, 30, 120, 20, 60, 90, 15, 40],
     "child_protection_plans": [5, 12, 3, 20, 0, 8, 14, 6, 9],
     "looked_after_children": [10, 15, 2, 25, 7, 11, 18, 4, 9],
@@ -55,6 +56,7 @@ def full_wards() -> gpd.GeoDataFrame:
             "lsoas_most_deprived_10pc": [1, 2, 0, 4, 0, 1, 3, 0, 0],
             "imd_score": [30.5, 41.2, 12.8, 55.0, 9.1, 28.4, 47.3, 15.6, 22.2],
             "idaci_score": [0.21, 0.32, 0.11, 0.41, 0.08, 0.19, 0.36, 0.12, 0.17],
+            "children_low_income_pct": [21.0, 30.5, 9.8, 38.2, 7.1, 18.4, 33.0, 11.6, 16.9],
         },
         index=pd.Index(CODES, name="ward_code"),
     )

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from needsmap.maps.interactive import MapText
+from needsmap.maps.layers import MapContext
 
 BNG = "EPSG:27700"
 X0, Y0 = 328_000, 386_000
@@ -93,11 +93,11 @@ def sites() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geom, crs=BNG)
 
 
-def text(*, synthetic: bool = True, stamp: str | None = None) -> MapText:
-    return MapText(
-        title="Testshire: need by ward",
-        subtitle="IoD2025 · synthetic caseload at 2025-03-31 · 6 wards",
+def text(*, synthetic: bool = True, stamp: str | None = None) -> MapContext:
+    return MapContext(
+        area="Testshire",
+        period="2025-03-31",
         synthetic=synthetic,
         stamp=stamp,
-        attribution=["Contains OS data © Crown copyright <and> database right 2025."],
+        attribution=("Contains OS data © Crown copyright <and> database right 2025.",),
     )

@@ -137,14 +137,14 @@ def test_report_pdf_where_chromium_is_installed(folder, bundled_run):
 def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     book = load_workbook(folder / "wards.xlsx", read_only=True)
     sites = getattr(bundled_run, "sites", None) is not None
-    assert book.sheetnames == ["About", "Wards", "Clusters"] + (
+    assert book.sheetnames == ["About", "Glossary", "Wards", "Clusters"] + (
         ["Recommended sites", "Review list"] if sites else []
     ) + ["LA benchmark", "Child poverty"]
     poverty = list(book["Child poverty"].iter_rows(values_only=True))
     assert poverty[0] == ("area", "FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change")
     assert poverty[1] == ("Wirral", 18.3, 20.2, 19, 20, 1.6)  # DWP, summed from wards
     rows = list(book["Wards"].iter_rows(values_only=True))
-    sheet = pd.DataFrame(rows[1:], columns=rows[0]).set_index("ward_code")
+    sheet = pd.DataFrame(rows[2:], columns=rows[1]).set_index("ward_code")  # row 1: plain words
     assert list(sheet.columns) == list(wards_csv.columns)
     assert list(sheet.index) == list(wards_csv.index)
     for col in wards_csv.columns:
@@ -161,8 +161,16 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
         "Caseload",
         "SYNTHETIC: illustrative, calibrated to published totals; not real ward figures",
     ) in about
+    # The disclosure policy in plain words: what a reader can and cannot learn.
+    policy = dict(r[:2] for r in about if r[0] in ("Small numbers", "Withheld", "Rounding"))
+    assert policy["Small numbers"].startswith('A count from 1 to 4 reads "fewer than 5"')
+    assert 'so "withheld" says only "5 or more"' in policy["Withheld"]
+    assert policy["Rounding"].startswith("Counts are not rounded")
+    learn = next(r[1] for r in about if r[0] == "What a reader can learn")
+    assert "no further than 0 to 4" in learn and "no closer than 5 either side" in learn
     bench = list(book["LA benchmark"].iter_rows(values_only=True))
-    assert bench[0][:4] == ("measure", "caseload_measure", "year", "la_number")
+    assert bench[0][:4] == ("Measure", "Ward column", "Year", "Council's number (children)")
+    assert bench[1][:4] == ("measure", "caseload_measure", "year", "la_number")
     cin = next(r for r in bench if r[0] == "children_in_need_at_31_march")
     assert cin[1:4] == ("children_in_need", 2025, 2707)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from needsmap.cli import main
 
 
@@ -30,3 +32,31 @@ def test_run_prints_summary(tmp_path, capsys):
     # --quiet: the one summary line only; the notes stay in run.json.
     assert len(out.strip().splitlines()) == 1
     assert out.strip().endswith("notes in run.json)")
+
+
+def test_run_refuses_to_write_when_the_audit_can_narrow_a_hidden_count(
+    tmp_path, monkeypatch, capsys
+):
+    from needsmap import audit, pipeline
+
+    honest = pipeline.publication
+
+    def leaky(results):
+        # As if some output published a hidden "fewer than 5" cell's exact value.
+        pub = honest(results)
+        ward, column = pub.hidden.stack()[lambda s: s].index[0]
+        value = float(pub.values.at[ward, column])
+        pub.relations.append(audit.Relation(((ward, column),), (1.0,), value, value, "bug"))
+        return pub
+
+    monkeypatch.setattr(pipeline, "publication", leaky)
+    code = main(["run", "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1
+    # The pinned cell, and any other its column total then gives away.
+    assert re.match(
+        r"needsmap: error: disclosure audit: \d+ hidden count\(s\) could be narrowed", err[0]
+    )
+    assert "nothing was written" in err[0]
+    assert not (tmp_path / "out").exists()

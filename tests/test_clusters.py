@@ -12,6 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from needsmap.clusters import (
     HIDDEN_TOTAL,
+    choose_k,
     cluster_wards,
     clusters_table,
     describe,
@@ -82,6 +83,49 @@ def test_k_selection_table_covers_range_and_fixed_k():
     assert fixed.stability.isna().all()
 
 
+def _silhouettes(values: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame({"silhouette": values}).rename_axis("k")
+
+
+def test_choose_k_takes_the_largest_stable_k_near_the_best_silhouette():
+    wards = planted()  # three planted groups: k = 3 is stable, k = 2 merges two of them
+    x = standardised_features(wards, FEATURES).to_numpy()
+    truth = wards["group"].map({"A": 0, "B": 1, "C": 2}).to_numpy()
+    labels = {2: np.minimum(truth, 1), 3: truth}
+    # 0.50 is within 10% of the best (0.54): the larger k wins, being stable.
+    scores = _silhouettes({2: 0.54, 3: 0.50})
+    k, rule = choose_k(x, scores, labels, tolerance=0.1, min_stability=0.6)
+    assert k == 3 and scores.loc[3, "choice_ari"] == 1.0
+    assert rule == (
+        "largest k with silhouette within 10% of the best (0.50 vs 0.54 at k = 2) and "
+        "stable (bootstrap ARI 1.00 ≥ 0.6)"
+    )
+    # 0.48 is not: the best silhouette's k stays.
+    k, rule = choose_k(x, _silhouettes({2: 0.54, 3: 0.48}), labels, tolerance=0.1)
+    assert (k, rule) == (2, "highest mean silhouette (0.54); no other k within 10% of it")
+
+
+def test_choose_k_passes_over_an_unstable_k():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 2))  # no structure: any 4-way split is unstable
+    labels = {2: (x[:, 0] > 0).astype(int), 4: rng.integers(0, 4, 30)}
+    scores = _silhouettes({2: 0.30, 4: 0.29})
+    k, rule = choose_k(x, scores, labels, tolerance=0.1, min_stability=0.6)
+    assert k == 2 and scores.loc[4, "choice_ari"] < 0.6
+    assert rule == (
+        "highest mean silhouette (0.30); no larger k within 10% of it was stable "
+        "(bootstrap ARI ≥ 0.6)"
+    )
+
+
+@pytest.mark.parametrize("key", ["k_tolerance", "k_min_stability"])
+def test_k_choice_settings_are_shares(key):
+    with pytest.raises(
+        ConfigError, match=rf"clustering.{key}: must be between 0 and 1 \(got 1.5\)"
+    ):
+        config_from_dict({"clustering": {key: 1.5}})
+
+
 def test_same_seed_same_output_and_row_order_irrelevant():
     wards = planted(n_per_group=5, seed=3)
     wards.loc[wards.index[:3], "idaci_score"] = 0.35  # make some wards ambiguous
@@ -139,8 +183,8 @@ def test_words_for_profiles_and_names():
         }
     )
     assert describe(means) == (
-        "much higher than average child income deprivation (IDACI); higher than average "
-        "overall deprivation (IMD); lower than average distance to the nearest GP practice; "
+        "much higher than average child poverty; higher than average "
+        "overall deprivation; lower than average distance to the nearest GP practice; "
         "about average looked-after children rate"
     )
     # deprivation: mean(1.2, 0.9) = 1.05 high; statutory 0.1 average; distance -0.6
@@ -239,21 +283,21 @@ def test_config_defaults_run_localities_and_hotspots():
 
 def test_publishable_totals_by_hand():
     counts = pd.Series([2, 10, 7, 0, 3, 12], index=list("abcdef"))
-    mask = suppression_mask(counts.to_frame("m"), 5)["m"]
-    assert mask.tolist() == [True, False, False, False, True, False]  # a=2 and e=3
+    mask = pd.Series([True, False, False, False, True, False], index=counts.index)  # a, e
     # Each of {a,b} and {e,f} holds one of the two suppressed wards: subtracting b or f
     # would reveal it. {c,d} holds none: 7 is a sum of published counts.
     split = pd.Series([1, 1, 2, 2, 3, 3], index=counts.index)
     assert publishable_totals(counts, split, mask).tolist() == [HIDDEN_TOTAL, 7, HIDDEN_TOTAL]
-    # {a,b,e} holds both suppressed wards: 15 = 10 + (LA total minus published counts).
+    # {a,b,e} holds both suppressed wards: 15 - 10 would give their sum, which no one
+    # publishes for a quarterly run.
     whole = pd.Series([1, 1, 2, 2, 1, 2], index=counts.index)
-    assert publishable_totals(counts, whole, mask).tolist() == [15, 19]
+    assert publishable_totals(counts, whole, mask).tolist() == [HIDDEN_TOTAL, 19]
     assert publishable_totals(counts, split, None).tolist() == [12, 7, 15]
-    # A group total from 1 to 4 is never shown, even when it reveals nothing new.
-    ones = pd.Series([1, 1, 0, 0, 9, 9], index=counts.index)
-    mask = suppression_mask(ones.to_frame("m"), 5)["m"]
-    halves = pd.Series([1, 1, 1, 2, 2, 2], index=counts.index)
-    assert publishable_totals(ones, halves, mask).tolist() == ["fewer than 5", 18]
+    # A group total from 1 to 4 is never shown, whatever the mask says.
+    few = pd.Series([3, 0, 9], index=list("xyz"))
+    none = pd.Series(False, index=few.index)
+    groups = pd.Series([1, 1, 2], index=few.index)
+    assert publishable_totals(few, groups, none).tolist() == ["fewer than 5", 9]
 
 
 @settings(max_examples=60, deadline=None)
@@ -268,8 +312,8 @@ def test_group_totals_never_reveal_a_suppressed_ward(data):
     hits = mask.groupby(groups).sum()
     for g, value in totals.items():
         if not isinstance(value, str):
-            # Shown only when it adds nothing to the published wards and LA total.
-            assert hits[g] in (0, mask.sum())
+            # Shown only when it is a sum of published counts.
+            assert hits[g] == 0
             assert value == counts[groups == g].sum()
 
 
@@ -285,7 +329,7 @@ def test_group_profiles_rates_and_names():
         index=["w1", "w2", "w3", "w4"],
     )
     groups = pd.Series([1, 1, 2, 2], index=wards.index)
-    mask = suppression_mask(wards[["m"]], 5)  # w3 (2), then w3's secondary: w1 (10)
+    mask = suppression_mask(wards[["m"]], 5)  # w3 (2), then in row order w1 (10), w2 (30)
     prof = group_profiles(wards, groups, measures=["m"], suppressed=mask)
     assert prof.loc[1, "ward_names"] == "North; South"
     assert prof.loc[1, "children"] == 4000

@@ -34,13 +34,20 @@ def test_paths_relative_to_config_file(tmp_path):
         ("colour: red\n", r"needsmap.yml: colour: unknown key; valid keys here are \['area'"),
         (
             "suppression:\n  treshold: 5\n",
-            r"suppression.treshold: unknown key; valid keys here are \['enabled', 'threshold'\]",
+            r"suppression.treshold: unknown key; valid keys here are "
+            r"\['enabled', 'threshold', 'protection', 'rounding'\]",
         ),
         (
             "need_index:\n  method: average\n",
             r"need_index.method: 'average' is not valid; choose from \['minmax', 'rank', 'zscore'\]",
         ),
         ("suppression:\n  threshold: 0\n", r"suppression.threshold: must be 1 or more"),
+        ("suppression:\n  rounding: 0\n", r"suppression.rounding: must be 1 \(no rounding\)"),
+        ("suppression:\n  protection: -1\n", r"suppression.protection: must be 0 or more"),
+        (
+            "suppression:\n  rounding: 5\n  threshold: 7\n",
+            r"suppression.rounding: 5 does not divide suppression.threshold \(7\)",
+        ),
         (
             "suppression:\n  threshold: five\n",
             r"suppression.threshold: expected a whole number, got 'five'",

@@ -111,17 +111,19 @@ def test_need_index_refuses_missing_values():
         need_index(wards, {"a": 1})
 
 
-def test_index_rates_use_a_pooled_stand_in_for_suppressed_wards():
-    counts = pd.DataFrame({"m": [3, 1, 40, 0]}, index=["A", "B", "C", "D"])
-    children = pd.Series({"A": 1000, "B": 500, "C": 2000, "D": 1000})
-    hidden = pd.DataFrame({"m": [True, True, False, False]}, index=counts.index)
+def test_index_rates_stand_ins_are_made_from_published_values_only():
+    counts = pd.DataFrame({"m": [3, 1, 40, 0, 6, 9]}, index=list("ABCDEF"))
+    children = pd.Series({"A": 1000, "B": 500, "C": 2000, "D": 1000, "E": 3000, "F": 1000})
+    hidden = pd.DataFrame({"m": [True, True, False, False, True, False]}, index=counts.index)
     out = index_rates(counts, children, hidden, threshold=5)
-    # A and B share (3 + 1) / (1000 + 500) * 10,000 = 26.7; the rest are their own rates.
-    assert out["m_rate_index"].tolist() == [26.7, 26.7, 200.0, 0.0]
-    assert out["m_rate_standin"].tolist() == [True, True, False, False]
-    # One hidden ward alone: the threshold midpoint (2 children) over its children.
-    one = pd.DataFrame({"m": [True, False, False, False]}, index=counts.index)
-    assert index_rates(counts, children, one, threshold=5)["m_rate_index"].tolist()[0] == 20.0
+    # "fewer than 5": 2 children (the middle of 0..4) over the ward's children:
+    # A 2 / 1000 * 10,000 = 20.0, B 2 / 500 = 40.0. Withheld E: the median published
+    # rate (C 200, D 0, F 90 -> 90.0), above 5 / 3000 * 10,000 = 16.7.
+    assert out["m_rate_index"].tolist() == [20.0, 40.0, 200.0, 0.0, 90.0, 90.0]
+    assert out["m_rate_standin"].tolist() == [True, True, False, False, True, False]
+    # A hidden count moving by one child (a rerun) leaves every stand-in where it was.
+    moved = counts.assign(m=[4, 1, 40, 0, 7, 9])
+    pd.testing.assert_frame_equal(index_rates(moved, children, hidden, threshold=5), out)
 
 
 def test_caseload_change_between_first_and_latest_period():

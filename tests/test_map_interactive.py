@@ -83,7 +83,8 @@ def test_categories_ordered_by_cluster_number():
 
 def test_access_layers_reverse_the_palette():
     wards = mf.square_wards().assign(access_index=[6.0, 5.0, 4.0, 3.0, 2.0, 1.0])
-    spec = layers.LayerSpec("access_index", "Access", higher="access")
+    spec = layers.LayerSpec("access_index")  # vocabulary: higher = better access
+    assert spec.higher == "access"
     classes = layers.classes_for(spec, wards)
     assert classes.colours == style.SEQUENTIAL[::-1]
     # Ward 6 has the least access: the darkest colour.
@@ -199,17 +200,19 @@ def test_profile_hand_worked():
     assert prof["sub"][0] == "E05000001 · need rank 6 of 6 (90% interval 5–6)"
     main, caseload, distance = prof["sections"]
     rows = {r["label"]: r["values"] for r in main["rows"]}
-    assert rows["Children (0–17)"][3] == "3,100"
+    assert rows["Children aged 0–17"][3] == "3,100"
     assert rows["Need index"][0] == "-1.00"
     chance = main["rows"][2]  # labelled as the p_top5 map layer is
-    assert chance["label"].startswith("Chance of being among")
+    assert chance["label"] == "Chance of being in the top 5 for need"
     assert chance["values"] == ["0%", "5%", "40%", "62%", "95%", "100%"]
-    assert rows["LSOAs in England's most deprived 10%"][4] == "3 of 4"
-    assert rows["Cluster"][4] == "Highest"
+    assert rows["Neighbourhoods in England's most deprived 10%"][4] == "3 of 4"
+    assert rows["Group of similar wards"][4] == "Highest"
     numbers = interactive.ward_profiles(wards.drop(columns="cluster_label"))
     rows = {r["label"]: r["values"] for r in numbers["sections"][0]["rows"]}
-    assert rows["Cluster"] == [f"{c} of 3 (1 = highest need)" for c in (3, 3, 2, 2, 1, 1)]
-    assert rows["Hot spot"][3] == "High-High"
+    assert rows["Group of similar wards"] == [
+        f"{c} of 3 (1 = most need)" for c in (3, 3, 2, 2, 1, 1)
+    ]
+    assert rows["Hot spots and cold spots of need"][3] == "Hot spot: high need, neighbours high too"
     assert caseload["head"] == ["Per 10,000 children (number)", "Ward", "Testshire", "England"]
     cin = caseload["rows"][0]
     assert cin["values"][:3] == ["333 (40) †", "250 (60)", "fewer than 5"]
@@ -319,8 +322,7 @@ def test_page_has_every_layer_and_marker_set(tmp_path):
     ]
     assert data["sites"][0]["lines"] == [
         "Library",
-        "Children within reach: 4,600",
-        "Need covered: 2.5",
+        "Children newly within reach: 4,600",
         "Wards served: Echo, Delta",
     ]
     assert len(str(svc["lat"][0]).split(".")[1]) <= 5
@@ -478,8 +480,7 @@ def test_a_council_palette_colours_the_interactive_map_like_the_board_maps():
         categorical=("#111111", "#222222"),
     )
     spec = next(s for s in layers.LAYERS if s.column == "need_index")
-    text = static.layer_text(spec, bd.context(), len(wards))
-    fig = static.layer_map(wards, spec, text, map_style=look, labels=False)
+    fig = static.layer_map(wards, spec, bd.context(), map_style=look, labels=False)
     board = [to_hex(p.get_facecolor()) for p in fig.axes[1].get_legend().get_patches()]
     t = interactive.theme(spec, wards, map_style=look)
     assert [e["colour"] for e in t["legend"]] == board == list(look.sequential)

@@ -217,17 +217,24 @@ def test_index_recomputes_from_wards_csv_alone(bundled_run, small_run):
         assert need_rank(again).tolist() == csv["need_rank"].tolist()
 
 
-def test_suppressed_wards_share_one_published_stand_in(small_run):
+def test_suppressed_wards_stand_ins_come_from_published_figures_only(small_run):
     table = small_run.wards
+    kids = table["children"].astype(float)
     for m in MEASURES:
         hidden = small_run.disclosure.suppressed[m]
         assert table[f"{m}_rate_standin"].tolist() == hidden.tolist()
-        if hidden.sum() >= 2:
-            assert table.loc[hidden, f"{m}_rate_index"].nunique() == 1
-            pooled = table.loc[hidden, m].sum() / table.loc[hidden, "children"].sum() * 1e4
-            assert table.loc[hidden, f"{m}_rate_index"].iloc[0] == round(pooled, 1)
         shown = ~hidden
         assert (table.loc[shown, f"{m}_rate_index"] == table.loc[shown, f"{m}_rate"]).all()
+        # Threshold 10: "fewer than 10" -> 4.5 children; withheld -> the median published
+        # rate, at least 10 children.
+        fewer = hidden & (table[m] < 10)
+        expected = (4.5 / kids[fewer] * 1e4).round(1)
+        assert table.loc[fewer, f"{m}_rate_index"].tolist() == expected.tolist()
+        withheld = hidden & (table[m] >= 10)
+        median = float((table.loc[shown, m] / kids[shown] * 1e4).median())
+        floor = 10 / kids[withheld] * 1e4
+        expected = floor.clip(lower=median).round(1)
+        assert table.loc[withheld, f"{m}_rate_index"].tolist() == expected.tolist()
 
 
 def test_wards_csv_carries_indicators_and_rank_uncertainty(bundled_run):

@@ -93,6 +93,42 @@ def test_run_json_records_inputs_and_versions(bundled_run):
     assert record["config"]["suppression"]["threshold"] == 5
 
 
+def test_run_json_holds_every_hidden_counts_range_never_its_value(bundled_run):
+    folder = bundled_run.written[0].parent
+    audit = json.loads((folder / "run.json").read_text())["suppression"]["audit"]
+    wards = pd.read_csv(folder / "wards.csv", dtype=str).set_index("ward_code")
+    ranges = pd.DataFrame(audit["ranges"])
+    assert audit["hidden_cells"] == len(ranges) > 0
+    assert set(ranges.columns) == {"ward_code", "column", "reads", "lowest", "highest"}
+    latest = ranges[ranges["column"].isin(MEASURES)]
+    # Every hidden ward cell is listed with what wards.csv shows for it...
+    shown = [wards.at[w, c] for w, c in latest[["ward_code", "column"]].to_numpy()]
+    assert shown == latest["reads"].tolist()
+    hidden = sum(int(wards[m].isin(["fewer than 5", "withheld"]).sum()) for m in MEASURES)
+    assert len(latest) == hidden
+    # ... and a reader holding every output can narrow it no further than this:
+    fewer = ranges[ranges["reads"] == "fewer than 5"]
+    assert (fewer["lowest"] == 0).all() and (fewer["highest"] == 4).all()
+    withheld = ranges[ranges["reads"] == "withheld"]
+    assert (withheld["lowest"] == 5).all() and (withheld["highest"] >= 10).all()
+
+
+def test_rounded_run_publishes_multiples_of_5_and_passes_the_audit():
+    from needsmap.config import SuppressionConfig
+    from needsmap.pipeline import analyse, check_disclosure
+
+    results = analyse(RunConfig(suppression=SuppressionConfig(rounding=5)))
+    table = results.disclosure.table
+    for m in MEASURES:
+        numbers = pd.to_numeric(table[m], errors="coerce").dropna()
+        assert (numbers % 5 == 0).all(), m
+        # Rates are made from the rounded counts: 10,000 x count / children, 1 decimal.
+        rate = pd.to_numeric(table[f"{m}_rate"], errors="coerce").dropna()
+        expected = (numbers / results.wards["children"] * 10_000).round(1)
+        assert rate.equals(expected.reindex(rate.index)), m
+    assert check_disclosure(results).ranges["protected"].all()
+
+
 def test_reruns_give_identical_files(bundled_run, tmp_path, monkeypatch):
     """Every output, the workbook, the PDF and run.json included, byte for byte."""
     attempts = block_network(monkeypatch)  # and a run never touches the network

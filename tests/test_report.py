@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from tests import board_data as bd
@@ -56,7 +59,9 @@ class Figures(HTMLParser):
         _, a, parts = self._open.pop()
         text = "".join(parts)
         if a.get("data-col"):
-            self.figures.append((str(a["data-ward"]), str(a["data-col"]), text))
+            # A category shown in words keeps the table's value in data-value.
+            shown = str(a["data-value"]) if a.get("data-value") is not None else text
+            self.figures.append((str(a["data-ward"]), str(a["data-col"]), shown))
         if a.get("data-sum"):
             self.sums.append((str(a["data-sum"]), str(a["data-wards"]).split(","), text))
         if a.get("data-median"):
@@ -200,20 +205,46 @@ def test_key_findings_in_plain_words():
         "to 6,100 of Testshire&#39;s 9,500 children aged 0–17 (64%)."
     ).replace("&#39;", "'")
     assert (
-        "11 of Testshire's 30 neighbourhoods (LSOAs) are among the most deprived 10%" in findings[1]
+        "11 of Testshire's 30 census neighbourhoods are among the most deprived 10%" in findings[1]
     )
-    assert findings[2].startswith("Allowing for uncertainty")
-    assert "Dale, Bridge and Grange are in the top 5 in at least 9 of 10" in findings[2]
+    # From the numbers: Dale 100%, Grange 93%, Bridge 97% in the top 5; Abbey 55%, Ferry 31%.
+    assert findings[2] == (
+        "Allowing for uncertainty in the weights and small numbers, Dale, Grange and Bridge "
+        "are in the top 5 in at least 9 of 10 simulations; less certain: Abbey 55%, Ferry 31% "
+        "(the share of simulations in the top 5)."
+    )
     assert findings[3] == (
         "In 2025, Testshire's rate of children in need was 400 per 10,000 children, higher "
         "than England (330) and below its statistical neighbours' average (417)."
     )
     assert findings[4] == (
         "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
-        "Grange) has the highest need: child income deprivation (IDACI) well above average; "
-        "need index well above average; overall deprivation (IMD) well above average."
+        "Grange) has the highest need: child-protection-plan rate well above average; "
+        "child poverty well above average; need index well above average."
     )
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
+
+
+@pytest.mark.parametrize(
+    ("chances", "says"),
+    [
+        (
+            [1.0, 0.95, 0.93, 0.92, 0.91],
+            "all 5 of these wards are in the top 5 in at least 9 of 10",
+        ),
+        ([0.8, 0.7, 0.6, 0.5, 0.4], "no ward is in the top 5 in 9 of 10 simulations"),
+    ],
+)
+def test_certainty_finding_follows_the_numbers(chances, says):
+    # The sentence is chosen from p_top5: never "less certain" when all are at 91% or more.
+    pub = bd.published_wards()
+    top = pub.sort_values("need_rank").index[:5]
+    pub.loc[top, "p_top5"] = chances
+    findings = report.key_findings(pub, CTX, benchmark=None, clusters=None, sites=None)
+    text = next(re.sub(r"<[^>]+>", "", str(f)) for f in findings if "uncertainty" in str(f))
+    assert says in text
+    assert ("less certain" in text) is False
+    assert_figures_match(page(pub), pub)
 
 
 def test_rank_intervals_in_top_table():
@@ -340,6 +371,57 @@ def test_embedded_map_is_shrunk_for_email(tmp_path):
         assert image.size == (1754, 1241) and image.mode == "P"
 
 
+def test_suppression_lines_say_what_rounding_does():
+    lines = dict(report.suppression_lines("fewer than 10", rounding=5))
+    assert lines["Small numbers"].startswith('A count from 1 to 9 reads "fewer than 10"')
+    assert lines["Rounding"].startswith(
+        "Every published count of 10 or more is rounded to the nearest 5 (DfE practice)"
+    )
+    assert "the rate of 4.5 children" in lines["Hidden wards elsewhere"]
+
+
+# --- print layout ------------------------------------------------------------------------
+
+
+def _pdf_pages(path) -> list[list[str]]:
+    """The text of each page of a PDF, as non-blank lines (poppler's pdftotext)."""
+    pages = []
+    for i in range(1, 500):
+        done = subprocess.run(
+            ["pdftotext", "-f", str(i), "-l", str(i), "-layout", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            break
+        pages.append([line.strip() for line in done.stdout.splitlines() if line.strip()])
+    return pages
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_page(bundled_run):
+    pdf = next((p for p in bundled_run.written if p.name == "report.pdf"), None)
+    if pdf is None:
+        pytest.skip("report.pdf needs Chromium")
+    pages = _pdf_pages(pdf)
+    headings = ("Key findings", "Need by ward", "Groups of similar wards", "About these figures")
+    for number, lines in enumerate(pages, start=1):
+        # No page ends on a heading (the old "Need by ward" stranded at the foot of page 1).
+        assert not lines[-1].startswith(headings), (number, lines[-1])
+    profiles = [  # a long ward name wraps its heading onto a second line
+        i
+        for i, lines in enumerate(pages)
+        if re.search(r"\(E\d{8}\) · need rank \d+\s+of 22", " ".join(lines[:2]))
+    ]
+    assert len(profiles) == 22
+    # Each ward's profile is one page: its heading first, its last row on the same page.
+    assert profiles == list(range(profiles[0], profiles[0] + 22))
+    for i in profiles:
+        assert any(line.startswith("Distance to nearest school") for line in pages[i]), pages[i][0]
+    assert len(pages) == profiles[-1] + 1  # nothing spills after the last profile
+
+
 def test_sites_explained_with_provision_pilots_and_review():
     """Issue 17: each site and the review list in words, and what provision counts."""
     table = pd.DataFrame(
@@ -403,9 +485,9 @@ def _five_wards(counts: list[int]) -> tuple[pd.DataFrame, Disclosure]:
 
 
 def test_rate_medians_count_the_suppressed_wards():
-    # Rates 10, 20 (both "fewer than 5"), 300, 400, 500: the median ward is 300, where
-    # the published wards alone would give 400.
-    wards, disc = _five_wards([1, 2, 30, 40, 50])
+    # Rates 0, 40 (both "fewer than 5": the zero is hidden with the small count), 300,
+    # 400, 500: the median ward is 300, where the published wards alone would give 400.
+    wards, disc = _five_wards([0, 4, 30, 40, 50])
     assert disc.table["child_protection_plans_rate"].iloc[:2].tolist() == [disc.marker] * 2
     assert report.rate_medians(wards, disc, ["child_protection_plans"]) == {
         "child_protection_plans_rate": 300.0
@@ -421,7 +503,12 @@ def test_rate_medians_not_shown_when_they_rest_on_a_hidden_ward():
 
 def test_rate_medians_on_the_board_data_hand_worked():
     full = bd.full_wards()
-    disc = apply_suppression(full, bd.MEASURES)
+    # The rule under test is the median's, so the hidden cells are given: the small
+    # counts and the CPP zero (which suppression alone would follow with withheld wards).
+    mask = pd.DataFrame(False, index=full.index, columns=list(bd.MEASURES))
+    mask.iloc[[2, 4], 1] = True  # CPP: 3 (Castle and Dock) and 0 (East Moor)
+    mask.iloc[[2, 7], 2] = True  # CLA: 2 (Castle and Dock) and 4 (Hill Top ...)
+    disc = apply_suppression(full, bd.MEASURES, mask=mask)
     medians = report.rate_medians(full, disc, bd.MEASURES)
     # CIN: nothing hidden; rates 500, 666.7, 333.3, 800, 250, 545.5, 692.3, 214.3, 400.
     assert medians["children_in_need_rate"] == 500.0
@@ -431,15 +518,19 @@ def test_rate_medians_on_the_board_data_hand_worked():
     # CPP: 3 of 900 and 0 of 800 are hidden, both below the median ward (Grange, 85.7);
     # the published wards alone would give 90.0.
     assert medians["child_protection_plans_rate"] == 85.7
-    page = report.build_report(bd.published_wards(), CTX, medians=medians, profiles=1, top_wards=3)
+    published = gpd.GeoDataFrame(disc.table, geometry="geometry", crs=full.crs)
+    page = report.build_report(published, CTX, medians=medians, profiles=1, top_wards=3)
     assert '<span class="median" data-median="looked_after_children_rate">100.0</span>' in page
     assert '<span class="median" data-median="child_protection_plans_rate">85.7</span>' in page
 
 
 def test_rate_medians_not_shown_when_they_would_bound_a_withheld_count():
-    # 3 is alone below 5, so 6 is withheld too; the median (300) would say that the
-    # withheld ward's rate is below 300, i.e. its count under 30.
-    wards, disc = _five_wards([3, 30, 40, 50, 6])
+    # A disclosure that withheld 6 beside the 3 (given here: the rule under test is the
+    # median's); the median (300) would say that the withheld ward's rate is below 300,
+    # i.e. its count under 30.
+    wards, _ = _five_wards([3, 30, 40, 50, 6])
+    mask = pd.DataFrame({"child_protection_plans": [True, False, False, False, True]})
+    disc = apply_suppression(wards, ["child_protection_plans"], mask=mask.set_index(wards.index))
     assert disc.table["child_protection_plans"].iloc[4] == disc.withheld
     medians = report.rate_medians(wards, disc, ["child_protection_plans"])
     assert medians == {"child_protection_plans_rate": "not shown"}

@@ -303,7 +303,7 @@ def test_cli_bad_config_one_line_exit_2(tmp_path):
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "needsmap: error: needsmap.yml: suppression.treshold: unknown key; valid keys here "
-        "are ['enabled', 'threshold']"
+        "are ['enabled', 'threshold', 'protection', 'rounding']"
     ]
     assert "Traceback" not in done.stderr
 
@@ -335,7 +335,7 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys, caseload, m
 
 def test_service_names_from_user_files_are_escaped_in_the_map(bundled_run, tmp_path):
     from needsmap.maps import interactive
-    from needsmap.pipeline import map_text
+    from needsmap.pipeline import map_context
     from needsmap.sources import load_services
 
     evil = tmp_path / "hubs.csv"
@@ -346,7 +346,7 @@ def test_service_names_from_user_files_are_escaped_in_the_map(bundled_run, tmp_p
     outline = bundled_run.wards.union_all()
     services = load_services([evil], bundled_run.area.postcodes, outline)
     fmap = interactive.build_map(
-        bundled_run.published, services.placed, map_text(bundled_run, "need")
+        bundled_run.published, services.placed, map_context(bundled_run)
     )
     page = fmap.get_root().render()
     assert "onerror=alert(1)>" not in page

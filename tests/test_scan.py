@@ -92,7 +92,7 @@ def test_every_file_type_scanned_and_planted_counts_found(tmp_path):
     table.to_csv(tmp_path / "wards.csv")
     write_workbook(tmp_path / "wards.xlsx", {"Wards": table})
     spec = layers.LAYERS[0]
-    fig = static.layer_map(pub, spec, static.layer_text(spec, bd.context(), 9), labels=False)
+    fig = static.layer_map(pub, spec, bd.context(), labels=False)
     static.save_figure(fig, tmp_path / "maps" / "need", ("png", "svg", "pdf"), 30)
     plant(
         tmp_path,
@@ -159,8 +159,16 @@ def test_withheld_counts_hide_their_rates_too():
     assert found == [("column looked_after_children_rate, row W1 (count suppressed)", "33.1")]
 
 
-def test_run_notes_are_not_read_as_ward_counts(tmp_path):
+def test_run_notes_say_fewer_than_5_not_a_small_count(tmp_path):
     plant(tmp_path, "run.json", '{"notes": ["records.csv: 3 child(ren) could not be placed"]}')
+    (finding,) = scan_file(tmp_path / "run.json", threshold=5)
+    assert (finding.where, finding.text) == ("notes", "3 child")
+    plant(
+        tmp_path,
+        "run.json",
+        '{"notes": ["records.csv: fewer than 5 child(ren) could not be placed", '
+        '"3 service(s) could not be placed"]}',
+    )
     assert scan_file(tmp_path / "run.json", threshold=5) == []
     plant(tmp_path, "run.json", '{"wards": [{"child_protection_plans": 3}]}')
     (finding,) = scan_file(tmp_path / "run.json", threshold=5)

@@ -64,7 +64,7 @@ def test_exact_finds_the_known_best_pair():
     chosen, optimal, _ = exact_cover(COVER, WEIGHTS, 2)
     assert sorted(chosen) == [1, 2] and optimal
     sol = choose_sites(COVER, WEIGHTS, 2)
-    assert sol.method == "exact" and sol.status.startswith("exact: optimal")
+    assert sol.method == "exact" and sol.status.startswith("best possible: no other set")
     assert sol.chosen == [1, 2]  # ordered by marginal weight (3.5 each; tie -> first)
     assert (sol.objective, sol.greedy_objective) == (7.0, 5.5)
 
@@ -89,7 +89,7 @@ def test_solver_failure_falls_back_to_greedy(monkeypatch):
     monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: failed)
     sol = choose_sites(COVER, WEIGHTS, 2)
     assert sol.method == "greedy"
-    assert sol.status == "greedy: the exact solver found no solution (solver broke)"
+    assert sol.status == "one at a time (greedy): the exact solver found no solution (solver broke)"
     with pytest.raises(
         ConfigError,
         match=r"siting.method: the exact solver found no solution \(solver broke\); raise siting.time_limit_s or use method: auto",
@@ -102,7 +102,7 @@ def test_time_limit_keeps_best_found_or_greedy(monkeypatch):
     monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: best_found)
     sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
     assert sol.method == "exact"
-    assert sol.status == "exact: best found within the 3 s time limit, not proven optimal"
+    assert sol.status == "best found by an exact solver within the 3 s time limit, not proven best possible"
     worse = SimpleNamespace(x=np.r_[0, 0, 1, np.ones(6)], status=1, message="time limit")
     monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: worse)
     sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
@@ -412,7 +412,7 @@ def test_recommended_sites_written(bundled_run):
     sites = pd.read_csv(folder / "recommended_sites.csv")
     assert sites["order"].tolist() == [1, 2, 3, 4, 5]
     assert (sites["type"] == "school").all()
-    assert sites["chosen_by"].str.startswith("exact: optimal").all()
+    assert sites["chosen_by"].str.startswith("best possible: no other set").all()
     assert sites["wards_served"].str.len().gt(0).all()
     scenario = pd.read_csv(folder / "siting_scenario.csv", index_col="ward_code")
     total = scenario.loc["All wards"]
@@ -452,7 +452,7 @@ def test_siting_all_lsoas_by_all_candidates_is_fast(bundled_run):
     # college schools (not candidates by default), plus the 209 LSOA centres
     assert len(services) == 198
     assert got.candidates == 198 - 4 - 24 + 209
-    assert got.solution.method == "exact" and got.solution.status.startswith("exact: optimal")
+    assert got.solution.method == "exact" and got.solution.status.startswith("best possible")
     assert took < 10, took
 
 

@@ -37,9 +37,7 @@ def spec(column: str) -> layers.LayerSpec:
 
 
 def draw(published, column, *, ctx=None, placed=True, **kwargs):
-    sp = spec(column)
-    text = static.layer_text(sp, ctx or bd.context(), len(published))
-    return static.layer_map(published, sp, text, labels=placed, **kwargs)
+    return static.layer_map(published, spec(column), ctx or bd.context(), labels=placed, **kwargs)
 
 
 def test_every_registered_layer_and_services_written(published, tmp_path):
@@ -85,14 +83,15 @@ def test_png_at_requested_dpi(published, placed, tmp_path):
 def test_title_subtitle_attribution_and_legend_classes(published, placed):
     fig = draw(published, "children_in_need_rate", placed=placed)
     texts = static.figure_texts(fig)
-    assert texts[0] == "Testshire: children in need per 10,000 children by ward"
-    assert "Synthetic caseload at 2025-03-31 · children aged 0–17 · 9 wards (2024)" in texts
+    assert texts[0] == "Testshire: children in need rate by ward"
+    assert "Synthetic caseload at 2025-03-31 · children aged 0–17 · 9 wards (2024 boundaries)" in texts
     joined = " ".join(" ".join(texts).split())
     assert "Contains OS data © Crown copyright and database right 2025." in joined
     classes = style.layer_classes(published["children_in_need_rate"], digits=0)
     for label in classes.labels:
         assert label in texts
-    assert "Classes: fifths of wards (quantiles); darker = more need." in joined
+    assert "Units: per 10,000 children aged 0–17." in joined
+    assert "Darker = more need. Classes are fifths of the wards" in joined
 
 
 def test_same_classes_and_colours_as_the_interactive_map(published, placed):
@@ -110,13 +109,17 @@ def test_suppressed_wards_hatched_and_explained(published, placed):
     fig = draw(published, "looked_after_children_rate", placed=placed)
     ax = fig.axes[0]
     hatched = [c for c in ax.collections if c.get_hatch()]
-    assert len(hatched) == 1
-    # CLA counts 2 and 4 are suppressed: two wards hatched
-    assert len(hatched[0].get_paths()) == 2
+    # CLA counts 2 and 4 are suppressed, and 10 and 15 withheld (row order) so that the
+    # total cannot narrow them: two wards hatched each way.
+    assert [len(c.get_paths()) for c in hatched] == [2, 2]
     legend = fig.axes[1].get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
-    assert labels[-1] == "Suppressed: fewer than 5 children"
-    assert legend.legend_handles[-1].get_hatch() == style.SUPPRESSED_HATCH
+    assert labels[-2:] == [
+        "Suppressed: fewer than 5 children",
+        "Withheld: protects a suppressed count",
+    ]
+    assert legend.legend_handles[-2].get_hatch() == style.SUPPRESSED_HATCH
+    assert legend.legend_handles[-1].get_hatch() == style.WITHHELD_HATCH
     notes = " ".join(" ".join(static.figure_texts(fig)).split())
     assert "Hatched wards: a count of fewer than 5 children" in notes
 
@@ -174,15 +177,14 @@ def test_labels_do_not_overlap_and_stay_on_the_map(published):
 
 def test_titles_read_as_sentences():
     ctx = bd.context()
-    assert static.layer_text(spec("imd_score"), ctx, 9).title == (
-        "Testshire: IMD score (population-weighted) by ward"
+    assert ctx.layer_title(spec("imd_score")) == "Testshire: overall deprivation score by ward"
+    assert ctx.layer_title(spec("hotspot")) == "Testshire: hot spots and cold spots of need"
+    assert ctx.layer_subtitle(spec("imd_score"), 9) == (
+        "English Indices of Deprivation 2025 · neighbourhood scores averaged over residents "
+        "of 9 wards (2024 boundaries)"
     )
-    assert static.layer_text(spec("hotspot"), ctx, 9).title == (
-        "Testshire: hot spots of need (local Moran's I)"
-    )
-    imd = static.layer_text(spec("imd_score"), ctx, 9)
-    assert imd.subtitle.startswith("English Indices of Deprivation 2025 · LSOA 2021 scores")
-    assert not imd.synthetic  # public data: no synthetic watermark
+    assert not ctx.layer_synthetic(spec("imd_score"))  # public data: no synthetic watermark
+    assert ctx.layer_synthetic(spec("need_index"))
 
 
 def test_long_names_wrap_at_the_middle_word():
@@ -200,7 +202,12 @@ def test_labels_switch_off_above_a_ward_count():
 def test_categorical_layers(published, placed):
     fig = draw(published, "hotspot", placed=placed)
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert legend == ["High-High", "High-Low", "Low-Low", "Not significant"]
+    assert legend == [
+        "Hot spot: high need, neighbours high too",
+        "High need among low-need neighbours",
+        "Cold spot: low need, neighbours low too",
+        "No clear pattern",
+    ]
     faces = [to_hex(c) for c in fig.axes[0].collections[0].get_facecolors()]
     assert faces[0] == style.LISA_COLOURS["high-high"]
     assert faces[4] == style.LISA_COLOURS["low-low"]
@@ -250,16 +257,15 @@ def test_missing_font_falls_back_with_a_warning():
 
 
 def test_services_map_legend_counts_and_sites(published, placed):
-    text = static.MapText("Testshire: services", "sub", False, None, ("attribution",))
     services = bd.services()
     pilots = services[services["pilot"]]
     fig = static.services_map(
-        published, services, text, sites=bd.sites(), labels=placed, pilots=pilots
+        published, services, bd.context(), sites=bd.sites(), labels=placed, pilots=pilots
     )
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert "School (2)" in legend and "GP practice (2)" in legend
     assert "Existing pilot (1)" in legend
-    assert "Recommended site (numbered)" in legend
+    assert "Recommended site (numbered in the order\nchosen)" in legend
     assert {"1", "2"} <= set(static.figure_texts(fig))
 
 
@@ -268,9 +274,8 @@ def test_existing_provision_on_every_layer_map(published, placed):
     services = bd.services()
     hub = services[services["type"] == "family_hub"]  # also the board data's one pilot
     provision = pd.concat([hub, hub.assign(type="pilot")], ignore_index=True)
-    text = static.MapText("Testshire: need", "sub", False, None, ("attribution",))
     spec = layers.LAYERS[0]
-    fig = static.layer_map(published, spec, text, labels=placed, provision=provision)
+    fig = static.layer_map(published, spec, bd.context(), labels=placed, provision=provision)
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert legend[-2:] == ["Existing family hub (1)", "Existing pilot (1)"]
 

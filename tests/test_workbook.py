@@ -27,26 +27,33 @@ def test_sheets_in_order_and_empty_tables_skipped(tmp_path):
         about=[("Title", "Testshire")],
     )
     book = load_workbook(path)
-    assert book.sheetnames == ["About", "Wards", "Clusters"]
+    assert book.sheetnames == ["About", "Glossary", "Wards", "Clusters"]
 
 
 def test_header_frozen_styled_filtered_and_widths(tmp_path):
     path = write_workbook(tmp_path / "w.xlsx", {"Wards": table()})
     sheet = load_workbook(path)["Wards"]
-    assert sheet.freeze_panes == "B2"
-    assert sheet["A1"].value == "ward_code" and sheet["B1"].value == "ward_name"
+    assert sheet.freeze_panes == "B3"
+    # Plain words over the column names the CSV files use.
+    assert sheet["A1"].value == "Ward code" and sheet["B1"].value == "Ward"
+    assert sheet["A2"].value == "ward_code" and sheet["B2"].value == "ward_name"
+    labels = {c.value: sheet.cell(1, c.column).value for c in sheet[2]}
+    assert labels["children_in_need_rate"] == (
+        "Children in need rate (per 10,000 children aged 0–17)"
+    )
+    assert labels["p_top5"] == "Chance of being in the top 5 for need (%)"
     assert sheet["A1"].font.bold and sheet["A1"].fill.fgColor.rgb.endswith("1F4E79")
-    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}10"
+    assert sheet.auto_filter.ref == f"A2:{sheet.cell(2, sheet.max_column).column_letter}11"
     assert sheet.column_dimensions["B"].width >= len("Hill Top and Lower Marsh")
 
 
 def test_number_formats_and_suppressed_text(tmp_path):
     path = write_workbook(tmp_path / "w.xlsx", {"Wards": table()})
     sheet = load_workbook(path)["Wards"]
-    header = {c.value: c.column for c in sheet[1]}
+    header = {c.value: c.column for c in sheet[2]}
 
     def cell(code: str, col: str):
-        row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == code)
+        row = next(r for r in range(3, sheet.max_row + 1) if sheet.cell(r, 1).value == code)
         return sheet.cell(row, header[col])
 
     assert cell("E05000001", "children_in_need").value == 50
@@ -65,7 +72,7 @@ def test_missing_values_are_empty_cells_not_nan(tmp_path):
     frame = pd.DataFrame({"a": [1.5, np.nan], "b": [pd.NA, "x"]}, index=["r1", "r2"])
     frame.index.name = "id"
     sheet = load_workbook(write_workbook(tmp_path / "w.xlsx", {"T": frame}))["T"]
-    assert sheet["B3"].value is None and sheet["C2"].value is None
+    assert sheet["B4"].value is None and sheet["C3"].value is None
 
 
 def test_about_sheet_carries_the_stamp(tmp_path):
@@ -85,8 +92,9 @@ def test_sheet_names_made_valid_and_unique(tmp_path):
         {"A/B: very long sheet name that Excel would refuse": frame, "About": frame},
     )
     names = load_workbook(path).sheetnames
-    assert names[1] == "A B  very long sheet name that"
-    assert names[2] == "About (2)"
+    assert names[1] == "Glossary"
+    assert names[2] == "A B  very long sheet name that"
+    assert names[3] == "About (2)"
     assert all(len(n) <= 31 for n in names)
 
 
@@ -96,3 +104,28 @@ def test_number_format_from_names():
     assert number_format("access_2sfca_school", pd.Series([0.5])) == "0.00"
     assert number_format("ward_name", pd.Series(["a"])) is None
     assert number_format("population", pd.Series([1000.0])) == "#,##0"
+
+
+def test_glossary_explains_every_column_once(tmp_path):
+    path = write_workbook(tmp_path / "w.xlsx", {"Wards": table(), "Again": table()})
+    rows = list(load_workbook(path)["Glossary"].iter_rows(values_only=True))
+    assert rows[0] == ("Column", "Label", "Unit", "Which way is more need", "What it means", "Sheets")
+    found = {r[0]: r for r in rows[1:]}
+    assert len(found) == len(rows) - 1  # each column once, with every sheet it is on
+    need = found["need_index"]
+    assert need[1:4] == (
+        "Need index",
+        "standard deviations from the area average",
+        "higher = more need",
+    )
+    assert need[5] == "Wards, Again"
+    assert "0 is the area's average ward" in need[4]
+
+
+def test_sheets_read_back_by_column_name(tmp_path):
+    from needsmap.scan import workbook_tables
+
+    path = write_workbook(tmp_path / "w.xlsx", {"Wards": table()})
+    sheets = dict(workbook_tables(path))
+    assert list(sheets["Wards"].columns)[:2] == ["ward_code", "ward_name"]
+    assert len(sheets["Wards"]) == len(table())

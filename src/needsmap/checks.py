@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from needsmap.access import resolve_types, type_key
 from needsmap.config import CASELOAD_MEASURES, RunConfig
 from needsmap.context import la_benchmark
+from needsmap.england import poverty_stand_in, ward_child_poverty
 from needsmap.errors import InputError, NeedsmapError
 from needsmap.indicators import (
     caseload_change,
@@ -30,7 +31,7 @@ from needsmap.indicators import (
 from needsmap.pilots import load_pilots
 from needsmap.siting import eligible, existing_provision
 from needsmap.sources import Area, load_area, load_services
-from needsmap.sources.area import FILES, OPTIONAL, area_caseload
+from needsmap.sources.area import FILES, OPTIONAL, area_caseload, resolve_area
 from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
@@ -122,7 +123,11 @@ def _collect(check: Check) -> Iterator[None]:
 
 
 def _area(cfg: RunConfig, check: Check) -> Area | None:
-    folder = Path(cfg.area)
+    folder = None
+    with _collect(check):
+        folder = resolve_area(cfg.area)
+    if folder is None:
+        return None
     absent = [n for k, n in FILES.items() if k not in OPTIONAL and not (folder / n).exists()]
     if (folder / FILES["meta"]).exists() and absent:
         hint = " (listed in its MISSING.md)" if (folder / "MISSING.md").exists() else ""
@@ -133,8 +138,9 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
         return None
     area = None
     with _collect(check):
-        area = load_area(cfg.area)
-        deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+        area = load_area(folder)
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
         la_benchmark(area.dfe)
         split = area.shares.loc[area.shares["share"] < 1, "lsoa_code"].nunique()
         check.facts.append(
@@ -142,6 +148,8 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
             f"split between wards); deprivation and population for every LSOA; "
             f"{len(area.postcodes):,} postcodes; DfE context"
         )
+        if area.missing_note:
+            check.notes.append(area.missing_note)
         cp = area.child_poverty
         if cp is None:
             check.notes.append(
@@ -259,21 +267,26 @@ def _settings(
         # The ward columns the need index and clustering can use: the first steps of
         # pipeline.analyse, which are cheap (no Monte Carlo, access or clustering).
         table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
-        table = table.join(caseload_rates(caseload.latest, table["children"]))
-        table = table.join(
-            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+        table = table.reindex(area.wards.index)
+        if area.child_poverty is not None:
+            table = table.join(ward_child_poverty(area.child_poverty, table["children"])[0])
+        specs, features, _ = poverty_stand_in(
+            cfg.need_index.specs, cfg.clustering.features, table.columns
         )
+        table = table.join(caseload_rates(caseload.latest, table["children"]))
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            table = table.join(
+                deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+            )
         table = table.join(caseload_change(caseload.counts, table["children"]))
         latest = caseload.latest
         hidden = pd.DataFrame(False, index=latest.index, columns=latest.columns)
         t = cfg.suppression.threshold
         table = table.join(index_rates(latest, table["children"], hidden, threshold=t))
         with _collect(check):
-            need_index(table, cfg.need_index.specs, method=cfg.need_index.method)
-            check.facts.append(
-                f"need index: {len(cfg.need_index.specs)} indicators, all present for every ward"
-            )
-        missing = [f for f in cfg.clustering.features if f not in table.columns]
+            need_index(table, specs, method=cfg.need_index.method)
+            check.facts.append(f"need index: {len(specs)} indicators, all present for every ward")
+        missing = [f for f in features if f not in table.columns]
         if missing:
             numeric = sorted(c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]))
             check.problems.append(

@@ -21,6 +21,11 @@ log = logging.getLogger("needsmap")
 def _config(args: argparse.Namespace) -> RunConfig:
     cfg = load_config(args.config) if args.config else RunConfig()
     changes: dict[str, Any] = {}
+    if getattr(args, "area", None):
+        changes["area"] = Path(args.area)
+        if not getattr(args, "out", None) and cfg.output.folder == RunConfig().output.folder:
+            slug = "_".join("".join(c if c.isalnum() else " " for c in args.area.lower()).split())
+            changes["output"] = dataclasses.replace(cfg.output, folder=Path("out") / slug)
     if getattr(args, "caseload", None):
         changes["caseload"] = args.caseload.resolve()
     if getattr(args, "services", None):
@@ -41,9 +46,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     synthetic = " (synthetic caseload)" if results.caseload.synthetic else ""
     notes = f" ({len(results.notes)} notes in run.json)" if quiet and results.notes else ""
+    report = folder / "report.html"
+    board = f" and the board summary {report}" if report in results.written else ""
     print(
         f"Wrote {len(results.written)} files for {len(results.wards)} wards{synthetic} "
-        f"to {folder}/ in {results.seconds:.1f} s: open {folder / 'needs_map.html'}{notes}"
+        f"to {folder}/ in {results.seconds:.1f} s: open the map {folder / 'needs_map.html'}"
+        f"{board}{notes}"
     )
     return 0
 
@@ -69,6 +77,12 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if result.ok else 2
 
 
+AREA_HELP = (
+    "an English council's name or code (e.g. Sefton, E08000014, Lancashire; a district "
+    "runs its county), or an area bundle folder (default: the bundled Wirral data)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="needsmap",
@@ -78,9 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the analysis and write every output")
     run.add_argument("--config", type=Path, help="YAML config (default: bundled Wirral)")
+    run.add_argument("--area", help=AREA_HELP)
     run.add_argument("--caseload", type=Path, help="ward caseload CSV (default: synthetic)")
     run.add_argument("--services", type=Path, nargs="+", help="extra service CSV file(s)")
-    run.add_argument("--out", type=Path, help="output folder (default: out/wirral)")
+    run.add_argument("--out", type=Path, help="output folder (default: out/wirral, or out/<area>)")
     run.add_argument("--quiet", action="store_true", help="print only the summary line")
     run.set_defaults(func=_run)
 
@@ -88,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         "validate", help="check every input and print a short report, without running"
     )
     check.add_argument("--config", type=Path, help="YAML config (default: bundled Wirral)")
+    check.add_argument("--area", help=AREA_HELP)
     check.add_argument("--caseload", type=Path, help="ward caseload CSV (default: synthetic)")
     check.add_argument("--services", type=Path, nargs="+", help="extra service CSV file(s)")
     check.set_defaults(func=_validate)
@@ -96,9 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         "init", help="write a commented config and caseload and services templates"
     )
     init.add_argument("folder", type=Path, metavar="DIR", help="folder to write them into")
-    init.add_argument(
-        "--area", type=Path, help="area bundle folder (default: the bundled Wirral data)"
-    )
+    init.add_argument("--area", help=AREA_HELP)
     init.add_argument("--force", action="store_true", help="overwrite files already there")
     init.set_defaults(func=_init)
     return parser

@@ -26,6 +26,7 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhou
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from needsmap import vocabulary
 from needsmap.errors import ConfigError, InputError
 
 Method = Literal["kmeans", "agglomerative", "gmm"]
@@ -255,7 +256,7 @@ def bootstrap_stability(
 # --- words ----------------------------------------------------------------------------
 
 FEATURE_WORDS = {
-    "imd_score": "overall deprivation (IMD)",
+    "imd_score": "overall deprivation",
     "income_score": "income deprivation",
     "employment_score": "employment deprivation",
     "education_score": "education and skills deprivation",
@@ -263,7 +264,8 @@ FEATURE_WORDS = {
     "crime_score": "crime",
     "housing_and_services_score": "barriers to housing and services",
     "environment_score": "living environment deprivation",
-    "idaci_score": "child income deprivation (IDACI)",
+    "idaci_score": "child poverty",
+    "children_low_income_pct": "children in low income families",
     "idaopi_score": "older people's income deprivation",
     "share_most_deprived_10pc": "share of neighbourhoods in England's most deprived 10%",
     "share_most_deprived_20pc": "share of neighbourhoods in England's most deprived 20%",
@@ -330,7 +332,11 @@ def feature_theme(column: str) -> tuple[str, int]:
     """The theme a feature belongs to for short names, and +1 or -1: its direction."""
     if column.startswith(STATUTORY):
         return "statutory", 1
-    if (column.endswith("_score") and column != "gap_score") or column.startswith("share_most"):
+    if (
+        (column.endswith("_score") and column != "gap_score")
+        or column.startswith("share_most")
+        or column == "children_low_income_pct"
+    ):
         return "deprivation", 1
     if column == "access_index":
         return "distance", -1
@@ -363,7 +369,7 @@ def describe(means: pd.Series) -> str:
     """A plain-English profile from standardised feature means, most distinctive first.
 
     >>> describe(pd.Series({"crime_score": 0.2, "health_score": -1.3, "imd_score": -1.1}))
-    'much lower than average health deprivation and overall deprivation (IMD); about average crime'
+    'much lower than average health deprivation and overall deprivation; about average crime'
     """
     order = means.abs().sort_values(ascending=False, kind="stable").index
     levels: dict[str, list[str]] = {}
@@ -430,6 +436,8 @@ class Clustering:
     ari: float = math.nan
     """Mean adjusted Rand index between the clustering and its bootstrap refits."""
     resamples: int = 0
+    rule: str = ""
+    """How k was chosen, in words, for the chart and the report."""
 
     def columns(self) -> pd.DataFrame:
         """The ward columns ``cluster``, ``cluster_label`` and ``cluster_stability``."""
@@ -447,6 +455,62 @@ def _k_candidates(k_range: tuple[int, int], n: int, distinct: int) -> list[int]:
     return list(range(lo, min(hi, n - 1, distinct) + 1))
 
 
+CHOICE_RESAMPLES = 30
+"""Bootstrap resamples behind each candidate k's stability when k is being chosen."""
+
+
+def choose_k(
+    x: np.ndarray,
+    scores: pd.DataFrame,
+    labels: dict[int, np.ndarray],
+    *,
+    tolerance: float = 0.1,
+    min_stability: float = 0.6,
+    method: Method = "kmeans",
+    seed: int = 42,
+) -> tuple[int, str]:
+    """The number of groups a commissioner can use: the most that are still sound.
+
+    The best mean silhouette often splits an area in two (high need and the rest),
+    which tells a board nothing new. So the choice is the largest k whose silhouette is
+    within ``tolerance`` (a share) of the best and whose groups are stable: the mean
+    adjusted Rand index of ``CHOICE_RESAMPLES`` bootstrap refits is at least
+    ``min_stability``. Candidates are tried from the largest down; if none is stable,
+    the best silhouette's k is used. ``scores`` gains a ``choice_ari`` column for the
+    candidates tried.
+
+    Returns
+    -------
+    tuple[int, str]
+        k, and the rule in words with the numbers behind it.
+    """
+    sil = scores["silhouette"]
+    best_k = int(sil.index[int(np.nanargmax(sil.to_numpy()))])
+    best = float(sil.max())
+    floor = best - tolerance * abs(best)
+    near = sorted((int(kk) for kk in sil.index[sil >= floor]), reverse=True)
+    scores["choice_ari"] = np.nan
+    for kk in near:
+        if kk == best_k:
+            break
+        _, ari = bootstrap_stability(
+            x, labels[kk], method=method, resamples=CHOICE_RESAMPLES, seed=seed
+        )
+        scores.loc[kk, "choice_ari"] = ari
+        if ari >= min_stability:
+            return kk, (
+                f"largest k with silhouette within {tolerance:.0%} of the best "
+                f"({sil[kk]:.2f} vs {best:.2f} at k = {best_k}) and stable "
+                f"(bootstrap ARI {ari:.2f} ≥ {min_stability})"
+            )
+    return best_k, (
+        f"highest mean silhouette ({best:.2f}); no larger k within {tolerance:.0%} of it "
+        f"was stable (bootstrap ARI ≥ {min_stability})"
+        if len(near) > 1
+        else f"highest mean silhouette ({best:.2f}); no other k within {tolerance:.0%} of it"
+    )
+
+
 def cluster_wards(
     wards: pd.DataFrame,
     features: Sequence[str],
@@ -457,8 +521,10 @@ def cluster_wards(
     k_range: tuple[int, int] = (2, 8),
     seed: int = 42,
     resamples: int = 100,
+    tolerance: float = 0.1,
+    min_stability: float = 0.6,
 ) -> Clustering:
-    """Group similar wards on standardised features; k by best silhouette unless fixed.
+    """Group similar wards on standardised features; k chosen as ``choose_k`` says.
 
     Parameters
     ----------
@@ -472,14 +538,15 @@ def cluster_wards(
         ``kmeans`` (default), ``agglomerative`` (Ward linkage) or ``gmm`` (Gaussian
         mixture with diagonal covariances).
     k
-        Number of clusters; None chooses it by the highest mean silhouette over
-        ``k_range`` (ties go to the smaller k).
+        Number of clusters; None chooses it over ``k_range`` (see ``choose_k``).
     k_range
         Smallest and largest k scored; capped at one less than the number of wards.
     seed
         Seeds every random step (fits, bootstrap, silhouette sample).
     resamples
         Bootstrap resamples for stability; 0 skips it (stability is then NaN).
+    tolerance, min_stability
+        See ``choose_k``.
 
     Returns
     -------
@@ -524,7 +591,17 @@ def cluster_wards(
         if scores["silhouette"].isna().all():
             msg = "clustering: no k in the range gives two or more groups; fix clustering.k"
             raise InputError(msg)
-        k = int(scores.index[int(np.nanargmax(scores["silhouette"].to_numpy()))])
+        k, rule = choose_k(
+            x,
+            scores,
+            {kk: fits[kk].labels for kk in ks},
+            tolerance=tolerance,
+            min_stability=min_stability,
+            method=method,
+            seed=seed,
+        )
+    else:
+        rule = "fixed in the config"
     scores["chosen"] = scores.index == k
     raw = pd.Series(fits[k].labels, index=z.index)
     labels = number_by_need(raw, need, name="cluster")
@@ -550,6 +627,7 @@ def cluster_wards(
         stability=pd.Series(stable, index=z.index, name="cluster_stability").reindex(order),
         ari=ari,
         resamples=resamples,
+        rule=rule,
     )
 
 
@@ -572,13 +650,11 @@ def publishable_totals(
 ) -> pd.Series:
     """Group totals of a count that can be published without revealing a suppressed ward.
 
-    The published ward table already reveals every unsuppressed count and, with the
-    local authority's published total, the sum of the suppressed ones. A group total
-    adds nothing to that when the group holds none of the suppressed wards (it is a sum
-    of published counts) or all of them (it is published counts plus the known sum).
-    Any other group total would reveal part of the suppressed sum (for a group with one
-    suppressed ward, its exact count), so it is withheld, and so is any total from 1 to
-    ``threshold - 1``.
+    A group total is shown only when the group holds none of the suppressed wards: it is
+    then a sum of published counts and adds nothing. Any other would reveal part of the
+    suppressed wards' sum (for a group with one, its exact count) or, for a group
+    holding all of them, the whole sum, which for a date DfE publishes no total for (a
+    quarterly run) is not public. A total from 1 to ``threshold - 1`` is withheld too.
 
     Parameters
     ----------
@@ -599,10 +675,9 @@ def publishable_totals(
         return pd.Series([_whole(t) for t in totals], index=totals.index, dtype=object)
     mask = suppressed.reindex(counts.index).fillna(False).astype(bool)
     hits = mask.groupby(groups).sum().reindex(totals.index).to_numpy()
-    everywhere = int(mask.sum())
     values: list[object] = []
     for total, hit in zip(totals.to_numpy(), hits, strict=True):
-        if 0 < hit < everywhere:
+        if hit:
             values.append(HIDDEN_TOTAL)
         elif 1 <= total < threshold:
             values.append(f"fewer than {threshold}")
@@ -680,8 +755,10 @@ def clusters_table(
     plain-English profile (``description``), mean stability and the standardised
     feature means (``mean_z_<feature>``); "locality" rows the same profile for each
     contiguous locality; "k_selection" rows one k each with its silhouette and
-    Calinski-Harabasz score, whether it was chosen and, for the chosen k, the mean
-    adjusted Rand index of its bootstrap refits (``bootstrap_ari``).
+    Calinski-Harabasz score, whether it was chosen (its ``description`` says by which
+    rule) and, for the chosen k, the mean adjusted Rand index of its bootstrap refits
+    (``bootstrap_ari``); ``choice_ari`` is each larger candidate's stability as tried
+    by ``choose_k``.
 
     Standardised means of caseload features are left out while any ward's count of
     that measure is suppressed: with the published rates they could be solved for the
@@ -704,7 +781,7 @@ def clusters_table(
         means = z.groupby(localities.reindex(z.index)).mean()
         loc = group_profiles(wards, localities, **kwargs)  # type: ignore[arg-type]
         loc.insert(0, "section", "locality")
-        loc.insert(1, "label", [f"Locality {i}" for i in loc.index])
+        loc.insert(1, "label", [vocabulary.category("locality", i) for i in loc.index])
         loc.insert(2, "description", [describe(means.loc[i]) for i in loc.index])
         parts.append(loc)
     ks = clustering.scores.reset_index()
@@ -712,10 +789,13 @@ def clusters_table(
     ks["silhouette"] = ks["silhouette"].round(4)
     ks["calinski_harabasz"] = ks["calinski_harabasz"].round(2)
     ks["bootstrap_ari"] = np.where(ks["chosen"], round(clustering.ari, 3), np.nan)
+    if "choice_ari" in ks.columns:
+        ks["choice_ari"] = ks["choice_ari"].round(3)
+    ks["description"] = np.where(ks["chosen"], f"chosen: {clustering.rule}", "")
     table = pd.concat([*(p.reset_index() for p in parts), ks], ignore_index=True)
     for col in ("group", "k", "wards", "children", "population"):
         if col in table.columns:
             table[col] = pd.to_numeric(table[col]).round().astype("Int64")
     first = ["section", "group", "label", "description", "k", "silhouette"]
-    first += ["calinski_harabasz", "chosen", "bootstrap_ari"]
+    first += ["calinski_harabasz", "chosen", "bootstrap_ari", "choice_ari"]
     return table[[c for c in first if c in table.columns] + [c for c in table if c not in first]]

@@ -45,6 +45,16 @@ class SuppressionConfig:
     "UNSUPPRESSED - not for publication"."""
     threshold: int = 5
     """Counts from 1 to threshold - 1 are suppressed ("fewer than 5"); 1 or more."""
+    protection: int | None = None
+    """How far either side of a withheld count a reader must stay unsure, in children
+    (default: the threshold). A "fewer than 5" cell must always be able to be any
+    value from 0 to 4. The run checks every output against this and writes nothing
+    if any hidden count could be narrowed further."""
+    rounding: int = 1
+    """Round every published count of threshold or more to the nearest this many
+    (DfE practice: 5), with the rates, changes and totals made from it, so that
+    reruns with one child more or less cannot be differenced. 1: not rounded; otherwise
+    it must divide the threshold."""
 
 
 Direction = Literal["higher", "lower"]
@@ -179,7 +189,16 @@ class ClusteringConfig:
     """Ward columns the wards are grouped on, each standardised first; caseload as
     ``_rate_index`` (never a suppressed ward's rate)."""
     k: int | None = None
-    """Number of clusters (2 or more), or null to choose it by silhouette."""
+    """Number of clusters (2 or more), or null to choose it: the largest k whose mean
+    silhouette is within ``k_tolerance`` of the best and whose groups are stable
+    (bootstrap adjusted Rand index at least ``k_min_stability``)."""
+    k_tolerance: float = 0.1
+    """How far below the best mean silhouette (a share of it, 0 to 1) a larger k may
+    score and still be chosen: more groups say more to a board if they are nearly as
+    well separated. 0 picks the best silhouette."""
+    k_min_stability: float = 0.6
+    """Least mean adjusted Rand index (0 to 1) between a candidate k's clustering and
+    its bootstrap refits for it to be chosen over a smaller k."""
     k_min: int = 2
     """Smallest number of clusters tried when ``k`` is null (2 or more)."""
     k_max: int = 8
@@ -365,6 +384,8 @@ SEED_MAX = 2**32 - 1
 """numpy and scikit-learn take seeds from 0 to 2**32 - 1."""
 LIMITS: dict[str, tuple[float, float]] = {
     "suppression.threshold": (1, 1000),
+    "suppression.rounding": (1, 1000),
+    "suppression.protection": (0, 1000),
     "need_index.top_n": (1, 1000),
     "need_index.draws": (1, 100_000),
     "need_index.weight_spread": (0, 1),
@@ -373,6 +394,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "clustering.k": (2, 50),
     "clustering.k_min": (2, 50),
     "clustering.k_max": (2, 50),
+    "clustering.k_tolerance": (0, 1),
+    "clustering.k_min_stability": (0, 1),
     "clustering.seed": (0, SEED_MAX),
     "clustering.bootstrap": (0, 10_000),
     "clustering.localities": (1, 1000),
@@ -428,6 +451,19 @@ def _check(cfg: RunConfig) -> None:
     if s.threshold < 1:
         msg = f"suppression.threshold: must be 1 or more (got {s.threshold})"
         raise ConfigError(msg)
+    if s.protection is not None and s.protection < 0:
+        msg = f"suppression.protection: must be 0 or more children (got {s.protection})"
+        raise ConfigError(msg)
+    if s.rounding < 1:
+        msg = f"suppression.rounding: must be 1 (no rounding) or more, e.g. 5 (got {s.rounding})"
+        raise ConfigError(msg)
+    if s.rounding > 1 and s.threshold % s.rounding:
+        msg = (
+            f"suppression.rounding: {s.rounding} does not divide suppression.threshold "
+            f"({s.threshold}), so a count of the threshold could round below it; use a "
+            "rounding that divides the threshold (5 for the default threshold 5)"
+        )
+        raise ConfigError(msg)
     ni = cfg.need_index
     specs = ni.specs
     hidden = [f"{m}_rate" for m in CASELOAD_MEASURES]
@@ -468,6 +504,11 @@ def _check(cfg: RunConfig) -> None:
     if c.localities is not None and c.localities < 1:
         msg = f"clustering.localities: must be 1 or more, or null for none (got {c.localities})"
         raise ConfigError(msg)
+    for key in ("k_tolerance", "k_min_stability"):
+        value = getattr(c, key)
+        if not 0 <= value <= 1:
+            msg = f"clustering.{key}: must be between 0 and 1 (got {value})"
+            raise ConfigError(msg)
     if not 0 < c.hotspot_alpha < 1:
         msg = f"clustering.hotspot_alpha: must be in (0, 1), e.g. 0.05 (got {c.hotspot_alpha})"
         raise ConfigError(msg)

@@ -1,23 +1,26 @@
 """Small-number suppression, applied once to the ward table before anything is written.
 
-Rules (threshold t, default 5):
+Rules (threshold t, default 5; protection p, default t; rounding r, default off):
 
 - primary: a count from 1 to t-1 is suppressed and reads "fewer than 5"; so do the
-  rate and interval derived from it. Zero is not suppressed for its own sake (it
-  discloses nobody).
-- complementary (secondary): a reader who knows a line's total (each measure's
-  local-authority total, which DfE publishes; or a sum across columns that some
-  output publishes) could subtract the published cells and recover what is hidden.
-  So in every such line more cells are hidden, zeros first, then the smallest other
-  counts, until (a) at least two cells are hidden and (b) a reader who knows the
-  total, and takes every "fewer than 5" cell as 0..4 and every "withheld" cell as 5 or
-  more, still finds at least two possible values for each of them. A hidden zero
-  reads "fewer than 5" (true); a hidden count of 5 or more reads "withheld", never a
-  false "fewer than 5".
+  rate and interval derived from it.
+- zeros: in a column with any such count, every zero is hidden too and also reads
+  "fewer than 5" (true), so "fewer than 5" never tells a reader whether a ward has
+  none or a few.
+- complementary: DfE publishes each measure's local-authority total, so a reader can
+  subtract the published cells from it. More cells are withheld (they read
+  "withheld" and are t or more) until the audit (``needsmap.audit``) finds, for every
+  hidden cell, a range a reader cannot narrow: any value from 0 to t-1 for a "fewer
+  than t" cell, at least p either side of a withheld count. Withheld cells are chosen
+  in order of the ward's number of children (fewest first), which is published: the
+  choice says nothing about the hidden counts (choosing the smallest counts would cap
+  every withheld cell at the smallest published one).
+- rounding (``suppression.rounding``, DfE practice: 5): every published count of t or
+  more is rounded to the nearest r before any rate, change or total is made from it,
+  so reruns that move one child cannot be differenced.
 - linked columns: a published column computed from counts (a change since an earlier
-  period, say) is withheld wherever any count it depends on is hidden, and unpublished
-  counts it depends on (the earlier period) are protected by the same rules, so no
-  pair of columns gives a hidden count away.
+  period) is withheld wherever any count it depends on is hidden, and unpublished
+  counts it depends on (the earlier period) are protected by the same rules.
 
 Turning suppression off (for internal analysis only) leaves every value in place and
 stamps every output "UNSUPPRESSED — not for publication".
@@ -30,6 +33,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from needsmap.audit import band_bounds, required, sum_ranges
 
 UNSUPPRESSED_STAMP = "UNSUPPRESSED — not for publication"
 RATE_SUFFIXES = ("_rate", "_rate_lower", "_rate_upper")
@@ -72,92 +77,111 @@ class Disclosure:
         return WITHHELD
 
 
-def feasible_values(total: int, n_small: int, n_large: int, threshold: int) -> int:
-    """How many values a hidden "fewer than t" cell could take, as a reader sees it.
+def count_text(n: int, threshold: int = 5) -> str:
+    """A count for a message or note: "fewer than 5" for 1 to threshold - 1."""
+    return suppressed_text(threshold) if 1 <= n < threshold else f"{n:,}"
 
-    The reader knows ``total`` (the line total minus its published cells), that the
-    cell and the other ``n_small - 1`` cells reading "fewer than t" are each 0..t-1,
-    and that each of the ``n_large`` "withheld" cells is t or more.
+
+def round_counts(counts: pd.DataFrame, rounding: int, threshold: int) -> pd.DataFrame:
+    """Counts of ``threshold`` or more rounded to the nearest ``rounding`` (half up).
+
+    Smaller counts are left as they are: they are suppressed, never published. The
+    threshold is a multiple of ``rounding`` (the config checks), so no count of the
+    threshold or more rounds below it.
     """
+    if rounding <= 1:
+        return counts.copy()
+    values = counts.to_numpy(dtype=float)
+    rounded = np.floor(values / rounding + 0.5) * rounding
+    out = np.where(values >= threshold, rounded, values)
+    return pd.DataFrame(out, index=counts.index, columns=counts.columns).astype(counts.dtypes)
+
+
+def protect_column(
+    values: np.ndarray,
+    order: np.ndarray,
+    threshold: int,
+    *,
+    protection: int | None = None,
+    rounding: int = 1,
+) -> np.ndarray:
+    """Which cells of one column to hide (True) so that the audit passes.
+
+    ``order`` ranks the cells for withholding (lowest first): the number of children,
+    which is published, so the choice reveals nothing about the counts.
+    """
+    v = np.asarray(values, dtype=float)
     t = threshold
-    rest_lo = n_large * t
-    rest_hi = (n_small - 1) * (t - 1) if n_large == 0 else total
-    lo = max(0, total - rest_hi)
-    hi = min(t - 1, total - rest_lo)
-    return max(0, hi - lo + 1)
-
-
-def _line_safe(values: np.ndarray, primary: np.ndarray, mask: np.ndarray, t: int) -> bool:
-    hidden = int(mask.sum())
-    if hidden == 0:
-        return True
-    if hidden == 1:
-        return False  # the line total gives it away
-    if not (primary & mask).any():
-        return True
-    small = mask & (values < t)
-    total = int(values[mask].sum())
-    return feasible_values(total, int(small.sum()), hidden - int(small.sum()), t) >= 2
-
-
-def _protect_line(values: np.ndarray, primary: np.ndarray, mask: np.ndarray, t: int) -> bool:
-    """Hide more cells of one line (in place) until it is safe; True if any changed.
-
-    Zeros go first: hidden, they truthfully read "fewer than t" and lose the reader
-    little. Then the smallest other count, which reads "withheld".
-    """
-    changed = False
-    while not _line_safe(values, primary, mask, t):
-        free = np.flatnonzero(~mask)
-        if not len(free):
-            break  # every cell is already hidden: only the total is known
-        pick = free[np.argmin(values[free])]
-        mask[pick] = True
-        changed = True
-    return changed
+    hide = (v >= 1) & (v < t)
+    if not hide.any():
+        return hide
+    hide |= v == 0
+    total = float(v.sum())
+    need_lo, need_hi = required(v, t, t if protection is None else protection, total)
+    band_lo, band_hi = band_bounds(v, t)
+    shown = round_counts(pd.DataFrame({"c": v}), rounding, t)["c"].to_numpy(dtype=float)
+    h = rounding // 2 if rounding > 1 else 0
+    pub_lo = np.where(v > 0, np.maximum(t, shown - h), 0.0)
+    pub_hi = np.where(v > 0, shown + h, 0.0)
+    queue = [i for i in np.argsort(order, kind="stable") if not hide[i]]
+    while True:
+        lo, hi = sum_ranges(
+            np.where(hide, band_lo, pub_lo), np.where(hide, band_hi, pub_hi), total, total
+        )
+        lo, hi = np.ceil(lo - 1e-6), np.floor(hi + 1e-6)
+        if (~hide | ((lo <= need_lo) & (hi >= need_hi))).all() or not queue:
+            return hide
+        hide[queue.pop(0)] = True
 
 
 def suppression_mask(
     counts: pd.DataFrame,
     threshold: int,
     *,
-    row_totals: Sequence[Sequence[str]] = (),
+    order: pd.Series | None = None,
+    protection: int | None = None,
+    rounding: int = 1,
 ) -> pd.DataFrame:
     """Primary and complementary suppression flags for each count cell.
 
     Parameters
     ----------
     counts
-        Whole-number counts; every column is a line whose total is taken as known.
+        Whole-number true counts; every column is a line whose total is taken as known.
     threshold
         Counts from 1 to threshold - 1 are primary-suppressed.
-    row_totals
-        Groups of columns whose sum per row is also published (e.g. a total across
-        measures that add up); each row of each group is protected as a line too.
+    order
+        Published value per row by which cells are withheld, lowest first (the
+        pipeline passes children 0-17); default: row order.
+    protection
+        How far either side of a withheld count a reader must stay unsure (default:
+        threshold).
+    rounding
+        Published counts are rounded to the nearest ``rounding`` (1: not rounded).
 
     Returns
     -------
     pd.DataFrame
         Boolean, same shape as ``counts``: True = hide.
     """
-    values = counts.to_numpy(dtype=float).round().astype(np.int64)
-    primary = (values >= 1) & (values < threshold)
-    mask = primary.copy()
-    groups = [np.array([list(counts.columns).index(c) for c in g]) for g in row_totals]
-    changed = True
-    while changed:  # adding a cell to one line can unbalance another
-        changed = False
-        for j in range(values.shape[1]):
-            col = mask[:, j].copy()
-            if _protect_line(values[:, j], primary[:, j], col, threshold):
-                mask[:, j] = col
-                changed = True
-        for g in groups:
-            for i in range(values.shape[0]):
-                cells = mask[i, g].copy()
-                if _protect_line(values[i, g], primary[i, g], cells, threshold):
-                    mask[i, g] = cells
-                    changed = True
+    values = counts.to_numpy(dtype=float).round()
+    rank = (
+        np.arange(len(counts))
+        if order is None
+        else order.reindex(counts.index).to_numpy(dtype=float)
+    )
+    mask = (
+        np.column_stack(
+            [
+                protect_column(
+                    values[:, j], rank, threshold, protection=protection, rounding=rounding
+                )
+                for j in range(values.shape[1])
+            ]
+        )
+        if values.shape[1]
+        else np.zeros(values.shape, dtype=bool)
+    )
     return pd.DataFrame(mask, index=counts.index, columns=counts.columns)
 
 
@@ -169,7 +193,7 @@ def apply_suppression(
     enabled: bool = True,
     hidden: pd.DataFrame | None = None,
     derived: Mapping[str, Sequence[str]] | None = None,
-    row_totals: Sequence[Sequence[str]] = (),
+    mask: pd.DataFrame | None = None,
 ) -> Disclosure:
     """Return the publishable ward table.
 
@@ -187,8 +211,9 @@ def apply_suppression(
     derived
         Published column -> the count columns (in ``measures`` or ``hidden``) it is
         computed from; withheld wherever any of them is hidden.
-    row_totals
-        Groups of count columns whose row sums are published (see ``suppression_mask``).
+    mask
+        Which cells to hide (``suppression_mask`` of the true counts), when the table's
+        counts are rounded; default: worked out here from the table's counts.
     """
     table = wards.copy()
     counts = table[list(measures)].astype(float)
@@ -205,7 +230,9 @@ def apply_suppression(
             primary=none[list(measures)],
             hidden_counts=none.drop(columns=list(measures)),
         )
-    mask = suppression_mask(counts, threshold, row_totals=row_totals)
+    if mask is None:
+        mask = suppression_mask(counts, threshold)
+    mask = mask.reindex(index=table.index).fillna(False).astype(bool)
     primary = (counts >= 1) & (counts < threshold)
     marker = suppressed_text(threshold)
     for m in measures:

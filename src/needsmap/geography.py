@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from needsmap.errors import InputError
 
@@ -35,10 +36,19 @@ def ward_polygons(lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     polygons are in its ``wards.geojson``. Returns one row per ward, indexed by
     ``ward_code``, with ``ward_name`` and geometry, sorted by code.
     """
-    wards = lsoa[["ward_code", "ward_name", "geometry"]].dissolve(
-        by="ward_code", aggfunc="first", method="coverage"
-    )
+    frame = lsoa[["ward_code", "ward_name", "geometry"]]
+    # The coverage union is fast but silently wrong where neighbours overlap or miss
+    # each other's vertices (it is checked first: a council's LSOAs in a few ms); such
+    # a file is dissolved by the general union, slower but exact.
+    clean = shapely.coverage_is_valid(frame.geometry.to_numpy())
+    wards = frame.dissolve(by="ward_code", aggfunc="first", method="coverage" if clean else "unary")
     return wards.sort_index()
+
+
+def outline(wards: gpd.GeoDataFrame) -> BaseGeometry:
+    """The area's outline: the union of its ward polygons (fast where they tile it)."""
+    clean = shapely.coverage_is_valid(wards.geometry.to_numpy())
+    return wards.union_all(method="coverage" if clean else "unary")
 
 
 def aggregate(

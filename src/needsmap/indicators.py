@@ -54,6 +54,7 @@ def ward_deprivation(
         frame["idaci_lsoas_most_deprived_20pc"] = (frame["idaci_decile"] <= 2).astype(int)
     weighted = {c: "population" for c in DOMAIN_SCORES}
     weighted |= {"idaci_score": "children_0_15", "idaopi_score": "population_60_plus"}
+    weighted = {c: w for c, w in weighted.items() if c in frame.columns and w in frame.columns}
     out = aggregate(
         frame,
         sums=(
@@ -292,18 +293,19 @@ def index_rates(
     """The caseload rates the need index uses: published values only.
 
     For a ward whose count is published, ``<m>_rate_index`` is its rate (one decimal,
-    as in ``<m>_rate``). For suppressed wards, which must not be recoverable, it is a
-    stand-in shared by every suppressed ward of that measure: their pooled rate,
-    sum(counts) / sum(children) * 10,000. That pooled sum is already implied by the
-    local-authority total minus the published wards, so it discloses nothing new, and
-    the index can be recomputed from ``wards.csv``. (If only one ward is suppressed the
-    stand-in is the threshold midpoint, (threshold - 1) / 2 children, instead.)
-    ``<m>_rate_standin`` is True where the stand-in is used.
+    as in ``<m>_rate``). A suppressed ward gets a stand-in made only from what is
+    published, so it cannot move when a hidden count does (a rerun with one child
+    more must not be differenced): for a "fewer than 5" ward, the rate of
+    (threshold - 1) / 2 children (the middle of 0 to 4); for a withheld ward, the
+    column's median published rate, or the rate of ``threshold`` children (the least
+    a withheld count can be) if that is higher. The index can be recomputed from
+    ``wards.csv``. ``<m>_rate_standin`` is True where the stand-in is used.
 
     Parameters
     ----------
     counts
-        Latest counts by ward, one column per measure.
+        Latest counts by ward (as published: rounded where rounding is on), one
+        column per measure.
     children
         Children aged 0-17 by ward.
     suppressed
@@ -315,11 +317,13 @@ def index_rates(
         hidden = suppressed[m].reindex(counts.index).fillna(False).astype(bool)
         k = counts[m].astype(float)
         rate = k / kids * PER
-        if hidden.sum() >= 2:
-            standin = k[hidden].sum() / kids[hidden].sum() * PER
+        if hidden.any():
+            shown = rate[~hidden]
+            median = float(shown.median()) if len(shown) else 0.0
+            fewer = (threshold - 1) / 2 / kids * PER
+            withheld = np.maximum(threshold / kids * PER, median)
+            standin = pd.Series(np.where(k < threshold, fewer, withheld), index=k.index)
             rate = rate.where(~hidden, standin)
-        elif hidden.any():
-            rate = rate.where(~hidden, (threshold - 1) / 2 / kids * PER)
         out[f"{m}_rate_index"] = rate.round(1)
         out[f"{m}_rate_standin"] = hidden.to_numpy()
     return out

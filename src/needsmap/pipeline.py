@@ -18,13 +18,21 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from needsmap import __version__, report, scan
+from needsmap import __version__, audit, report, scan
 from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
 from needsmap.config import RunConfig, bundled_data_dir, config_to_dict
 from needsmap.context import dfe_children, la_benchmark
-from needsmap.disclosure import Disclosure, apply_suppression, stamped, suppression_mask
+from needsmap.disclosure import (
+    Disclosure,
+    apply_suppression,
+    round_counts,
+    stamped,
+    suppression_mask,
+)
+from needsmap.england import england_dir, poverty_stand_in, ward_child_poverty
+from needsmap.geography import outline
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
     caseload_change,
@@ -73,6 +81,7 @@ from needsmap.trends import (
     poverty_did_panel,
     trend_links,
 )
+from needsmap.typology import area_types
 
 log = logging.getLogger(__name__)
 
@@ -121,12 +130,17 @@ class Results:
     pilot_comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Each pilot against comparable non-piloted wards, per indicator
     (``needsmap.trends.PILOT_COLUMNS``); empty without pilots that have a start date."""
+    ward_types: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The area's mix of national ward types beside its neighbours' and England's."""
     review: pd.DataFrame = field(default_factory=pd.DataFrame)
     """What not to commission: wards with low need and good access, and the existing sites
     whose catchments hold least need (review_before_commissioning.csv; needsmap.review)."""
     pilots: Pilots | None = None
     """Existing pilots: one row each, and the tidy ``pilot, ward_code, start, end`` table
     of the wards they serve (see needsmap.pilots)."""
+    audit: audit.AuditResult | None = None
+    """What a reader could work out about each hidden count (None when suppression is
+    off); filled in by ``run`` before anything is written."""
 
     @functools.cached_property
     def cluster_table(self) -> pd.DataFrame:
@@ -175,36 +189,61 @@ def analyse(cfg: RunConfig) -> Results:
         table = ward_deprivation(area.lsoa, area.shares, official=area.ward_population)
         table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
+        area_notes = [area.missing_note] if area.missing_note else []
+        if area.child_poverty is not None and not area.has_idaci:
+            poverty, poverty_notes = ward_child_poverty(area.child_poverty, table["children"])
+            table = table.join(poverty)
+            area_notes += poverty_notes
+        specs, features, stand_in = poverty_stand_in(
+            cfg.need_index.specs, cfg.clustering.features, table.columns
+        )
+        area_notes += stand_in
     with step("Reading caseload"):
         caseload = area_caseload(area, cfg.caseload)
         check_measures(cfg, caseload)
-        latest = caseload.latest
         area, scaled = children_for_year(area, table, caseload.periods[-1])
         table["children"] = scaled
+        sup = cfg.suppression
+        # Published counts: rounded where suppression.rounding asks (the truth stays in
+        # ``caseload`` for choosing what to hide and for the audit).
+        counts = round_counts(caseload.counts, sup.rounding if sup.enabled else 1, sup.threshold)
+        latest = counts.xs(caseload.periods[-1], level="period")
+        assert isinstance(latest, pd.DataFrame)
         table["caseload_period"] = caseload.periods[-1]
         table["caseload_source"] = "synthetic" if caseload.synthetic else "council"
         table = table.join(caseload_rates(latest, table["children"]))
     with step("Need index and ranking uncertainty"):
-        ni, sup = cfg.need_index, cfg.suppression
-        table = table.join(
-            deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
-        )
-        table = table.join(caseload_change(caseload.counts, table["children"]))
-        table = table.join(caseload_trends(caseload.counts, table["children"]))
-        earlier = first_period_counts(caseload.counts)
+        ni = cfg.need_index
+        if area.iod2019 is not None and area.lsoa11_lookup is not None:
+            table = table.join(
+                deprivation_change(area.lsoa, area.iod2019, area.lsoa11_lookup, area.shares)
+            )
+        table = table.join(caseload_change(counts, table["children"]))
+        table = table.join(caseload_trends(counts, table["children"]))
         if area.child_poverty is not None:
             table = table.join(child_poverty_columns(area.child_poverty, table.index))
         table = table.copy()  # one block per dtype again after the joins
-        # The same cells apply_suppression hides below: the index uses only what is published.
-        hidden = suppression_mask(latest.join(earlier), sup.threshold) & sup.enabled
+        # Every earlier period: published changes and trends are computed from them.
+        earlier = earlier_counts(caseload.counts)
+        # Chosen once from the true counts; the index uses only what is published.
+        hidden = (
+            suppression_mask(
+                caseload.latest.join(earlier),
+                sup.threshold,
+                order=table["children"],
+                protection=sup.protection,
+                rounding=sup.rounding,
+            )
+            & sup.enabled
+        )
         table = table.join(index_rates(latest, table["children"], hidden, threshold=sup.threshold))
-        table["need_index"] = need_index(table, ni.specs, method=ni.method)
+        table["need_index"] = need_index(table, specs, method=ni.method)
         table["need_rank"] = need_rank(table["need_index"])
         redraw = [f"{m}_rate_index" for m in caseload.measures] if ni.count_uncertainty else []
         table = table.join(
             rank_uncertainty(
                 table,
-                ni.specs,
+                specs,
                 method=ni.method,
                 draws=ni.draws,
                 weight_spread=ni.weight_spread,
@@ -214,26 +253,28 @@ def analyse(cfg: RunConfig) -> Results:
             )
         )
         sensitivity = weight_sensitivity(
-            table, ni.specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
+            table, specs, method=ni.method, change=ni.sensitivity, top_n=ni.top_n
         )
         benchmark = la_benchmark(area.dfe)
     with step("Clusters, localities and hot spots"):
         cl = cfg.clustering
         clustering = cluster_wards(
             table,
-            cl.features,
+            features,
             table["need_index"],
             method=cl.method,
             k=cl.k,
             k_range=(cl.k_min, cl.k_max),
             seed=cl.seed,
             resamples=cl.bootstrap,
+            tolerance=cl.k_tolerance,
+            min_stability=cl.k_min_stability,
         )
         table = table.join(clustering.columns())
         neighbours = ward_neighbours(geoms, islands=cl.islands)
         if cl.localities is not None:
             table["locality"] = contiguous_localities(
-                table, cl.features, table["need_index"], k=cl.localities, neighbours=neighbours
+                table, features, table["need_index"], k=cl.localities, neighbours=neighbours
             )
         hotspots = need_hotspots(
             table["need_index"],
@@ -244,9 +285,21 @@ def analyse(cfg: RunConfig) -> Results:
         )
         table = table.join(hotspots.table)
         group_notes = [*neighbours.notes, *hotspots.notes]
+    with step("Wards like ours nationally"):
+        dfe = area.dfe
+        sn = dfe.loc[dfe["group"] == "Statistical neighbour", "la_code"].dropna().unique()
+        nat = area_types(
+            table.index,
+            la_code=str(area.meta.get("la_code", area.meta.get("lad_code", ""))),
+            neighbours=[str(c) for c in sn],
+            folder=england_dir(),
+        )
+        if nat is not None:
+            table = table.join(nat.columns)
     with step("Reading services"):
-        outline = geoms.union_all(method="coverage")  # wards tile the area: 20x faster
-        services = load_services([area.files["services"], *cfg.services], area.postcodes, outline)
+        services = load_services(
+            [area.files["services"], *cfg.services], area.postcodes, outline(geoms)
+        )
         pilots = load_pilots(
             cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
         )
@@ -307,11 +360,18 @@ def analyse(cfg: RunConfig) -> Results:
         caseload.measures,
         threshold=cfg.suppression.threshold,
         enabled=cfg.suppression.enabled,
-        hidden=earlier_counts(caseload.counts),
-        derived=change_links(caseload.measures, earlier)
-        | trend_links(caseload.measures, earlier_counts(caseload.counts)),
+        hidden=earlier,
+        derived=change_links(caseload.measures, earlier) | trend_links(caseload.measures, earlier),
+        mask=hidden,
     )
-    notes = list(caseload.notes) + list(area.notes) + pilots.notes + access_notes + group_notes
+    notes = (
+        area_notes
+        + list(caseload.notes)
+        + list(area.notes)
+        + pilots.notes
+        + access_notes
+        + group_notes
+    )
     if area.child_poverty is None:
         notes.append(
             f"{area.files['child_poverty'].name} is not in the area bundle: no child poverty "
@@ -339,6 +399,7 @@ def analyse(cfg: RunConfig) -> Results:
         sites=siting.sites if siting is not None else None,
         sensitivity=sensitivity,
         benchmark=benchmark,
+        ward_types=nat.mix if nat is not None else pd.DataFrame(),
         pilots=pilots,
         review=review,
         pilot_comparison=comparison,
@@ -375,6 +436,81 @@ def compare_pilots(
     )
 
 
+def publication(results: Results) -> audit.Publication:
+    """Every published fact about the caseload counts, as the audit's reader holds them.
+
+    The ward table's counts (with the rules' bounds), each column's total (DfE
+    publishes the latest; earlier periods are taken as known too), each published
+    change since the first period, and each cluster's and locality's published total.
+    Rates of published counts add nothing to the counts; stand-ins are made from
+    published values only (``indicators.index_rates``).
+    """
+    d, cfg = results.disclosure, results.config
+    t = d.threshold
+    rounding = cfg.suppression.rounding
+    measures = list(results.caseload.measures)
+    wards = results.wards.index
+    earlier = first_period_counts(results.caseload.counts)
+    truth = results.caseload.latest.join(earlier).reindex(wards).astype(float)
+    hidden = d.suppressed.join(d.hidden_counts).reindex(index=wards, columns=truth.columns)
+    lower = pd.DataFrame(0.0, index=wards, columns=truth.columns)
+    upper = pd.DataFrame(float("inf"), index=wards, columns=truth.columns)
+    for m in measures:
+        lower[m], upper[m] = audit.reader_bounds(d.table[m], t, rounding=rounding)
+    for c in earlier.columns:  # not published: the rules' bands where hidden, else open
+        lo, hi = audit.band_bounds(truth[c].to_numpy(), t)
+        lower[c] = lower[c].where(~hidden[c], lo)
+        upper[c] = upper[c].where(~hidden[c], hi)
+    relations = audit.column_totals(truth)
+    for col, sources in change_links(measures, earlier).items():
+        m = col.removesuffix("_rate_change")
+        for first in sources[1:]:
+            relations += audit.change_relations(
+                d.table, m, first, results.wards["children"], threshold=t, rounding=rounding
+            )
+    table = results.cluster_table
+    for section, column in (("cluster", "cluster"), ("locality", "locality")):
+        rows = table[table["section"] == section] if "section" in table.columns else table[:0]
+        if len(rows) and column in results.wards.columns:
+            totals = rows.set_index("group")[[m for m in measures if m in rows.columns]]
+            relations += audit.group_relations(
+                results.wards[column],
+                totals,
+                d.table,
+                threshold=t,
+                rounding=rounding,
+                name=section,
+            )
+    return audit.Publication(
+        values=truth,
+        hidden=hidden,
+        lower=lower,
+        upper=upper,
+        relations=relations,
+        threshold=t,
+        protection=t if cfg.suppression.protection is None else cfg.suppression.protection,
+    )
+
+
+def check_disclosure(results: Results) -> audit.AuditResult | None:
+    """Audit every published fact together; raise DisclosureError if any hidden count
+    could be narrowed below its protection interval (None when suppression is off)."""
+    if not results.disclosure.enabled:
+        return None
+    with step("Disclosure audit"):
+        result = audit.audit(publication(results))
+    bad = result.failures
+    if len(bad):
+        where = ", ".join(f"{w} {c}" for w, c in bad[["ward_code", "column"]].head(3).to_numpy())
+        msg = (
+            f"disclosure audit: {len(bad)} hidden count(s) could be narrowed by a reader "
+            f"below the protection interval ({where}); nothing was written. Raise "
+            "suppression.rounding or lower suppression.protection, or report this as a bug."
+        )
+        raise scan.DisclosureError(msg)
+    return result
+
+
 def children_for_year(area: Area, wards: pd.DataFrame, period: str) -> tuple[Area, pd.Series]:
     """Children 0-17 scaled so the wards sum to DfE's denominator for the caseload year.
 
@@ -398,19 +534,18 @@ def children_for_year(area: Area, wards: pd.DataFrame, period: str) -> tuple[Are
     return dataclasses.replace(area, lsoa=lsoa, notes=[*area.notes, note]), children * factor
 
 
-def map_text(results: Results, subject: str) -> interactive.MapText:
-    area = results.area
-    period = results.caseload.periods[-1]
-    source = "synthetic caseload" if results.caseload.synthetic else "council caseload"
-    return interactive.MapText(
-        title=f"{area.name}: {subject} by ward",
-        subtitle=(
-            f"IoD2025 deprivation (LSOA 2021, population-weighted) · {source} at {period} · "
-            f"{len(results.wards)} wards (2024)"
-        ),
+def map_context(results: Results) -> layers.MapContext:
+    """What every map, the report and the workbook say about this run's data."""
+    disc, meta = results.disclosure, results.area.meta
+    return layers.MapContext(
+        area=results.area.name,
+        period=str(results.caseload.periods[-1]),
         synthetic=results.caseload.synthetic,
-        stamp=results.disclosure.stamp,
-        attribution=list(area.meta.get("attribution", [])),
+        stamp=disc.stamp,
+        attribution=tuple(meta.get("attribution", [])),
+        marker=disc.marker,
+        withheld=disc.withheld,
+        deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
     )
 
 
@@ -478,6 +613,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
             ("sensitivity.csv", results.sensitivity, False),
             ("la_benchmark.csv", results.benchmark, True),
             ("pilot_comparison.csv", results.pilot_comparison, False),
+            ("ward_types.csv", results.ward_types, True),
         ):
             if len(frame):
                 written.append(write_csv(stamped(frame, disc), folder / name, index=index))
@@ -486,7 +622,6 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         written.append(write_csv(table, folder / "clusters.csv", index=False))
 
     look = map_style(cfg)
-    text = map_text(results, "need for children's services")
     services = results.services.placed
     if results.pilots is not None:
         services = with_pilots(services, results.pilots)
@@ -495,7 +630,7 @@ def write_outputs(results: Results, folder: Path) -> list[Path]:
         fmap = interactive.build_map(
             published,
             services,
-            text,
+            map_context(results),
             sites=results.sites,
             comparison=interactive.comparison(results.benchmark, area=results.area.name),
             background=im.background,
@@ -526,17 +661,7 @@ def board_outputs(
     published, disc = results.published, results.disclosure
     threshold = disc.threshold if disc.enabled else None
     check = None if threshold is None else functools.partial(scan.check_texts, threshold=threshold)
-    meta = results.area.meta
-    ctx = static.MapContext(
-        area=results.area.name,
-        period=str(results.caseload.periods[-1]),
-        synthetic=results.caseload.synthetic,
-        stamp=disc.stamp,
-        attribution=tuple(meta.get("attribution", [])),
-        marker=disc.marker,
-        withheld=disc.withheld,
-        deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
-    )
+    ctx = map_context(results)
     sites, siting = results.sites, results.siting
     formats, dpi = cfg.output.static_formats, cfg.output.dpi
     labels = static.use_labels(len(published), cfg.maps.labels, cfg.maps.label_max_wards)
@@ -559,7 +684,7 @@ def board_outputs(
         check=check,
         provision=provision,
     )
-    how = "fixed in the config" if cfg.clustering.k else "highest mean silhouette"
+    how = results.clustering.rule
     k_chart = functools.partial(
         cluster_chart.k_selection_figure,
         results.clustering.scores,
@@ -582,7 +707,11 @@ def board_outputs(
     comparison = report.la_comparison(results.area.dfe)
     benchmark, clusters = results.benchmark, results.cluster_table
     about = report.about_lines(
-        ctx, subtitle=map_text(results, "need").subtitle, notes=results.notes, version=__version__
+        ctx,
+        subtitle=ctx.data_line(len(published)),
+        notes=results.notes,
+        version=__version__,
+        rounding=cfg.suppression.rounding,
     )
     site_table = siting.table if siting is not None else None
     written: list[Path] = []
@@ -637,22 +766,13 @@ def board_outputs(
                 need_drawn.result()  # the need map's PNG is written
                 need_map = need_png.read_bytes()
             else:
-                text = static.layer_text(need, ctx, len(published))
-                fig = static.layer_map(
-                    published,
-                    need,
-                    text,
-                    map_style=look,
-                    labels=labels,
-                    marker=disc.marker,
-                    withheld=ctx.withheld,
-                )
+                fig = static.layer_map(published, need, ctx, map_style=look, labels=labels)
                 need_map = static.figure_png(fig, dpi=150, font=look.font)
             page = report.board_report(
                 published,
                 report.ReportContext(
                     **dataclasses.asdict(ctx),
-                    subtitle=map_text(results, "need").subtitle,
+                    subtitle=ctx.data_line(len(published)),
                     version=__version__,
                     top_n=cfg.need_index.top_n,
                 ),
@@ -662,8 +782,9 @@ def board_outputs(
                 sites=site_table,
                 sites_summary=siting.coverage if siting is not None else None,
                 review=results.review,
-                provision_note=str(meta.get("provision_note", "")),
+                provision_note=str(results.area.meta.get("provision_note", "")),
                 pilots=results.pilots.table if results.pilots is not None else None,
+                ward_types=results.ward_types,
                 need_map=need_map,
                 map_style=look,
                 top_wards=cfg.report.top_wards,
@@ -736,6 +857,9 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
     with staged(folder, inputs=input_paths(cfg)) as tmp:
         with collect_repairs() as repairs:
             results = analyse(cfg)
+        # The audit refuses (InputError) before a file is written; staged() then
+        # removes its temporary folder and the output folder is left as it was.
+        results.audit = check_disclosure(results)
         results.notes = list(dict.fromkeys([*recovered, *repairs, *results.notes]))
         written = write_outputs(results, tmp)
         results.seconds = time.perf_counter() - start
@@ -747,6 +871,18 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
                 "enabled": results.disclosure.enabled,
                 "threshold": results.disclosure.threshold,
                 "stamp": results.disclosure.stamp,
+                "rounding": cfg.suppression.rounding if results.disclosure.enabled else 1,
+                "protection": results.disclosure.threshold
+                if cfg.suppression.protection is None
+                else cfg.suppression.protection,
+                "audit": None
+                if results.audit is None
+                else {
+                    "what": "the range a reader holding every output can narrow each "
+                    "hidden count to (lowest..highest); never the true value",
+                    "hidden_cells": len(results.audit.ranges),
+                    "ranges": results.audit.record(),
+                },
             },
             "inputs": _inputs(results),
             "config": config_to_dict(cfg),

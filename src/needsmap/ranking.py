@@ -186,7 +186,7 @@ def weight_sensitivity(
         return {
             "indicator": indicator,
             "change": step,
-            "weight": weight,
+            "weight": round(weight, 4),  # 0.45, not 0.44999999999999996
             "weight_share": round(share, 4),
             "top_wards": "; ".join(label[c] for c in top),
             "enter": "; ".join(enter),

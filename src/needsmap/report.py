@@ -30,9 +30,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from needsmap import vocabulary
 from needsmap.disclosure import Disclosure
 from needsmap.integrity import die_with_parent
-from needsmap.maps import static, style
+from needsmap.maps import layers, static, style
 from needsmap.review import CAVEAT
 
 MEASURES = {
@@ -61,16 +62,31 @@ SITE_COLUMNS = {
 }
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
-    "idaci_score": ("child income deprivation (IDACI)", 3),
-    "imd_score": ("overall deprivation (IMD)", 1),
+    "idaci_score": ("child poverty", 3),
+    "children_low_income_pct": ("children in low income families (%)", 1),
+    "imd_score": ("overall deprivation", 1),
     "children_in_need_rate": ("children-in-need rate", 0),
     "child_protection_plans_rate": ("child-protection-plan rate", 0),
     "looked_after_children_rate": ("looked-after-children rate", 0),
 }
+POVERTY = {
+    "idaci_score": ("Child income deprivation (IDACI score)", 3, "IDACI"),
+    "children_low_income_pct": (
+        "Children aged 0–15 in low income families (%, DWP)",
+        1,
+        "Low income (%)",
+    ),
+}
+"""The ward's child-poverty measure: IDACI where the bundle has it, else DWP's."""
+
+
+def poverty_column(wards: pd.DataFrame) -> str:
+    """``idaci_score`` where the ward table has it, else ``children_low_income_pct``."""
+    return "idaci_score" if "idaci_score" in wards.columns else "children_low_income_pct"
 
 
 @dataclass(frozen=True)
-class ReportContext(static.MapContext):
+class ReportContext(layers.MapContext):
     """What the report says about its run: what its maps say, and a little more."""
 
     subtitle: str = ""
@@ -203,7 +219,9 @@ def cluster_profiles(wards: pd.DataFrame) -> pd.DataFrame | None:
     """
     if "cluster" not in wards.columns:
         return None
-    numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in PROFILE_FEATURES if c in wards}
+    poverty = poverty_column(wards)  # one child-poverty measure: IDACI where there is one
+    features = [c for c in PROFILE_FEATURES if c in wards and (c not in POVERTY or c == poverty)]
+    numeric = {c: pd.to_numeric(wards[c], errors="coerce") for c in features}
     rows = []
     for _, members in wards.groupby("cluster", sort=True):
         row: dict[str, object] = {"section": "cluster", "group": int(members["cluster"].iloc[0])}
@@ -248,13 +266,68 @@ def _cluster_view(clusters: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def suppression_lines(marker: str, *, rounding: int = 1) -> list[tuple[str, str]]:
+    """The disclosure policy in plain words: what a reader can and cannot learn.
+
+    ``marker`` is what a suppressed cell reads ("fewer than 5"); ``rounding`` the
+    ``suppression.rounding`` setting.
+    """
+    last = marker.rsplit(" ", 1)[-1]
+    t = int(last) if last.isdigit() else 5
+    rounded = (
+        f"Every published count of {t} or more is rounded to the nearest {rounding} (DfE "
+        "practice), and the rates, changes and totals are made from the rounded counts, "
+        "so two runs a child apart usually publish the same figures."
+        if rounding > 1
+        else "Counts are not rounded: two runs show exactly how each published count moved."
+    )
+    return [
+        (
+            "Small numbers",
+            f'A count from 1 to {t - 1} reads "{marker}", and so do its rate and interval. '
+            f'In a column with any such count, wards with none read "{marker}" too, so '
+            "the words never say whether a ward has none or a few.",
+        ),
+        (
+            "Withheld",
+            f'"withheld" is a count of {t} or more, hidden so that the local-authority '
+            "total (published by DfE) cannot be used to work out the others. Wards are "
+            "withheld in order of their number of children, fewest first, never by their "
+            f'count, so "withheld" says only "{t} or more".',
+        ),
+        (
+            "What a reader can learn",
+            "Holding every table, map and report of this run and the DfE totals, a reader "
+            f'can narrow a "{marker}" count no further than 0 to {t - 1}, and a withheld '
+            f"count no closer than {t} either side of its true value (unless the DfE total "
+            "alone already says more). Every run checks this for every hidden count before "
+            "it writes anything, and lists each range in run.json.",
+        ),
+        (
+            "Hidden wards elsewhere",
+            "Changes since the first period are withheld wherever either period is "
+            "hidden; a cluster's or locality's total is withheld where it would separate "
+            "hidden wards. The need index uses a stand-in rate for a hidden ward made only "
+            f'from published figures (the rate of {(t - 1) / 2:g} children for "{marker}"; '
+            f"for withheld, the median published rate, at least that of {t} children), so "
+            "it does not move when a hidden count does.",
+        ),
+        ("Rounding", rounded),
+    ]
+
+
 def about_lines(
-    ctx: object, *, subtitle: str, notes: Sequence[str] = (), version: str = ""
+    ctx: object,
+    *,
+    subtitle: str,
+    notes: Sequence[str] = (),
+    version: str = "",
+    rounding: int = 1,
 ) -> list[tuple[str, str]]:
     """The About sheet of wards.xlsx: what the tables are, their sources and warnings.
 
-    ``ctx`` is a ``static.MapContext`` or ``ReportContext`` (area, period, synthetic,
-    stamp, marker, attribution).
+    ``ctx`` is a ``layers.MapContext`` or ``ReportContext`` (area, period, synthetic,
+    stamp, marker, attribution); ``rounding`` the ``suppression.rounding`` setting.
     """
     area = str(getattr(ctx, "area", ""))
     synthetic = bool(getattr(ctx, "synthetic", False))
@@ -268,11 +341,7 @@ def about_lines(
             if synthetic
             else f"Council caseload at {getattr(ctx, 'period', '')}",
         ),
-        (
-            "Small numbers",
-            f'Counts from 1 to 4 and the rates made from them read "{marker}"; where a '
-            "column has one such ward, the next smallest is suppressed too.",
-        ),
+        *(() if getattr(ctx, "stamp", None) else suppression_lines(marker, rounding=rounding)),
         ("Sheets", "Wards; Clusters; Recommended sites; LA benchmark (those a run produced)"),
     ]
     lines += [("Note", n) for n in notes]
@@ -300,6 +369,14 @@ def _figure(code: str, col: str, value: object, digits: int = 0) -> Markup:
     return Markup('<span class="fig" data-ward="{}" data-col="{}">{}</span>').format(
         code, col, number(value, digits)
     )
+
+
+def _category(code: str, col: str, value: object) -> Markup:
+    """A category in plain words (hot spots, commissioning areas); the stored value is
+    kept in ``data-value`` for checks against the ward table."""
+    return Markup(
+        '<span class="fig" data-ward="{}" data-col="{}" data-value="{}">{}</span>'
+    ).format(code, col, number(value), vocabulary.category(col, value))
 
 
 def _percent(code: str, col: str, value: object) -> Markup:
@@ -361,6 +438,35 @@ def _names(names: Sequence[str]) -> str:
 # --- plain-words findings ---------------------------------------------------------------
 
 
+def _certainty(wards: pd.DataFrame, top: pd.Index, n: int) -> Markup:
+    """How sure the top ``n`` is, from each ward's chance of being in it (``p_top5``)."""
+    p = pd.to_numeric(wards["p_top5"], errors="coerce")
+    sure = [c for c in top if p[c] >= 0.9]
+    unsure = [c for c in top if c not in sure]
+
+    def who(codes: Sequence[str]) -> str:
+        return _names([str(wards.at[c, "ward_name"]) for c in codes])
+
+    lead = Markup("Allowing for uncertainty in the weights and small numbers, ")
+    if not unsure:
+        return lead + Markup(
+            "all {k} of these wards are in the top {n} in at least 9 of 10 simulations: "
+            "the ranking is robust."
+        ).format(k=len(sure), n=n)
+    chances = Markup(", ").join(
+        Markup("{} {}").format(str(wards.at[c, "ward_name"]), _percent(c, "p_top5", p[c]))
+        for c in unsure
+    )
+    if not sure:
+        return lead + Markup(
+            "no ward is in the top {n} in 9 of 10 simulations; the chances are: {chances}."
+        ).format(n=n, chances=chances)
+    return lead + Markup(
+        "{sure} {verb} in the top {n} in at least 9 of 10 simulations; less certain: "
+        "{chances} (the share of simulations in the top {n})."
+    ).format(sure=who(sure), verb="is" if len(sure) == 1 else "are", n=n, chances=chances)
+
+
 def key_findings(
     wards: pd.DataFrame,
     ctx: ReportContext,
@@ -403,7 +509,7 @@ def key_findings(
         if deprived.sum() > 0:
             out.append(
                 Markup(
-                    "{n} of {area}'s {lsoas} neighbourhoods (LSOAs) are among the most deprived "
+                    "{n} of {area}'s {lsoas} census neighbourhoods are among the most deprived "
                     "10% in England; {top} of them are in these {k} wards."
                 ).format(
                     n=number(deprived.sum()),
@@ -414,20 +520,7 @@ def key_findings(
                 )
             )
     if "p_top5" in wards:
-        p = pd.to_numeric(wards["p_top5"], errors="coerce")
-        sure = p[p >= 0.9].sort_values(ascending=False)
-        if len(sure):
-            out.append(
-                Markup(
-                    "Allowing for uncertainty in the weights and small numbers, {names} "
-                    "{verb} in the top {n} in at least 9 of 10 simulations; the other places "
-                    "in the top {n} are less certain (see the rank ranges below)."
-                ).format(
-                    names=_names([str(wards.at[c, "ward_name"]) for c in sure.index]),
-                    verb="is" if len(sure) == 1 else "are",
-                    n=ctx.top_n,
-                )
-            )
+        out.append(_certainty(wards, head.index, ctx.top_n))
     bench = _benchmark_view(benchmark)
     if bench is not None:
         for measure, row in bench.iterrows():
@@ -497,7 +590,8 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
         header.append("Rank range")
     if has_p:
         header.append("Chance in top 5")
-    header += ["Children", "IDACI"]
+    poverty = poverty_column(wards)
+    header += ["Children", POVERTY[poverty][2]]
     header += [SHORT[m] for m in MEASURES if f"{m}_rate" in wards]
     rows = []
     for code, w in ranked.iterrows():
@@ -518,7 +612,7 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
             row.append(_percent(code, "p_top5", w["p_top5"]))
         row += [
             _figure(code, "children", w["children"]),
-            _figure(code, "idaci_score", w["idaci_score"], 3),
+            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
         ]
         for m in MEASURES:
             if f"{m}_rate" in wards:
@@ -704,6 +798,50 @@ def _cluster_rows(clusters: pd.DataFrame) -> tuple[list[str], list[list[Markup]]
     return header, rows
 
 
+def wards_like(code: str, wards: pd.DataFrame) -> Markup:
+    """ "Wards like Seacombe": its national type and the most similar wards elsewhere."""
+    if not {"ward_type_name", "similar_wards"} <= set(wards.columns):
+        return Markup("")
+    w = wards.loc[code]
+    if not isinstance(w["similar_wards"], str) or not w["similar_wards"]:
+        return Markup("")
+    return Markup(
+        "Type of ward in England: “{t}”. Wards like {name} elsewhere in England, most alike "
+        "first: {similar}."
+    ).format(
+        t=w["ward_type_name"],
+        name=w["ward_name"],
+        similar=w["similar_wards"].replace(";", ","),
+    )
+
+
+def _k_rule(clusters: pd.DataFrame | None) -> str:
+    """How the number of groups was chosen, from the k-selection rows of clusters.csv."""
+    if clusters is None or not {"section", "chosen", "description"} <= set(clusters.columns):
+        return ""
+    chosen = clusters[(clusters["section"] == "k_selection") & (clusters["chosen"] == True)]  # noqa: E712
+    if not len(chosen) or not isinstance(chosen["description"].iloc[0], str):
+        return ""
+    return str(chosen["description"].iloc[0]).removeprefix("chosen: ")
+
+
+def _type_rows(mix: pd.DataFrame, area: str) -> tuple[list[str], list[list[Markup]]]:
+    header = ["Type of ward", f"Wards in {area}", f"{area}", "Statistical neighbours", "England"]
+    rows = [
+        [
+            Markup("{}").format(r["ward_type_name"]),
+            Markup("{}").format(number(r["la_wards"])),
+            Markup("{}%").format(number(100 * r["la_share"])),
+            Markup("{}%").format(number(100 * r["neighbour_share"]))
+            if pd.notna(r["neighbour_share"])
+            else Markup("–"),
+            Markup("{}%").format(number(100 * r["england_share"])),
+        ]
+        for _, r in mix.iterrows()
+    ]
+    return header, rows
+
+
 # --- ward profiles -------------------------------------------------------------------------
 
 
@@ -808,7 +946,7 @@ def ward_profile(
     n = len(wards)
     rows = [
         ProfileRow(
-            "Need index (higher = more need)",
+            f"{vocabulary.label('need_index')} ({vocabulary.MORE_NEED})",
             _figure(code, "need_index", w["need_index"], 2),
             Markup("rank {} of {}").format(_figure(code, "need_rank", w["need_rank"]), n),
             _median(wards, "need_index", 2),
@@ -829,41 +967,25 @@ def ward_profile(
                 else Markup(""),
             )
         )
-    for col, label in (
-        ("cluster_label", "Group of similar wards"),
-        ("locality", "Locality"),
-        ("hotspot", "Hot spot"),
-    ):
+    for col in ("cluster_label", "locality", "hotspot"):
         if col in wards:
-            rows.append(ProfileRow(label, _figure(code, col, w[col])))
+            value = _category(code, col, w[col])
+            rows.append(ProfileRow(vocabulary.label(col), value))
     if "cluster" in wards and "cluster_label" not in wards:
         rows.append(ProfileRow("Group of similar wards", _figure(code, "cluster", w["cluster"])))
+    poverty = poverty_column(wards)
     rows += [
         ProfileRow(
-            "Population",
-            _figure(code, "population", w["population"]),
-            median=_median(wards, "population", 0),
-        ),
-        ProfileRow(
-            "Children aged 0–17",
-            _figure(code, "children", w["children"]),
-            median=_median(wards, "children", 0),
-        ),
-        ProfileRow(
-            "IMD score (population-weighted)",
-            _figure(code, "imd_score", w["imd_score"], 1),
-            median=_median(wards, "imd_score", 1),
-        ),
-        ProfileRow(
-            "Child income deprivation (IDACI score)",
-            _figure(code, "idaci_score", w["idaci_score"], 3),
-            median=_median(wards, "idaci_score", 3),
-        ),
+            vocabulary.label(col),
+            _figure(code, col, w[col], vocabulary.term(col).digits),
+            median=_median(wards, col, vocabulary.term(col).digits),
+        )
+        for col in ("population", "children", poverty, "imd_score")
     ]
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards):
         rows.append(
             ProfileRow(
-                "Neighbourhoods in England's most deprived 10%",
+                vocabulary.label("lsoas_most_deprived_10pc"),
                 Markup("{} of {}").format(
                     _figure(code, "lsoas_most_deprived_10pc", w["lsoas_most_deprived_10pc"]),
                     _figure(code, "lsoas", w["lsoas"]),
@@ -895,16 +1017,15 @@ def ward_profile(
         if col in wards:
             rows.append(
                 ProfileRow(
-                    col.replace("_", " ").capitalize(),
+                    vocabulary.label(col),
                     _figure(code, col, w[col], 2),
                     median=_median(wards, col, 2),
                 )
             )
     for col in sorted(c for c in wards.columns if c.startswith("dist_") and c.endswith("_m")):
-        kind = col[len("dist_") : -len("_m")].replace("_", " ")
         rows.append(
             ProfileRow(
-                f"Distance to nearest {kind} (m)",
+                f"{vocabulary.label(col)} (m)",
                 _figure(code, col, w[col]),
                 median=_median(wards, col, 0),
             )
@@ -976,6 +1097,7 @@ def build_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    ward_types: pd.DataFrame | None = None,
     review: pd.DataFrame | None = None,
     provision_note: str = "",
     pilots: pd.DataFrame | None = None,
@@ -1023,6 +1145,7 @@ def build_report(
             "locator": png_uri(locators[str(code)]) if str(code) in locators else None,
             "rows": ward_profile(str(code), wards, top_n=ctx.top_n, medians=medians),
             "glance": at_a_glance(str(code), wards, ctx),
+            "like": wards_like(str(code), wards),
         }
         for code, w in ranked.head(profiles).iterrows()
     ]
@@ -1037,6 +1160,10 @@ def build_report(
         "change_map": png_uri(change.map) if change is not None and change.map else None,
         "change_table": _change_table(change.benchmark)
         if change is not None and change.benchmark is not None and len(change.benchmark)
+        else None,
+        "k_rule": _k_rule(clusters),
+        "ward_types": _type_rows(ward_types, ctx.area)
+        if ward_types is not None and len(ward_types)
         else None,
         "why": list(pd.DataFrame(sites)["why"]) if sites is not None and "why" in sites else [],
         "coverage": sites_summary,
@@ -1058,6 +1185,7 @@ def build_report(
         wards=ward_pages,
         n_profiles=len(ward_pages),
         has_interval={"need_rank_lo", "need_rank_hi"} <= set(wards),
+        has_idaci="idaci_score" in wards.columns,
     )
 
 
@@ -1070,6 +1198,7 @@ def board_report(
     clusters: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     sites_summary: str | None = None,
+    ward_types: pd.DataFrame | None = None,
     review: pd.DataFrame | None = None,
     provision_note: str = "",
     pilots: pd.DataFrame | None = None,
@@ -1111,6 +1240,7 @@ def board_report(
         clusters=clusters,
         sites=sites,
         sites_summary=sites_summary,
+        ward_types=ward_types,
         review=review,
         provision_note=provision_note,
         pilots=pilots,

@@ -11,7 +11,7 @@ file a run wrote, the way a reader would see it:
   a reader sees (tags stripped) for phrases such as "3 children" or "Children in need: 3";
 - figures (``.png``, ``.svg``, ``.pdf``): the text drawn on them, which needsmap stores in
   the file's metadata when it saves a map (and checks before saving, ``check_texts``);
-- ``.json``: numbers stored under a count column's name.
+- ``.json``: numbers stored under a count column's name, and run notes' text.
 
 A file type the scan cannot read is reported as unscanned rather than passed silently.
 """
@@ -176,10 +176,9 @@ def scan_json(
     key: str = "",
     measures: Sequence[str] = CASELOAD_MEASURES,
 ) -> list[Finding]:
-    """Numbers stored under a caseload count's name (e.g. ``"looked_after_children": 3``).
-
-    Free text in JSON (run notes) is not read as counts: a note such as "3 records could
-    not be placed" describes the input file, not a ward.
+    """Numbers stored under a caseload count's name (e.g. ``"looked_after_children": 3``),
+    and run notes (text under ``notes``) that read as a small count of children, such as
+    "3 child(ren) could not be placed": notes say "fewer than 5" instead.
     """
     if isinstance(value, dict):
         return [
@@ -193,6 +192,8 @@ def scan_json(
             for v in value
             for f in scan_json(v, threshold=threshold, name=name, key=key, measures=measures)
         ]
+    if isinstance(value, str) and key == "notes":
+        return [Finding(name, "notes", hit) for hit in scan_text(value, threshold)]
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if key in measures and number and 1 <= float(value) < threshold:  # type: ignore[arg-type]
         return [Finding(name, f"key {key}", str(value))]
@@ -265,19 +266,21 @@ def figure_text(path: Path) -> str | None:
 
 
 def workbook_tables(path: Path) -> Iterable[tuple[str, pd.DataFrame]]:
-    """Each sheet of a workbook as (sheet name, table with the first row as header).
+    """Each sheet of a workbook as (sheet name, table headed by its column names).
 
     Cells are as Excel shows them: numbers as numbers, suppressed cells as their text.
     """
     from openpyxl import load_workbook
+
+    from needsmap.workbook import header_and_rows
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in book.worksheets:
             rows = list(sheet.iter_rows(values_only=True))
             if rows:
-                header = [str(h) if h is not None else "" for h in rows[0]]
-                yield sheet.title, pd.DataFrame(rows[1:], columns=header)
+                header, data = header_and_rows(rows)
+                yield sheet.title, pd.DataFrame(data, columns=header)
     finally:
         book.close()
 

@@ -238,7 +238,7 @@ def choose_sites(
     w = np.asarray(weights, dtype=float)
     greedy = greedy_cover(cover, w, p)
     greedy_value = covered_weight(cover, w, greedy)
-    chosen, used, status = greedy, "greedy", "greedy (chosen in settings)"
+    chosen, used, status = greedy, "greedy", "one at a time (greedy, as set in siting.method)"
     if method in ("auto", "exact"):
         exact, optimal, message = exact_cover(cover, w, p, time_limit=time_limit)
         if exact is None:
@@ -248,22 +248,23 @@ def choose_sites(
                     "raise siting.time_limit_s or use method: auto to fall back to greedy"
                 )
                 raise ConfigError(msg)
-            status = f"greedy: the exact solver found no solution ({message})"
+            status = f"one at a time (greedy): the exact solver found no solution ({message})"
             log.warning("siting: %s", status)
         else:
             value = covered_weight(cover, w, exact)
             if optimal or value >= greedy_value:
                 chosen, used = exact, "exact"
                 status = (
-                    "exact: optimal (HiGHS integer programme)"
+                    "best possible: no other set of sites reaches more need "
+                    "(proven by an exact solver)"
                     if optimal
-                    else f"exact: best found within the {time_limit:g} s time limit, "
-                    "not proven optimal"
+                    else f"best found by an exact solver within the {time_limit:g} s time "
+                    "limit, not proven best possible"
                 )
             else:
                 status = (
-                    f"greedy: the exact solver stopped at the {time_limit:g} s time limit "
-                    "with a worse solution"
+                    f"one at a time (greedy): the exact solver stopped at the {time_limit:g} s "
+                    "time limit with a worse solution"
                 )
     ordered = order_by_marginal(cover, w, chosen)
     return Solution(
@@ -350,7 +351,7 @@ class Siting:
     def summary(self) -> str:
         return (
             f"siting: {len(self.sites)} new site(s) chosen from {self.candidates} candidates "
-            f"by {self.solution.status}; {self.coverage[:1].lower()}{self.coverage[1:]}"
+            f"({self.solution.status}); {self.coverage[:1].lower()}{self.coverage[1:]}"
         )
 
 

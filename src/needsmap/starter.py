@@ -22,7 +22,7 @@ from pyproj import Transformer
 from needsmap.config import CASELOAD_MEASURES, RunConfig
 from needsmap.configdoc import template
 from needsmap.errors import InputError
-from needsmap.sources.area import FILES
+from needsmap.sources.area import FILES, resolve_area
 from needsmap.sources.postcodes import load_postcodes
 
 CONFIG_FILE = "needsmap.yml"
@@ -148,7 +148,9 @@ def services_template(postcodes: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SERVICE_COLUMNS, dtype=object).fillna("")
 
 
-def write_starter(folder: Path, *, area: Path | None = None, force: bool = False) -> list[Path]:
+def write_starter(
+    folder: Path, *, area: Path | str | None = None, force: bool = False
+) -> list[Path]:
     """Write a commented config and the caseload and services templates into ``folder``.
 
     Parameters
@@ -156,7 +158,8 @@ def write_starter(folder: Path, *, area: Path | None = None, force: bool = False
     folder
         Created if need be.
     area
-        The area bundle the run is for (default: the bundled Wirral data).
+        The area bundle the run is for (default: the bundled Wirral data), or an English
+        council's name or code (``needsmap.england``), which the config then names.
     force
         Overwrite files that already exist (otherwise an InputError names them).
 
@@ -166,7 +169,9 @@ def write_starter(folder: Path, *, area: Path | None = None, force: bool = False
         The config, caseload and services files written.
     """
     folder = Path(folder)
-    area = Path(area).resolve() if area is not None else RunConfig().area
+    council = area
+    named = area is not None and not Path(area).is_dir()  # a council's name or code
+    area = resolve_area(area).resolve() if area is not None else RunConfig().area
     targets = [folder / CONFIG_FILE, folder / CASELOAD_FILE, folder / SERVICES_FILE]
     existing = [p.name for p in targets if p.exists()]
     if existing and not force:
@@ -183,7 +188,7 @@ def write_starter(folder: Path, *, area: Path | None = None, force: bool = False
     defaults = RunConfig()
     cfg = dataclasses.replace(
         defaults,
-        area=area,
+        area=Path(str(council)) if named else area,
         caseload=base / CASELOAD_FILE,
         services=(base / SERVICES_FILE,),
         output=dataclasses.replace(defaults.output, folder=base / "out"),

@@ -31,6 +31,7 @@ def synthetic_caseload(
     totals: Mapping[str, Mapping[int, int]],
     *,
     seed: int,
+    deprivation: str = "idaci",
 ) -> pd.DataFrame:
     """Draw a seeded synthetic caseload.
 
@@ -44,6 +45,10 @@ def synthetic_caseload(
         years published for every measure are drawn.
     seed
         The same seed and inputs give the same file.
+    deprivation
+        The ward column of child poverty the counts follow: ``idaci`` for Wirral; for
+        other councils, which have no IDACI bundled, DWP's share of children in low
+        income families.
 
     Returns
     -------
@@ -52,14 +57,15 @@ def synthetic_caseload(
         (period ``YYYY-03-31``); each year's counts sum to the published total.
     """
     rng = np.random.default_rng(seed)
-    idaci_la = float(np.average(wards["idaci"], weights=wards["children"]))
+    poverty = wards[deprivation]
+    idaci_la = float(np.average(poverty, weights=wards["children"]))
     years = sorted(set.intersection(*(set(by_year) for by_year in totals.values())))
     rows = []
     for measure, by_year in totals.items():
         u = rng.normal(0, WARD_SD, len(wards))
         for year in years:
             v = rng.normal(0, YEAR_SD, len(wards))
-            w = wards["children"] * (wards["idaci"] / idaci_la) ** GAMMA[measure] * np.exp(u + v)
+            w = wards["children"] * (poverty / idaci_la) ** GAMMA[measure] * np.exp(u + v)
             counts = rng.multinomial(int(by_year[year]), (w / w.sum()).to_numpy())
             rows.append(
                 pd.DataFrame(

@@ -1,8 +1,11 @@
 """wards.xlsx: the published tables as a formatted workbook for board papers.
 
-One sheet per table (an "About" sheet first), a styled and frozen header row, number
-formats chosen from each column's name, readable column widths and filters. Suppressed
-cells keep their text ("fewer than 5"), shown in grey italics.
+One sheet per table (an "About" sheet and a "Glossary" first). Each table has two header
+rows: plain words with units from :mod:`needsmap.vocabulary` ("Children in need rate
+(per 10,000 children aged 0–17)"), and under them the column's name as in the CSV files
+(``children_in_need_rate``), for formulas and code. Number formats are chosen from each
+column's name; widths are readable; the header is frozen and filtered. Suppressed cells
+keep their text ("fewer than 5"), shown in grey italics.
 
 Every text cell is stored as text, never as a formula: a service named
 ``=HYPERLINK(...)`` reads as that text and runs nothing. The file's times (document
@@ -27,7 +30,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from needsmap import vocabulary
+
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+CODE_FILL = PatternFill("solid", fgColor="DCE6F1")
+CODE_FONT = Font(italic=True, color="1F4E79", size=9)
+HEADER_ROWS = 2
+"""Plain labels in row 1, column names in row 2, data from row 3."""
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 MARKER_FONT = Font(italic=True, color="666666")
 MARKER_ALIGNMENT = Alignment(horizontal="right")
@@ -114,16 +123,21 @@ def write_table(sheet: Worksheet, frame: pd.DataFrame, *, marker: str) -> None:
     columns = [str(c) for c in table.columns]
     values = [_column_values(table.iloc[:, j]) for j in range(len(columns))]
     formats = [number_format(col, table.iloc[:, j]) for j, col in enumerate(columns)]
+    labels = [vocabulary.term(c).header for c in columns]
+    sheet.append(labels)
     sheet.append(columns)
     for row in zip(*values, strict=True):
         sheet.append(row)
-    for j, header in enumerate(sheet[1], start=1):
+    for j, (header, code) in enumerate(zip(sheet[1], sheet[2], strict=True), start=1):
         header.fill = HEADER_FILL
         header.font = HEADER_FONT
         header.alignment = Alignment(wrap_text=True, vertical="top")
-        width = max([len(columns[j - 1]), *(len(str(v)) for v in values[j - 1] if v is not None)])
+        code.fill = CODE_FILL
+        code.font = CODE_FONT
+        widest = (len(str(v)) for v in values[j - 1] if v is not None)
+        width = max([len(columns[j - 1]), min(len(labels[j - 1]), 24), *widest])
         sheet.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 9), 45)
-    for cells in sheet.iter_rows(min_row=2):
+    for cells in sheet.iter_rows(min_row=HEADER_ROWS + 1):
         for cell, fmt in zip(cells, formats, strict=True):
             value = cell.value
             if value == marker:
@@ -131,10 +145,50 @@ def write_table(sheet: Worksheet, frame: pd.DataFrame, *, marker: str) -> None:
                 cell.alignment = MARKER_ALIGNMENT
             elif fmt is not None and isinstance(value, int | float) and not isinstance(value, bool):
                 cell.number_format = fmt
-    sheet.row_dimensions[1].height = 30
-    sheet.freeze_panes = "B2" if len(columns) > 1 else "A2"
+    sheet.row_dimensions[1].height = 45
+    sheet.freeze_panes = "B3" if len(columns) > 1 else "A3"
     if len(table):
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
+        last = get_column_letter(len(columns))
+        sheet.auto_filter.ref = f"A{HEADER_ROWS}:{last}{len(table) + HEADER_ROWS}"
+
+
+def header_and_rows(rows: Sequence[Sequence[Any]]) -> tuple[list[str], list[Sequence[Any]]]:
+    """Column names and data rows of a sheet read back (values only): the column-name row
+    is the second when the first holds plain labels, as ``write_table`` writes them."""
+    def text(row: Sequence[Any]) -> list[str]:
+        return [str(h) if h is not None else "" for h in row]
+
+    def codes(row: list[str]) -> bool:
+        return all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", h) for h in row if h)
+
+    names = text(rows[0]) if rows else []
+    if len(rows) > 1 and codes(second := text(rows[1])) and not codes(names):
+        return second, list(rows[2:])
+    return names, list(rows[1:])
+
+
+def write_glossary(sheet: Worksheet, tables: Mapping[str, pd.DataFrame | None]) -> None:
+    """Every column of every sheet: its name, plain label, unit, direction and meaning."""
+    sheet.append(["Column", "Label", "Unit", "Which way is more need", "What it means", "Sheets"])
+    seen: dict[str, list[str]] = {}
+    for name, frame in tables.items():
+        if frame is None or len(frame.columns) == 0:
+            continue
+        index = [frame.index.name] if frame.index.name is not None else []
+        for col in [*index, *frame.columns]:
+            if str(col) != "geometry":
+                seen.setdefault(str(col), []).append(name)
+    for column, label, unit, direction, meaning in vocabulary.glossary(seen):
+        sheet.append([column, label, unit, direction, meaning, ", ".join(seen[column])])
+    for cell in sheet[1]:
+        cell.fill = HEADER_FILL
+        cell.font = HEADER_FONT
+    for letter, width in zip("ABCDEF", (34, 40, 26, 22, 90, 24), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "B2"
 
 
 def write_about(sheet: Worksheet, lines: Sequence[tuple[str, str]], *, stamp: str | None) -> None:
@@ -178,6 +232,7 @@ def write_workbook(
     taken: set[str] = set()
     first.title = _sheet_name("About", taken)
     write_about(first, about, stamp=stamp)
+    write_glossary(book.create_sheet(_sheet_name("Glossary", taken)), tables)
     for name, frame in tables.items():
         if frame is None or len(frame.columns) == 0:
             continue

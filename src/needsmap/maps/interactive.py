@@ -36,6 +36,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from needsmap import vocabulary
 from needsmap.errors import InputError
 from needsmap.maps import layers, offline, style
 
@@ -48,17 +49,6 @@ TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILES_ATTRIBUTION = "© OpenStreetMap contributors"
 DATA_ID = "needsmap-data"
 ONLINE_TITLE = "Background map (needs internet)"
-
-
-@dataclass(frozen=True)
-class MapText:
-    """What the page says about itself: title, vintage, warnings, attribution."""
-
-    title: str
-    subtitle: str
-    synthetic: bool
-    stamp: str | None
-    attribution: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -251,9 +241,7 @@ def _chance_row(wards: pd.DataFrame, rows: list[pd.Series]) -> dict[str, Any] | 
     """``p_top5`` as a percentage, labelled as its map layer is."""
     if "p_top5" not in wards.columns:
         return None
-    spec = next((s for s in layers.LAYERS if s.column == "p_top5"), None)
-    label = spec.title if spec else "Chance of being among the wards of most need"
-    return {"label": label, "values": [fmt_percent(r["p_top5"]) for r in rows]}
+    return {"label": vocabulary.label("p_top5"), "values": [fmt_percent(r["p_top5"]) for r in rows]}
 
 
 def ward_profiles(
@@ -286,42 +274,51 @@ def ward_profiles(
     rows = [r for _, r in wards.iterrows()]
     sub = [f"{code} · {_rank_text(r, n)}" for code, r in zip(wards.index, rows, strict=True)]
 
-    def column(label: str, col: str, digits: int = 0) -> dict[str, Any] | None:
+    def column(col: str, *, words: bool = False) -> dict[str, Any] | None:
+        """A row labelled from the vocabulary; ``words``: a category in plain words."""
         if col not in wards.columns:
             return None
-        return {"label": label, "values": [fmt(r[col], digits) for r in rows]}
+        term = vocabulary.term(col)
+        if words:
+            values = [
+                vocabulary.category(col, r[col]) if not _missing(r[col]) else "n/a" for r in rows
+            ]
+        else:
+            values = [fmt(r[col], term.digits) for r in rows]
+        return {"label": term.label, "values": values}
 
     main = [
-        column("Children (0–17)", "children"),
-        column("Need index", "need_index", 2),
+        column("children"),
+        column("need_index"),
         _chance_row(wards, rows),
-        column("IMD score (population-weighted)", "imd_score", 1),
-        column("Child income deprivation (IDACI)", "idaci_score", 3),
+        column("idaci_score"),
+        column("imd_score"),
+        column("children_low_income_pct"),
     ]
     main += _poverty_rows(wards, rows)
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):
         main.append(
             {
-                "label": "LSOAs in England's most deprived 10%",
+                "label": vocabulary.label("lsoas_most_deprived_10pc"),
                 "values": [
                     f"{fmt(r['lsoas_most_deprived_10pc'])} of {fmt(r['lsoas'])}" for r in rows
                 ],
             }
         )
     if "cluster_label" in wards.columns:
-        main.append(column("Cluster", "cluster_label"))
+        main.append(column("cluster_label"))
     elif "cluster" in wards.columns:
         k = pd.to_numeric(wards["cluster"], errors="coerce").max()
         main.append(
             {
-                "label": "Cluster",
-                "values": [f"{fmt(r['cluster'])} of {fmt(k)} (1 = highest need)" for r in rows],
+                "label": vocabulary.label("cluster_label"),
+                "values": [f"{fmt(r['cluster'])} of {fmt(k)} (1 = most need)" for r in rows],
             }
         )
     main += [
-        column("Locality", "locality"),
-        column("Hot spot", "hotspot"),
-        column("Access gap score", "gap_score", 2),
+        column("locality", words=True),
+        column("hotspot", words=True),
+        column("gap_score"),
     ]
     sections: list[dict[str, Any]] = [{"rows": [r for r in main if r is not None]}]
 
@@ -374,7 +371,8 @@ def ward_profiles(
     if distances:
         sections.append(
             {
-                "title": "Nearest service: average straight-line distance for children",
+                "title": "Distance to the nearest service (average for the ward's children, "
+                "straight line)",
                 "rows": [
                     {
                         "label": style.service_label(c[len("dist_") : -len("_m")]),
@@ -388,18 +386,6 @@ def ward_profiles(
 
 
 # --- layers --------------------------------------------------------------------------
-
-
-def _legend_note(spec: layers.LayerSpec, k: int, synthetic: bool) -> str:
-    if spec.kind == "categorical" or k == 0:
-        note = ""
-    else:
-        groups = {5: "fifths", 4: "quarters", 3: "thirds"}.get(k, f"{k} groups")
-        darker = "Darker = more need" if spec.higher != "neutral" else "Darker = higher"
-        note = f"{darker}. Classes: {groups} of wards (quantiles)."
-    if spec.caseload and synthetic:
-        note += " Caseload figures are synthetic."
-    return note.strip()
 
 
 def theme(
@@ -418,23 +404,23 @@ def theme(
     st = map_style or style.MapStyle()
     values = wards[spec.column]
     legend: list[dict[str, str]]
+    classes = None
     if spec.kind == "categorical":
         cats = layers.categories_for(spec, wards, palette=st.categorical)
         idx = cats.index_of(values)
         legend = [
-            {"colour": c, "label": name} for c, name in zip(cats.colours, cats.names, strict=True)
+            {"colour": c, "label": layers.category_label(spec, name)}
+            for c, name in zip(cats.colours, cats.names, strict=True)
         ]
         withheld = np.zeros(len(values), dtype=bool)
-        k = len(cats.names)
     else:
-        classes = layers.classes_for(spec, wards, palette=st.sequential)
+        classes = layers.classes_for(spec, wards, palette=st.sequential, diverging=st.diverging)
         idx = classes.index_of(values)
         legend = [
             {"colour": c, "label": label}
             for c, label in zip(classes.colours, classes.labels, strict=True)
         ]
         withheld = np.array([isinstance(v, str) for v in values])
-        k = len(classes.colours)
     idx = idx.astype(int)
     if withheld.any():
         markers = sorted({str(v) for v in values if isinstance(v, str)})
@@ -450,7 +436,10 @@ def theme(
         "kind": spec.kind,
         "index": idx.tolist(),
         "legend": legend,
-        "note": _legend_note(spec, k, synthetic),
+        "note": " ".join(
+            layers.legend_notes(spec, classes)
+            + (["Caseload figures are synthetic."] if spec.caseload and synthetic else [])
+        ),
     }
 
 
@@ -502,10 +491,9 @@ def _sites(sites: gpd.GeoDataFrame, decimals: int) -> list[dict[str, Any]]:
             served = ", ".join(str(w) for w in served)
         lines = [
             style.service_label(str(s["type"])) if isinstance(s.get("type"), str) else "",
-            f"Children within reach: {fmt(s['children_covered'])}"
+            f"{vocabulary.label('children_covered')}: {fmt(s['children_covered'])}"
             if "children_covered" in s
             else "",
-            f"Need covered: {fmt(s['need_covered'], 1)}" if "need_covered" in s else "",
             f"Wards served: {served}" if isinstance(served, str) and served else "",
         ]
         out.append(
@@ -528,7 +516,7 @@ def _tiles_hosts(url: str) -> list[str]:
 def map_data(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    text: MapText,
+    ctx: layers.MapContext,
     *,
     sites: gpd.GeoDataFrame | None = None,
     comparison: Comparison | None = None,
@@ -555,7 +543,7 @@ def map_data(
     shapes = simplify_coverage(wards.geometry, simplify_m).to_crs(WGS84)
     minx, miny, maxx, maxy = shapes.total_bounds
     themes = [
-        theme(spec, wards, synthetic=text.synthetic, map_style=map_style)
+        theme(spec, wards, synthetic=ctx.layer_synthetic(spec), map_style=map_style)
         for spec in layers.layers_for(wards)
     ]
     return {
@@ -563,11 +551,12 @@ def map_data(
         "wards": {
             "codes": [str(c) for c in wards.index],
             "names": [str(n) for n in wards["ward_name"]],
+            "rank": [int(r) if not _missing(r) else None for r in wards["need_rank"]],
             "shapes": [encode_rings(g, decimals=decimals) for g in shapes],
             "bounds": [[round(miny, 5), round(minx, 5)], [round(maxy, 5), round(maxx, 5)]],
         },
         "themes": themes,
-        "profile": ward_profiles(wards, comparison=comparison, synthetic=text.synthetic),
+        "profile": ward_profiles(wards, comparison=comparison, synthetic=ctx.synthetic),
         "services": _services(services, decimals, shown),
         "pilotColour": style.PILOT_COLOUR,
         "siteColour": style.SITE_COLOUR,
@@ -579,7 +568,7 @@ def map_data(
             "on": background,
         },
         "outline": style.OUTLINE,
-        "attribution": list(text.attribution),
+        "attribution": list(ctx.attribution),
     }
 
 
@@ -598,25 +587,29 @@ class _Build(MacroElement):  # type: ignore[misc]
         )
 
 
-def _title_html(text: MapText) -> str:
+MAP_SUBJECT = "need for children's services by ward"
+
+
+def _title_html(ctx: layers.MapContext, n_wards: int) -> str:
     banners = ""
-    if text.synthetic:
+    if ctx.synthetic:
         banners += (
             "<span class='needsmap-banner'>"
             "Synthetic caseload — illustrative, not real ward figures</span> "
         )
-    if text.stamp:
-        banners += f"<span class='needsmap-banner unsuppressed'>{html.escape(text.stamp)}</span>"
+    if ctx.stamp:
+        banners += f"<span class='needsmap-banner unsuppressed'>{html.escape(ctx.stamp)}</span>"
     return (
         "<div class='needsmap-title'>"
-        f"<h1>{html.escape(text.title)}</h1><p>{html.escape(text.subtitle)}</p>{banners}</div>"
+        f"<h1>{html.escape(ctx.title(MAP_SUBJECT))}</h1>"
+        f"<p>{html.escape(ctx.data_line(n_wards))}</p>{banners}</div>"
     )
 
 
 def build_map(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    text: MapText,
+    ctx: layers.MapContext,
     *,
     sites: gpd.GeoDataFrame | None = None,
     comparison: Comparison | None = None,
@@ -640,8 +633,9 @@ def build_map(
     services
         Placed services with ``name``, ``type``, optional ``subtype`` and ``pilot``, and
         point geometry: one layer per type, and the pilots as their own layer.
-    text
-        Title, subtitle (data vintage), synthetic and unsuppressed banners, attribution.
+    ctx
+        What the run's maps say: the title, the subtitle (data and vintage), synthetic
+        and unsuppressed banners, attribution.
     sites
         Recommended sites (``site_id, name, type, order, children_covered,
         need_covered, wards_served``), drawn as numbered markers.
@@ -668,7 +662,7 @@ def build_map(
     data = map_data(
         wards,
         services,
-        text,
+        ctx,
         sites=sites,
         comparison=comparison,
         background=background,
@@ -687,8 +681,8 @@ def build_map(
     assert isinstance(root, Figure)
     root._id = "page"
     root.header.add_child(Element(offline.head_html()), name="needsmap_assets")
-    root.title = text.title
-    root.html.add_child(Element(_title_html(text)), name="needsmap_title")
+    root.title = ctx.title(MAP_SUBJECT)
+    root.html.add_child(Element(_title_html(ctx, len(wards))), name="needsmap_title")
     root.html.add_child(Element(offline.json_script(DATA_ID, data)), name="needsmap_data")
     _Build().add_to(fmap)
     return fmap
@@ -744,5 +738,12 @@ def save_map(fmap: folium.Map, path: str) -> None:
     policy = html.escape(offline.content_security_policy(page, img_hosts=hosts), quote=False)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     page = page.replace("<head>", "<head>\n" + meta, 1)
+    # Folium's viewport forbids zooming the page; readers who enlarge text need it (WCAG 1.4.4).
+    page = re.sub(
+        r'<meta name="viewport"[^>]*>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+        page,
+        count=1,
+    )
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
         fh.write(page)

@@ -12,19 +12,22 @@ from typing import Literal
 
 import pandas as pd
 
+from needsmap import vocabulary
 from needsmap.maps import style
+
+Scale = Literal["quantiles", "probability", "diverging"]
 
 
 @dataclass(frozen=True)
 class LayerSpec:
+    """A ward column drawn as a map layer. Its words (title, unit, which way is more
+    need, what it means) come from :mod:`needsmap.vocabulary`."""
+
     column: str
-    title: str
-    """Legend and layer-control title, in plain words."""
     kind: Literal["continuous", "categorical"] = "continuous"
-    digits: int = 1
-    """Decimal places in legends and tooltips."""
-    higher: Literal["need", "access", "neutral"] = "need"
-    """What a high value means: darker colours always mean more need."""
+    scale: Scale = "quantiles"
+    """How a continuous layer is classed: fifths of wards; fixed probability bands
+    (under 10%, 10-50%, 50-90%, 90% or more); or bands either side of 0."""
     caseload: bool = False
     """True if the layer shows caseload (synthetic flag, suppression hatching apply)."""
     file_stem: str = ""
@@ -34,10 +37,35 @@ class LayerSpec:
     source: str = ""
     """For a layer from public data other than IoD and the caseload: its source, named in
     the map's subtitle (no synthetic watermark)."""
+    breaks: tuple[float, ...] = ()
+    """Diverging layers: the positive class breaks (mirrored below 0)."""
 
     @property
     def stem(self) -> str:
         return self.file_stem or self.column
+
+    @property
+    def term(self) -> vocabulary.Term:
+        return vocabulary.term(self.column)
+
+    @property
+    def title(self) -> str:
+        """Legend and layer-control title, in plain words."""
+        return self.term.label
+
+    @property
+    def digits(self) -> int:
+        return self.term.digits
+
+    @property
+    def higher(self) -> Literal["need", "access", "neutral"]:
+        """What a high value means: darker colours always mean more need."""
+        direction = self.term.direction
+        if direction == vocabulary.MORE_NEED:
+            return "need"
+        if direction in (vocabulary.MORE_ACCESS, vocabulary.LESS_NEED):
+            return "access"
+        return "neutral"
 
 
 DWP = (
@@ -46,48 +74,93 @@ DWP = (
 )
 
 LAYERS: tuple[LayerSpec, ...] = (
-    LayerSpec("need_index", "Need index", digits=2),
-    LayerSpec("p_top5", "Chance of being among the 5 wards of most need", digits=2),
-    LayerSpec("imd_score", "IMD score (population-weighted)"),
-    LayerSpec("idaci_score", "Child income deprivation (IDACI)", digits=3),
-    LayerSpec("child_poverty_pct", "Children in low income families (%)", source=DWP),
-    LayerSpec(
-        "child_poverty_change",
-        "Change in children in low income families (percentage points)",
-        source=DWP,
-    ),
-    LayerSpec(
-        "child_poverty_trend",
-        "Child poverty trend (rising, falling, not clearly changing)",
-        kind="categorical",
-        source=DWP,
-    ),
-    LayerSpec(
-        "children_in_need_rate", "Children in need per 10,000 children", digits=0, caseload=True
-    ),
-    LayerSpec(
-        "child_protection_plans_rate",
-        "Child protection plans per 10,000 children",
-        digits=0,
-        caseload=True,
-    ),
-    LayerSpec(
-        "looked_after_children_rate",
-        "Looked-after children per 10,000 children",
-        digits=0,
-        caseload=True,
-    ),
-    LayerSpec("cluster_label", "Clusters of similar wards", kind="categorical", order_by="cluster"),
-    LayerSpec("locality", "Commissioning localities", kind="categorical"),
-    LayerSpec("hotspot", "Hot spots of need (local Moran's I)", kind="categorical"),
-    LayerSpec("gap_score", "Access gap (high need, low access)", digits=2),
-    LayerSpec(
-        "review",
-        "Wards to review before commissioning more (low need, good access)",
-        kind="categorical",
-        file_stem="review_before_commissioning",
-    ),
+    LayerSpec("need_index"),
+    LayerSpec("p_top5", scale="probability"),
+    LayerSpec("imd_score"),
+    LayerSpec("idaci_score"),
+    LayerSpec("child_poverty_pct", source=DWP),
+    LayerSpec("child_poverty_change", source=DWP),
+    LayerSpec("child_poverty_trend", kind="categorical", source=DWP),
+    LayerSpec("children_in_need_rate", caseload=True),
+    LayerSpec("child_protection_plans_rate", caseload=True),
+    LayerSpec("looked_after_children_rate", caseload=True),
+    LayerSpec("cluster_label", kind="categorical", order_by="cluster"),
+    LayerSpec("locality", kind="categorical"),
+    LayerSpec("hotspot", kind="categorical"),
+    LayerSpec("gap_score", scale="diverging", breaks=(0.5, 1.5)),
+    LayerSpec("review", kind="categorical", file_stem="review_before_commissioning"),
 )
+
+
+DEPRIVATION_COLUMNS = frozenset(
+    {
+        "imd_score",
+        *(f"{d}_score" for d in vocabulary.DOMAINS),
+        "idaci_score",
+        "idaopi_score",
+    }
+)
+POVERTY_COLUMN = "children_low_income_pct"
+PUBLIC_COLUMNS = DEPRIVATION_COLUMNS | {POVERTY_COLUMN}
+"""Layers from public data only: no caseload, so no synthetic watermark or banner."""
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """What every map of one run (interactive and board) says about its data: the one
+    source of titles, subtitles, banners and attribution."""
+
+    area: str
+    period: str
+    """Caseload period, e.g. 2025-03-31."""
+    synthetic: bool
+    stamp: str | None
+    """"UNSUPPRESSED ..." when suppression is off; None otherwise."""
+    attribution: tuple[str, ...]
+    marker: str = "fewer than 5"
+    """The text suppressed cells hold."""
+    withheld: str = "withheld"
+    """The text cells withheld to protect a suppressed count hold."""
+    deprivation: str = "English Indices of Deprivation 2025"
+    ward_vintage: str = "2024"
+
+    @property
+    def caseload_source(self) -> str:
+        return "synthetic caseload" if self.synthetic else "council caseload"
+
+    def title(self, subject: str) -> str:
+        """``"Wirral: need for children's services by ward"``."""
+        return f"{self.area}: {subject}"
+
+    def data_line(self, n_wards: int) -> str:
+        """The data behind a map of the whole run, its vintage and period."""
+        return (
+            f"{self.deprivation} and {self.caseload_source} at {self.period} · "
+            f"{n_wards} wards ({self.ward_vintage} boundaries)"
+        )
+
+    def layer_title(self, spec: LayerSpec) -> str:
+        """``"Wirral: overall deprivation score by ward"``."""
+        by_ward = " by ward" if spec.kind == "continuous" else ""
+        return self.title(f"{vocabulary.mid(spec.title)}{by_ward}")
+
+    def layer_subtitle(self, spec: LayerSpec, n_wards: int) -> str:
+        """The data one layer shows, its vintage and period."""
+        wards = f"{n_wards} wards ({self.ward_vintage} boundaries)"
+        if spec.source:
+            return f"{spec.source} · {wards}"
+        if spec.column == POVERTY_COLUMN:
+            return f"DWP children in low income families, relative, before housing costs · {wards}"
+        if spec.column in DEPRIVATION_COLUMNS:
+            return f"{self.deprivation} · neighbourhood scores averaged over residents of {wards}"
+        if spec.caseload:
+            source = self.caseload_source.capitalize()
+            return f"{source} at {self.period} · children aged 0–17 · {wards}"
+        return self.data_line(n_wards)
+
+    def layer_synthetic(self, spec: LayerSpec) -> bool:
+        """Does this layer rest on the synthetic caseload? (Public data layers do not.)"""
+        return self.synthetic and not spec.source and spec.column not in PUBLIC_COLUMNS
 
 
 def layers_for(columns: object) -> list[LayerSpec]:
@@ -97,18 +170,59 @@ def layers_for(columns: object) -> list[LayerSpec]:
 
 
 def classes_for(
-    spec: LayerSpec, wards: pd.DataFrame, *, palette: tuple[str, ...] = style.SEQUENTIAL
+    spec: LayerSpec,
+    wards: pd.DataFrame,
+    *,
+    palette: tuple[str, ...] = style.SEQUENTIAL,
+    diverging: tuple[str, ...] = style.DIVERGING,
 ) -> style.Classes:
-    """Class breaks for a continuous layer, as every map of it draws them: one quantile
-    class per ``palette`` colour.
+    """Class breaks for a continuous layer, as every map of it draws them.
 
-    Breaks come from the published values: suppressed cells (text such as "fewer than
-    5") are left out, so no break can sit on a withheld value. Where a low value means
-    more need (``higher="access"``) the palette is reversed: darker is always more need.
+    Quantile layers get one class per ``palette`` colour, from the published values:
+    suppressed cells (text such as "fewer than 5") are left out, so no break can sit on
+    a withheld value. Where a low value means more need (``higher="access"``) the
+    palette is reversed: darker is always more need. Probabilities get fixed bands, and
+    diverging layers bands either side of 0 in ``diverging`` (low to high).
     """
-    return style.layer_classes(
-        wards[spec.column], digits=spec.digits, higher=spec.higher, palette=palette
-    )
+    values = wards[spec.column]
+    if spec.scale == "probability":
+        return style.probability_classes(palette=palette)
+    if spec.scale == "diverging":
+        return style.diverging_classes(
+            values, breaks=spec.breaks, digits=spec.digits, palette=diverging
+        )
+    return style.layer_classes(values, digits=spec.digits, higher=spec.higher, palette=palette)
+
+
+def legend_notes(spec: LayerSpec, classes: style.Classes | None) -> list[str]:
+    """What a layer's legend says under its classes, the same on every map: what the
+    value means, its unit, and how the classes were made."""
+    term = spec.term
+    notes = [term.meaning] if term.meaning else []
+    plain_unit = term.unit not in ("", vocabulary.SCORE, vocabulary.PERCENT)
+    if plain_unit and spec.kind != "categorical":
+        notes.append(f"Units: {term.unit}.")
+    if spec.kind == "categorical" or classes is None:
+        return notes
+    if not classes.colours:  # e.g. a measure suppressed in every ward
+        return [*notes, "No ward's value can be shown."]
+    if spec.scale == "probability":
+        notes.append("Darker = more likely to be among the wards of most need.")
+    elif spec.scale == "diverging":
+        notes.append("Red: more need than access. Blue: more access than need.")
+    else:
+        darker = {"access": "less access", "neutral": "higher values"}.get(spec.higher, "more need")
+        k = len(classes.colours)
+        notes.append(
+            f"Darker = {darker}. Classes are {style.groups_word(k)} of the wards "
+            "(about as many wards in each)."
+        )
+    return notes
+
+
+def category_label(spec: LayerSpec, name: str) -> str:
+    """A category as the legend and profile show it (hot spots in plain words)."""
+    return vocabulary.category(spec.column, name)
 
 
 def categories_for(

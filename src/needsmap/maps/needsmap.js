@@ -14,6 +14,9 @@
     diamond: "<path d='M8 1 15 8 8 15 1 8Z'/>",
     triangle: "<path d='M8 1.5 15 14H1Z'/>",
     hexagon: "<path d='M4.5 2h7L15 8l-3.5 6h-7L1 8Z'/>",
+    pentagon: "<path d='M8 1.5 15 6.6 12.3 14.5H3.7L1 6.6Z'/>",
+    down: "<path d='M8 14.5 15 2H1Z'/>",
+    cross: "<path d='M4 1.5 8 5.5 12 1.5 14.5 4 10.5 8 14.5 12 12 14.5 8 10.5 4 14.5 1.5 12 5.5 8 1.5 4Z'/>",
     star: "<path d='M8 1l2 4.6 5 .5-3.8 3.3 1.1 4.9L8 11.8l-4.3 2.5 1.1-4.9L1 6.1l5-.5Z'/>"
   };
   var ICONS = {
@@ -21,7 +24,10 @@
       "<path d='M8 2 2 7.5h2V14h3v-4h2v4h3V7.5h2Z' fill='currentColor'/></svg>",
     fullscreen: "<svg viewBox='0 0 16 16' width='16' height='16' aria-hidden='true'>" +
       "<path d='M2 6V2h4M10 2h4v4M14 10v4h-4M6 14H2v-4' fill='none' " +
-      "stroke='currentColor' stroke-width='2'/></svg>"
+      "stroke='currentColor' stroke-width='2'/></svg>",
+    table: "<svg viewBox='0 0 16 16' width='16' height='16' aria-hidden='true'>" +
+      "<path d='M2 3h12v10H2ZM2 6.3h12M2 9.7h12M6 3v10' fill='none' " +
+      "stroke='currentColor' stroke-width='1.5'/></svg>"
   };
 
   function esc(text) {
@@ -77,12 +83,14 @@
       var table = el("table", "", null, box);
       if (section.head) {
         var head = el("tr", "head", null, table);
-        section.head.forEach(function (h, j) { el("th", j ? "num" : "", h, head); });
+        section.head.forEach(function (h, j) {
+          el("th", j ? "num" : "", h, head).setAttribute("scope", "col");
+        });
       }
       var rows = compact ? section.rows.slice(0, 4) : section.rows;
       rows.forEach(function (row) {
         var tr = el("tr", "", null, table);
-        el("td", "", row.label, tr);
+        el("th", "", row.label, tr).setAttribute("scope", "row");
         el("td", "num", row.values[i], tr);
         (row.extra || []).forEach(function (x) { el("td", "num", x, tr); });
       });
@@ -94,11 +102,34 @@
     return box;
   }
 
-  function openProfile(map, data, i, latlng) {
-    L.popup({ maxWidth: 420, maxHeight: Math.max(200, map.getSize().y - 140), autoPanPaddingTopLeft: [10, 90] })
-      .setLatLng(latlng)
-      .setContent(profile(data, i, false))
-      .openOn(map);
+  /* Phones and narrow windows: the layer list folds away, the profile sits at the foot. */
+  function isCompact() {
+    return window.matchMedia("(max-width: 640px)").matches;
+  }
+
+  /* The full profile opens in its own panel, above every control and never wider than
+     the screen: at the side on a desktop, along the bottom on a phone. */
+  function profilePanel() {
+    var panel = el("div", "needsmap-profile-panel");
+    panel.hidden = true;
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", "Ward profile");
+    var close = el("button", "close", "Close", panel);
+    close.type = "button";
+    close.setAttribute("aria-label", "Close the ward profile");
+    el("div", "body", null, panel);
+    return panel;
+  }
+
+  function openProfile(panel, data, i) {
+    var body = panel.querySelector(".body");
+    body.textContent = "";
+    var box = profile(data, i, false);
+    box.querySelector("h3").tabIndex = -1;
+    body.appendChild(box);
+    panel.hidden = false;
+    panel.setAttribute("data-ward", data.wards.codes[i]);
+    box.querySelector("h3").focus({ preventScroll: true });
   }
 
   function legendBlock(container, title) {
@@ -198,12 +229,63 @@
     return link;
   }
 
+  /* A table of every ward: the first profile section and the caseload rows. */
+  function wardTable(data) {
+    var panel = el("div", "needsmap-table-panel");
+    panel.id = "needsmap-table";
+    panel.hidden = true;
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", "Table of wards");
+    var h = el("h2", "", "Table of wards", panel);
+    h.tabIndex = -1;
+    var close = el("button", "close", "Close table", panel);
+    close.type = "button";
+    var table = el("table", "", null, panel);
+    el("caption", "", "Wards in order of need (1 = most need). Caseload: per 10,000 " +
+      "children (number).", table);
+    var rows = [];
+    data.profile.sections.forEach(function (section, k) {
+      if (k === 0 || section.head) { rows = rows.concat(section.rows); }
+    });
+    var head = el("tr", "", null, el("thead", "", null, table));
+    ["Ward", "Need rank"].concat(rows.map(function (r) { return r.label; }))
+      .forEach(function (label) { el("th", "", label, head).setAttribute("scope", "col"); });
+    var body = el("tbody", "", null, table);
+    var order = data.wards.names.map(function (name, i) { return i; });
+    order.sort(function (a, b) { return data.wards.rank[a] - data.wards.rank[b]; });
+    order.forEach(function (i) {
+      var tr = el("tr", "", null, body);
+      el("th", "", data.wards.names[i], tr).setAttribute("scope", "row");
+      el("td", "num", String(data.wards.rank[i]), tr);
+      rows.forEach(function (row) { el("td", "num", row.values[i], tr); });
+    });
+    return panel;
+  }
+
   needsmap.build = function (map, data) {
     var scale = Math.pow(10, data.decimals);
     var names = data.wards.names, n = names.length;
     var bounds = L.latLngBounds(data.wards.bounds);
     var fitOptions = { paddingTopLeft: [10, 90], paddingBottomRight: [10, 20] };
     map.fitBounds(bounds, fitOptions);
+
+    var panel = profilePanel(), shown = null;
+    document.body.appendChild(panel);
+    L.DomEvent.disableClickPropagation(panel);
+    L.DomEvent.disableScrollPropagation(panel);
+    function showProfile(i) {
+      if (shown !== null) { polygons[shown].setStyle({ weight: base.weight, color: base.color }); }
+      shown = i;
+      polygons[i].setStyle({ weight: 4, color: "#000000" });
+      openProfile(panel, data, i);
+    }
+    function hideProfile() {
+      panel.hidden = true;
+      if (shown !== null) { polygons[shown].setStyle({ weight: base.weight, color: base.color }); }
+      shown = null;
+    }
+    L.DomEvent.on(panel.querySelector(".close"), "click", hideProfile);
+    L.DomEvent.on(panel, "keydown", function (e) { if (e.key === "Escape") { hideProfile(); } });
 
     /* Wards: one polygon each, shared by every ward layer; many wards draw on canvas. */
     var renderer = n > 1500 ? L.canvas({ padding: 0.5 }) : L.svg();
@@ -214,13 +296,13 @@
         smoothFactor: 0.5, fillColor: "#ffffff", fillOpacity: 0 }, base));
       poly.bindTooltip(function () { return profile(data, i, true); },
         { sticky: true, className: "needsmap-tooltip", opacity: 0.97 });
-      poly.on("click", function (e) { poly.closeTooltip(); openProfile(map, data, i, e.latlng); });
+      poly.on("click", function () { poly.closeTooltip(); showProfile(i); });
       poly.on("mouseover", function () {
         poly.setStyle({ weight: 3, color: "#000000" });
         if (renderer instanceof L.SVG) { poly.bringToFront(); }
       });
       poly.on("mouseout", function () {
-        poly.setStyle({ weight: base.weight, color: base.color });
+        if (shown !== i) { poly.setStyle({ weight: base.weight, color: base.color }); }
       });
       poly.addTo(wards);
       return poly;
@@ -240,6 +322,13 @@
     var legendBox;
     control("bottomleft", "needsmap-legend", function (box) {
       box.id = "needsmap-legend";
+      var toggle = el("button", "needsmap-legend-toggle", "Legend", box);
+      toggle.type = "button";
+      toggle.setAttribute("aria-expanded", "true");
+      L.DomEvent.on(toggle, "click", function () {
+        var hidden = box.classList.toggle("is-hidden");
+        toggle.setAttribute("aria-expanded", hidden ? "false" : "true");
+      });
       legendBox = box;
     }).addTo(map);
 
@@ -261,7 +350,12 @@
       var block = legendBlock(legendBox, t.title);
       block.setAttribute("data-layer", t.key);
       t.legend.forEach(function (entry) { swatchRow(block, entry.colour, entry.label); });
-      if (t.note) { el("div", "note", t.note, block); }
+      if (t.note) {
+        var more = el("details", "note", null, block);
+        el("summary", "", "What this shows", more);
+        el("div", "", t.note, more);
+        more.open = !isCompact();
+      }
       tieLegend(layer, block);
       baseLayers[esc(t.title)] = layer;
       if (t.key === "need_index") { initial.push(layer); }
@@ -357,9 +451,41 @@
       tieLegend(sites, siteBlock);
     }
 
+    /* Every ward's figures as a table: for keyboard and screen-reader users, and for
+       anyone who would rather read than hover. */
+    var tablePanel = wardTable(data);
+    document.body.appendChild(tablePanel);
+    var opener = null;
+    function showTable(from) {
+      opener = from || null;
+      tablePanel.hidden = false;
+      tablePanel.querySelector("h2").focus();
+    }
+    function hideTable() {
+      tablePanel.hidden = true;
+      if (opener) { opener.focus(); }
+    }
+    L.DomEvent.on(tablePanel.querySelector(".close"), "click", hideTable);
+    L.DomEvent.on(tablePanel, "keydown", function (e) { if (e.key === "Escape") { hideTable(); } });
+    var skip = el("a", "needsmap-skip", "Skip to the table of wards");
+    skip.href = "#needsmap-table";
+    L.DomEvent.on(skip, "click", function (e) { L.DomEvent.preventDefault(e); showTable(skip); });
+    document.body.insertBefore(skip, document.body.firstChild);
+    map.getContainer().setAttribute("aria-label",
+      "Map of " + n + " wards. The table of wards gives the same figures.");
+
     /* Controls: layers (top right), fit and full screen, ward search, scale. */
-    L.control.layers(baseLayers, overlays, { collapsed: false, position: "topright" })
-      .addTo(map);
+    var compact = isCompact();
+    var layerControl = L.control.layers(baseLayers, overlays,
+      { collapsed: compact, position: "topright" }).addTo(map);
+    var toggle = layerControl.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) {
+      toggle.classList.add("needsmap-layers-toggle");
+      toggle.textContent = "Layers";
+      toggle.setAttribute("aria-label", "Choose what the map shows");
+    }
+    /* On a phone, choosing how to colour the wards folds the list so the map shows. */
+    map.on("baselayerchange", function () { if (isCompact()) { layerControl.collapse(); } });
     control("topleft", "leaflet-bar needsmap-tools", function (bar) {
       button(bar, "Zoom to the whole area", ICONS.fit, function () {
         map.fitBounds(bounds, fitOptions);
@@ -372,6 +498,7 @@
           page.requestFullscreen();
         }
       });
+      var link = button(bar, "Table of wards", ICONS.table, function () { showTable(link); });
     }).addTo(map);
     document.addEventListener("fullscreenchange", function () { map.invalidateSize(); });
 
@@ -386,9 +513,11 @@
         if (select.value === "") { return; }
         var poly = polygons[Number(select.value)];
         var i = Number(select.value);
-        /* Open once the map has settled, so the popup pans fully into view. */
-        map.once("moveend", function () { openProfile(map, data, i, poly.getCenter()); });
-        map.fitBounds(poly.getBounds(), { maxZoom: 14, paddingTopLeft: [10, 90] });
+        showProfile(i);
+        /* Zoom to the ward in the part of the map the profile leaves clear. */
+        var clear = isCompact() ? [10, panel.offsetHeight + 10] : [panel.offsetWidth + 20, 20];
+        map.fitBounds(poly.getBounds(),
+          { maxZoom: 14, paddingTopLeft: [10, 90], paddingBottomRight: clear });
       });
     }).addTo(map);
 

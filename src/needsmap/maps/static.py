@@ -30,32 +30,28 @@ from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import font_manager
+from matplotlib import patheffects as pe
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.axis import Axis
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import Collection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+from matplotlib_scalebar.scalebar import ScaleBar
 
-mpl.use("Agg")  # headless: board maps are rendered on servers and in CI
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-from matplotlib import patheffects as pe  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.axis import Axis  # noqa: E402
-from matplotlib.backend_bases import RendererBase  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.collections import Collection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
-from matplotlib.transforms import Bbox  # noqa: E402
-from matplotlib_scalebar.scalebar import ScaleBar  # noqa: E402
-
-from needsmap.indicators import DOMAIN_SCORES  # noqa: E402
-from needsmap.integrity import die_with_parent  # noqa: E402
-from needsmap.maps import layers, png, style  # noqa: E402
-from needsmap.maps.interactive import MapText  # noqa: E402
-from needsmap.maps.layers import LayerSpec, layers_for  # noqa: E402
+from needsmap import vocabulary
+from needsmap.integrity import die_with_parent
+from needsmap.maps import layers, png, style
+from needsmap.maps.layers import LayerSpec, MapContext, layers_for
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 MAP_RECT = (0.015, 0.10, 0.665, 0.78)
@@ -66,62 +62,20 @@ ATTRIBUTION_WIDTH = 215
 """Characters per line of the attribution band (5.5 pt type across the page)."""
 LABEL_SIZE = 6.5
 HALO = (pe.withStroke(linewidth=2.2, foreground="white"),)
-DEPRIVATION_COLUMNS = frozenset({*DOMAIN_SCORES, "idaci_score", "idaopi_score"})
-"""Layers from public data only: no caseload, so no synthetic watermark."""
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
+MARKERS = {
+    # vocabulary.SHAPES as matplotlib markers: the interactive map's shapes.
+    "circle": "o",
+    "square": "s",
+    "diamond": "D",
+    "triangle": "^",
+    "hexagon": "h",
+    "pentagon": "p",
+    "down": "v",
+    "cross": "X",
+    "star": "*",
+}
 SERVICES_STEM = "services"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class MapContext:
-    """What every map of one run says about its data."""
-
-    area: str
-    period: str
-    """Caseload period, e.g. 2025-03-31."""
-    synthetic: bool
-    stamp: str | None
-    """"UNSUPPRESSED ..." when suppression is off; None otherwise."""
-    attribution: tuple[str, ...]
-    marker: str = "fewer than 5"
-    """The text suppressed cells hold."""
-    withheld: str = "withheld"
-    """The text cells withheld to protect a suppressed count hold."""
-    deprivation: str = "English Indices of Deprivation 2025"
-    ward_vintage: str = "2024"
-
-    @property
-    def caseload_source(self) -> str:
-        return "synthetic caseload" if self.synthetic else "council caseload"
-
-
-def _sentence(title: str) -> str:
-    """'Need index' -> 'need index' mid-sentence; acronyms ('IMD score') stay as they are."""
-    if len(title) > 1 and title[1].islower():
-        return title[0].lower() + title[1:]
-    return title
-
-
-def layer_text(spec: LayerSpec, ctx: MapContext, n_wards: int) -> MapText:
-    """Title and a subtitle naming the data, its vintage and period, for one layer."""
-    wards = f"{n_wards} wards ({ctx.ward_vintage})"
-    if spec.source:
-        sub = f"{spec.source} · {wards}"
-    elif spec.column in DEPRIVATION_COLUMNS:
-        sub = f"{ctx.deprivation} · LSOA 2021 scores, population-weighted to {wards}"
-    elif spec.caseload:
-        sub = f"{ctx.caseload_source.capitalize()} at {ctx.period} · children aged 0–17 · {wards}"
-    else:
-        sub = f"{ctx.deprivation} and {ctx.caseload_source} at {ctx.period} · {wards}"
-    return MapText(
-        title=f"{ctx.area}: {_sentence(spec.title)}"
-        + (" by ward" if spec.kind == "continuous" else ""),
-        subtitle=sub,
-        synthetic=ctx.synthetic and not spec.source and spec.column not in DEPRIVATION_COLUMNS,
-        stamp=ctx.stamp,
-        attribution=ctx.attribution,
-    )
 
 
 # --- fonts and rc settings ---------------------------------------------------------
@@ -380,21 +334,24 @@ def _renderer(fig: Figure) -> RendererBase:
 # --- figure skeleton -----------------------------------------------------------------
 
 
-def _skeleton(text: MapText) -> tuple[Figure, Axes, Axes]:
+def _skeleton(
+    title: str, subtitle: str, ctx: MapContext | None
+) -> tuple[Figure, Axes, Axes]:
     fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=100, facecolor="white")
     _Canvas(fig)
     ax = fig.add_axes(MAP_RECT)
     panel = fig.add_axes(PANEL_RECT)
     panel.set_axis_off()
-    fig.text(0.015, 0.965, text.title, fontsize=16, fontweight="bold", va="top")
-    fig.text(0.015, 0.925, text.subtitle, fontsize=9.5, color="#333333", va="top")
-    foot = "\n".join(textwrap.fill(a, ATTRIBUTION_WIDTH) for a in text.attribution)
+    fig.text(0.015, 0.965, title, fontsize=16, fontweight="bold", va="top")
+    fig.text(0.015, 0.925, subtitle, fontsize=9.5, color="#333333", va="top")
+    attribution = ctx.attribution if ctx else ()
+    foot = "\n".join(textwrap.fill(a, ATTRIBUTION_WIDTH) for a in attribution)
     fig.text(0.015, 0.012, foot, fontsize=5.5, color="#444444", va="bottom", linespacing=1.25)
-    if text.stamp:
+    if ctx and ctx.stamp:
         fig.text(
             0.985,
             0.965,
-            text.stamp.upper(),
+            ctx.stamp.upper(),
             fontsize=11,
             fontweight="bold",
             color="white",
@@ -500,7 +457,7 @@ def _decorate(
 def label_layout(wards: gpd.GeoDataFrame, *, font: str = style.FONT) -> list[Label]:
     """Ward names placed once for the standard map frame (see ``place_labels``)."""
     with _styled(font):
-        fig, ax, _ = _skeleton(MapText("", "", False, None, ()))
+        fig, ax, _ = _skeleton("", "", None)
         limits = _frame(wards, ax)
         return _decorate(fig, ax, wards, labels=True, limits=limits)
 
@@ -520,13 +477,11 @@ def _hidden(values: pd.Series, text: str) -> np.ndarray:
 def layer_map(
     wards: gpd.GeoDataFrame,
     spec: LayerSpec,
-    text: MapText,
+    ctx: MapContext,
     *,
     map_style: style.MapStyle | None = None,
     classes: style.Classes | None = None,
     labels: bool | Sequence[Label] = True,
-    marker: str = "fewer than 5",
-    withheld: str = WITHHELD,
     provision: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """A board-ready map of one ward column (British National Grid).
@@ -538,23 +493,26 @@ def layer_map(
         Suppressed and withheld cells (text) are hatched and explained in the legend.
     spec
         The layer, from ``layers.LAYERS``.
-    text
-        Title, subtitle, attribution, synthetic flag and stamp.
+    ctx
+        What the run's maps say: the title and subtitle come from it, with the
+        attribution, synthetic flag, stamp and the texts suppressed and withheld cells
+        hold (for the legend).
     classes
         Class breaks for continuous layers; by default ``layers.classes_for`` of the
         published column in ``map_style``'s palette: the interactive map's classes.
-    marker, withheld
-        The texts suppressed and withheld cells hold, for the legend.
     provision
         Existing provision and pilots (``type``, point geometry, EPSG:27700), drawn on
         every map.
     """
     st = map_style or style.MapStyle()
+    marker, withheld = ctx.marker, ctx.withheld
+    synthetic = ctx.layer_synthetic(spec)
     values = wards[spec.column]
     hidden = {marker: _hidden(values, marker), withheld: _hidden(values, withheld)}
     any_hidden = hidden[marker] | hidden[withheld]
     with _styled(st.font):
-        fig, ax, panel = _skeleton(text)
+        title, subtitle = ctx.layer_title(spec), ctx.layer_subtitle(spec, len(wards))
+        fig, ax, panel = _skeleton(title, subtitle, ctx)
         if spec.kind == "categorical":
             cats = layers.categories_for(spec, wards, palette=st.categorical)
             names, palette = cats.names, cats.colours
@@ -564,28 +522,22 @@ def layer_map(
                 index=wards.index,
             )
             handles = [
-                Patch(facecolor=c, edgecolor=st.outline, label=n)
+                Patch(facecolor=c, edgecolor=st.outline, label=layers.category_label(spec, n))
                 for n, c in zip(names, palette, strict=True)
             ]
             missing = values.isna().to_numpy()
-            notes = []
+            notes = layers.legend_notes(spec, None)
         else:
-            classes = classes or layers.classes_for(spec, wards, palette=st.sequential)
+            classes = classes or layers.classes_for(
+                spec, wards, palette=st.sequential, diverging=st.diverging
+            )
             colours = classes.colour_of(values)
             handles = [
                 Patch(facecolor=c, edgecolor=st.outline, label=lab)
                 for c, lab in zip(classes.colours, classes.labels, strict=True)
             ]
             missing = pd.to_numeric(values, errors="coerce").isna().to_numpy() & ~any_hidden
-            darker = {"access": "less access", "neutral": "higher values"}.get(
-                spec.higher, "more need"
-            )
-            k = len(classes.colours)
-            notes = (
-                [f"Classes: {style.groups_word(k)} of wards (quantiles); darker = {darker}."]
-                if k
-                else ["No ward's value can be shown."]
-            )
+            notes = layers.legend_notes(spec, classes)
         if missing.any():
             handles.append(Patch(facecolor=st.no_data, edgecolor=st.outline, label="No data"))
         wards.plot(
@@ -618,17 +570,15 @@ def layer_map(
                 "Cross-hatched wards: withheld, so that totals cannot reveal a suppressed count."
             )
         legend: list[Patch | Line2D] = [*handles, *provision_markers(ax, provision)]
-        if spec.caseload:
-            notes.append("Rates are per 10,000 children aged 0–17 (DfE definition).")
-        if text.synthetic:
+        if synthetic:
             notes.append("Synthetic caseload: illustrative, not real ward figures.")
-        if text.stamp:
-            notes.append(f"{text.stamp}: small numbers are shown.")
+        if ctx.stamp:
+            notes.append(f"{ctx.stamp}: small numbers are shown.")
         limits = _frame(wards, ax)
         renderer = _renderer(fig)
         _panel(panel, legend, spec.title, notes, renderer)
         _decorate(fig, ax, wards, labels=labels, limits=limits)
-        if text.synthetic:
+        if synthetic:
             _watermark(ax)
     return fig
 
@@ -678,7 +628,7 @@ def provision_markers(ax: Axes, provision: gpd.GeoDataFrame | None) -> list[Line
 def services_map(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    text: MapText,
+    ctx: MapContext,
     *,
     sites: gpd.GeoDataFrame | None = None,
     map_style: style.MapStyle | None = None,
@@ -696,13 +646,18 @@ def services_map(
     """
     st = map_style or style.MapStyle()
     with _styled(st.font):
-        fig, ax, panel = _skeleton(text)
+        title = ctx.title("services for children and families")
+        subtitle = (
+            f"Services as placed for this run · {len(wards)} wards "
+            f"({ctx.ward_vintage} boundaries)"
+        )
+        fig, ax, panel = _skeleton(title, subtitle, ctx)
         wards.plot(ax=ax, facecolor="#f4f4f4", edgecolor=st.outline, linewidth=0.6, aspect=None)
         handles: list[Patch | Line2D] = []
         kinds = sorted(services["type"].astype(str).unique()) if len(services) else []
-        for i, kind in enumerate(kinds):
+        for kind in kinds:
             group = services[services["type"].astype(str) == kind]
-            shape = MARKERS[i % len(MARKERS)]
+            shape = MARKERS[style.service_shape(kind)]
             colour = style.service_colour(kind)
             ax.scatter(
                 shapely.get_x(group.geometry.to_numpy()),
@@ -729,40 +684,49 @@ def services_map(
         if pilots is not None and len(pilots):
             handles += provision_markers(ax, pilots.assign(type="pilot"))
         if sites is not None and len(sites):
-            pts = sites.geometry.to_numpy()
+            # As on the interactive map: purple squares numbered in the order chosen.
+            ordered = sites.sort_values("order", kind="stable") if "order" in sites else sites
+            pts = ordered.geometry.to_numpy()
             xs, ys = shapely.get_x(pts), shapely.get_y(pts)
             ax.scatter(
-                xs, ys, s=160, marker="*", c="#000000", edgecolors="white", linewidths=0.8, zorder=6
+                xs,
+                ys,
+                s=150,
+                marker="s",
+                c=style.SITE_COLOUR,
+                edgecolors="white",
+                linewidths=1.0,
+                zorder=6,
             )
             for n, (x, y) in enumerate(zip(xs, ys, strict=True), start=1):
                 ax.annotate(
                     str(n),
                     (x, y),
-                    xytext=(5, 5),
-                    textcoords="offset points",
-                    fontsize=8,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
                     fontweight="bold",
-                    path_effects=HALO,
-                    zorder=6,
+                    color="white",
+                    zorder=7,
                 )
             handles.append(
                 Line2D(
                     [],
                     [],
-                    marker="*",
+                    marker="s",
                     linestyle="none",
-                    markerfacecolor="#000000",
+                    markerfacecolor=style.SITE_COLOUR,
                     markeredgecolor="white",
-                    markersize=12,
-                    label="Recommended site (numbered)",
+                    markersize=10,
+                    label=f"{vocabulary.SITE.label} (numbered in the order chosen)",
                 )
             )
         notes = [
             "Locations from each service's postcode (Code-Point Open) or coordinates; "
             "services that could not be placed are listed in services_unplaced.csv."
         ]
-        if text.stamp:
-            notes.append(f"{text.stamp}: small numbers are shown.")
+        if ctx.stamp:
+            notes.append(f"{ctx.stamp}: small numbers are shown.")
         limits = _frame(wards, ax)
         renderer = _renderer(fig)
         _panel(panel, handles, "Services", notes, renderer)
@@ -1004,11 +968,9 @@ def map_drawings(
                 layer_map,
                 wards,
                 spec,
-                layer_text(spec, ctx, len(wards)),
+                ctx,
                 map_style=st,
                 labels=placed,
-                marker=ctx.marker,
-                withheld=ctx.withheld,
                 provision=provision,
             ),
             formats,
@@ -1018,16 +980,16 @@ def map_drawings(
         )
         for spec in layers_for(wards.columns)
     ]
-    text = MapText(
-        title=f"{ctx.area}: services for children and families",
-        subtitle=f"Services as placed for this run · {len(wards)} wards ({ctx.ward_vintage})",
-        synthetic=False,
-        stamp=ctx.stamp,
-        attribution=ctx.attribution,
-    )
     pilots = provision.loc[provision["type"] == "pilot"] if provision is not None else None
     draw = functools.partial(
-        services_map, wards, services, text, sites=sites, map_style=st, labels=placed, pilots=pilots
+        services_map,
+        wards,
+        services,
+        ctx,
+        sites=sites,
+        map_style=st,
+        labels=placed,
+        pilots=pilots,
     )
     drawings.append(Drawing(folder / SERVICES_STEM, draw, formats, dpi, check, st.font))
     return drawings

@@ -6,13 +6,17 @@ config's ``maps`` section): interactive and static maps read the same classes.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import mapclassify
 import numpy as np
 import pandas as pd
+
+from needsmap import vocabulary
 
 # ColorBrewer YlOrRd, 5 classes: sequential, readable in greyscale and by the
 # common forms of colour-blindness.
@@ -33,74 +37,31 @@ SUPPRESSED = "#a6a6a6"
 """Wards whose value is withheld (small numbers): grey, darker than no data."""
 OUTLINE = "#404040"
 FONT = "DejaVu Sans"
-SERVICE_COLOURS = {
-    "gp_practice": "#0072B2",
-    "school": "#009E73",
-    "library": "#CC79A7",
-    "family_hub": "#D55E00",
-    "childrens_centre": "#E69F00",
-    "pilot": "#000000",
-}
-SERVICE_LABELS = {
-    "gp_practice": "GP practice",
-    "school": "School",
-    "library": "Library",
-    "family_hub": "Family hub",
-    "childrens_centre": "Children's centre",
-    "pilot": "Pilot",
-}
-SERVICE_PLURALS = {
-    "gp_practice": "GP practices",
-    "school": "Schools",
-    "library": "Libraries",
-    "family_hub": "Family hubs",
-    "childrens_centre": "Children's centres",
-    "pilot": "Pilots",
-}
-MARKER_SHAPES = ("circle", "square", "diamond", "triangle", "hexagon")
-"""Service marker shapes, so types differ by shape as well as colour (greyscale, CVD)."""
-SERVICE_SHAPES = {
-    "school": "circle",
-    "gp_practice": "square",
-    "library": "diamond",
-    "family_hub": "triangle",
-    "childrens_centre": "hexagon",
-}
-PILOT_COLOUR = "#000000"
-SITE_COLOUR = "#6a1b9a"
+DIVERGING = ("#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b")
+"""ColorBrewer RdBu, 5 classes, blue to red: for values either side of 0 (red = more need)."""
+MARKER_SHAPES = vocabulary.SHAPES
+PILOT_COLOUR = vocabulary.PILOT.colour
+SITE_COLOUR = vocabulary.SITE.colour
 """Recommended sites: numbered purple markers, unlike any service colour."""
 
 
-def _key(kind: str) -> int:
-    return sum(map(ord, kind))
-
-
 def service_colour(kind: str) -> str:
-    if kind in SERVICE_COLOURS:
-        return SERVICE_COLOURS[kind]
-    return CATEGORICAL[_key(kind) % len(CATEGORICAL)]
+    return vocabulary.service(kind).colour
 
 
 def service_label(kind: str) -> str:
     """One service of this type, in words: ``"gp_practice"`` -> ``"GP practice"``."""
-    return SERVICE_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    return vocabulary.service(kind).label
 
 
 def service_plural(kind: str) -> str:
     """Several services of this type: ``"library"`` -> ``"Libraries"``."""
-    if kind in SERVICE_PLURALS:
-        return SERVICE_PLURALS[kind]
-    label = service_label(kind)
-    if label.endswith("y") and label[-2:-1] not in tuple("aeiou"):
-        return label[:-1] + "ies"
-    if label.endswith(("s", "x", "z", "ch", "sh")):
-        return label + "es"
-    return label + "s"
+    return vocabulary.service(kind).plural
 
 
 def service_shape(kind: str) -> str:
-    """Marker shape for a service type (one of MARKER_SHAPES)."""
-    return SERVICE_SHAPES.get(kind, MARKER_SHAPES[_key(kind) % len(MARKER_SHAPES)])
+    """Marker shape for a service type (one of ``vocabulary.SHAPES``), on every map."""
+    return vocabulary.service(kind).shape
 
 
 @dataclass(frozen=True)
@@ -108,17 +69,19 @@ class Classes:
     """Class breaks for a continuous variable, shared by every map of it."""
 
     bins: tuple[float, ...]
-    """Upper bound of each class."""
+    """Upper bound of each class (included in it; see ``side``)."""
     lower: float
     colours: tuple[str, ...]
     labels: tuple[str, ...]
+    side: Literal["left", "right"] = "left"
+    """"left": a value equal to a bound is in the class below it; "right": above it."""
 
     def index_of(self, values: pd.Series) -> np.ndarray:
         """Class number (0 = lowest) of each value; -1 where it is missing or not a number."""
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         if not self.bins:
             return np.full(len(x), -1)
-        idx = np.searchsorted(np.asarray(self.bins), x, side="left")
+        idx = np.searchsorted(np.asarray(self.bins), x, side=self.side)
         idx = np.clip(idx, 0, len(self.colours) - 1)
         return np.where(np.isnan(x), -1, idx)
 
@@ -235,6 +198,8 @@ class MapStyle:
     sequential: tuple[str, ...] = SEQUENTIAL
     """Light to dark; darker always means more need. Its length sets the number of classes."""
     categorical: tuple[str, ...] = CATEGORICAL
+    diverging: tuple[str, ...] = DIVERGING
+    """Blue to red, for values either side of 0 (red = more need)."""
     font: str = FONT
     no_data: str = NO_DATA
     outline: str = OUTLINE
@@ -281,6 +246,61 @@ def layer_classes(
         lower=classes.lower,
         colours=tuple(colours[i] for i in picks),
         labels=classes.labels,
+    )
+
+
+PROBABILITY_BANDS = (0.1, 0.5, 0.9)
+PROBABILITY_LABELS = ("Under 10%", "10% to 50%", "50% to 90%", "90% or more")
+
+
+def probability_classes(*, palette: Sequence[str] = SEQUENTIAL) -> Classes:
+    """Fixed bands for a probability (0-1), the same for every run: under 10%, 10-50%,
+    50-90%, 90% or more, so 9% and 100% never share a colour."""
+    picks = np.linspace(0, len(palette) - 1, len(PROBABILITY_LABELS)).round().astype(int)
+    return Classes(
+        bins=(*PROBABILITY_BANDS, 1.0),
+        lower=0.0,
+        colours=tuple(palette[i] for i in picks),
+        labels=PROBABILITY_LABELS,
+        side="right",
+    )
+
+
+def diverging_classes(
+    values: pd.Series,
+    *,
+    breaks: Sequence[float] = (),
+    digits: int = 2,
+    palette: Sequence[str] = DIVERGING,
+) -> Classes:
+    """Classes either side of 0, mirrored, one per ``palette`` colour (low to high).
+
+    ``breaks`` are the positive bounds between classes, e.g. (0.5, 1.5) for five
+    classes: below -1.5, -1.5 to -0.5, -0.5 to 0.5 (about 0), 0.5 to 1.5, above 1.5.
+    Without them the bounds are a third and all of the largest absolute value, rounded.
+    """
+    x = pd.to_numeric(values, errors="coerce").dropna()
+    if not len(x):
+        return Classes(bins=(), lower=float("nan"), colours=(), labels=())
+    if not breaks:
+        top = float(x.abs().max()) or 1.0
+        breaks = (round(top / 3, digits) or top / 3, round(top, digits) or top)
+    inner = sorted(float(b) for b in breaks)
+    bounds = [-b for b in reversed(inner)] + inner
+    n = len(bounds) + 1
+    picks = np.linspace(0, len(palette) - 1, n).round().astype(int)
+    f = functools.partial(_fmt, digits=digits)
+    labels = [f"Below {f(bounds[0])}"]
+    labels += [f"{f(lo)} to {f(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+    labels.append(f"Above {f(bounds[-1])}")
+    middle = len(bounds) // 2
+    labels[middle] += " (about 0)"
+    top_bin = max(float(x.max()), bounds[-1]) + 1.0
+    return Classes(
+        bins=(*bounds, top_bin),
+        lower=float(x.min()),
+        colours=tuple(palette[i] for i in picks),
+        labels=tuple(labels),
     )
 
 

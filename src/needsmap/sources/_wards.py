@@ -25,10 +25,10 @@ TOTAL_WORDS = {"total", "totals", "grandtotal", "alltotal", "allwards", "la", "l
 @functools.lru_cache(maxsize=1)
 def england_wards() -> pd.DataFrame:
     """2024 ward code -> ward_name, lad_name for England (empty if the file is absent)."""
-    path = bundled_data_dir() / "england" / "iod2025_lsoa21_wards.csv.gz"
+    path = bundled_data_dir() / "england" / "wards.parquet"
     if not path.exists():
         return pd.DataFrame(columns=["ward_name", "lad_name"])
-    table = pd.read_csv(path, usecols=["ward_code", "ward_name", "lad_name"], dtype=str)
+    table = pd.read_parquet(path, columns=["ward_code", "ward_name", "lad_name"])
     return table.drop_duplicates("ward_code").set_index("ward_code")
 
 

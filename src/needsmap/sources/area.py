@@ -28,9 +28,13 @@ DOMAINS = (
     "housing_and_services",
     "environment",
 )
-IOD2025_SCORES = tuple(f"{d}_score" for d in DOMAINS) + ("idaci_score", "idaopi_score")
-IOD2025_RANKS = ("imd_rank", "imd_decile", "idaci_rank", "idaci_decile")
-POPULATION = ("population", "children_0_15", "population_60_plus", "children")
+IOD2025_SCORES = tuple(f"{d}_score" for d in DOMAINS)
+IOD2025_RANKS = ("imd_rank", "imd_decile")
+IOD2025_CHILDREN = ("idaci_score", "idaopi_score", "idaci_rank", "idaci_decile")
+"""Read when the deprivation file has them (the Wirral bundle; not the England data)."""
+POPULATION = ("population", "children_0_15", "children")
+POPULATION_OPTIONAL = ("population_60_plus",)
+"""Read when the population file has it (IDAOPI's denominator: Wirral's bundle)."""
 WARD_POPULATION = ("children_0_15", "children")
 COVERAGE_NOTE = 0.9
 """Wards less covered than this by the LSOAs that give them data are named in the notes."""
@@ -52,10 +56,25 @@ FILES = {
     "child_poverty": "child_poverty_wards.csv",
     "child_poverty_areas": "child_poverty_areas.csv",
 }
-OPTIONAL = ("caseload", "shares", "ward_population", "child_poverty", "child_poverty_areas")
+OPTIONAL = (
+    "caseload",
+    "shares",
+    "ward_population",
+    "deprivation_2019",
+    "lsoa11_lookup",
+    "postcodes",
+    "child_poverty",
+    "child_poverty_areas",
+)
 """Files a bundle may lack: the caseload (the council gives its own), the LSOA -> ward
-shares (computed at run time), official ward populations (summed from LSOAs) and the DWP
-child poverty series (without it there is no child poverty trend, and the outputs say so)."""
+shares (computed at run time), official ward populations (summed from LSOAs), the DWP
+child poverty series (without it there is no child poverty trend, and the outputs say
+so), and what only Wirral's bundle has (the run says what is missing and goes on
+without it)."""
+NO_POSTCODES = pd.DataFrame(
+    {"easting": pd.Series(dtype=float), "northing": pd.Series(dtype=float), "lsoa_code": ""},
+    index=pd.Index([], name="postcode", dtype=object),
+)
 
 
 @dataclass
@@ -74,9 +93,11 @@ class Area:
     ward_population: pd.DataFrame
     """Official ward populations (``children_0_15``, ``children``) by ward_code, where the
     bundle has them (blank: the ward's share of its LSOAs is used)."""
-    iod2019: pd.DataFrame
-    lsoa11_lookup: pd.DataFrame
+    iod2019: pd.DataFrame | None
+    """IoD2019 on 2011 LSOAs; None where the bundle has no 2011 -> 2021 lookup."""
+    lsoa11_lookup: pd.DataFrame | None
     postcodes: pd.DataFrame
+    """Postcode lookup; empty where the bundle has none (services need coordinates)."""
     dfe: pd.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
     coverage: pd.Series = field(default_factory=pd.Series)
@@ -90,6 +111,37 @@ class Area:
     @property
     def name(self) -> str:
         return str(self.meta.get("area_name", self.folder.name))
+
+    @property
+    def has_idaci(self) -> bool:
+        """Whether the bundle has IDACI scores (only Wirral's, among the bundled data)."""
+        return "idaci_score" in self.lsoa.columns
+
+    @property
+    def missing_note(self) -> str:
+        """One plain sentence on what this bundle lacks (blank for a complete one)."""
+        said = self.meta.get("wirral_only")
+        if not said:
+            return ""
+        return (
+            f"{self.name}: {said}. Child poverty is DWP's share of children in low income "
+            "families, deprivation change since IoD2019 is not shown, demand points are "
+            "LSOA centres, and schools are the services"
+        )
+
+
+def resolve_area(value: Path | str) -> Path:
+    """A bundle folder, or the bundle of the English council ``value`` names.
+
+    A folder holding ``bundle.json`` is used as it is; anything that is not a folder is
+    read as a council's name or code (``needsmap.england``).
+    """
+    folder = Path(value)
+    if folder.is_dir():
+        return folder
+    from needsmap.england import council_bundle
+
+    return council_bundle(folder.name if not isinstance(value, str) else value)
 
 
 def _lsoa_table(
@@ -118,9 +170,12 @@ def _lsoa_table(
     return out.set_index("lsoa_code")
 
 
-def load_area(folder: Path) -> Area:
-    """Load and check a bundle folder; see data/README.md for its files."""
-    folder = Path(folder)
+def load_area(folder: Path | str) -> Area:
+    """Load and check a bundle folder, or an English council by name or code.
+
+    See data/README.md for a bundle's files, and ``resolve_area``.
+    """
+    folder = resolve_area(folder)
     if not (folder / FILES["meta"]).exists():
         msg = (
             f"{folder}: not an area bundle (no {FILES['meta']}); point 'area' at a folder "
@@ -145,14 +200,20 @@ def load_area(folder: Path) -> Area:
         raise InputError(msg)
     lsoa = load_lsoa_boundaries(files["boundaries"])
     codes = pd.Index(lsoa["lsoa_code"])
-    dep = _lsoa_table(files["deprivation"], IOD2025_SCORES + IOD2025_RANKS, codes, "deprivation")
-    pop = _lsoa_table(files["population"], POPULATION, codes, "population")
+    header = pd.read_csv(files["deprivation"], nrows=0).columns
+    wanted = IOD2025_SCORES + IOD2025_RANKS + tuple(c for c in IOD2025_CHILDREN if c in header)
+    dep = _lsoa_table(files["deprivation"], wanted, codes, "deprivation")
+    pop_header = pd.read_csv(files["population"], nrows=0).columns
+    wanted_pop = POPULATION + tuple(c for c in POPULATION_OPTIONAL if c in pop_header)
+    pop = _lsoa_table(files["population"], wanted_pop, codes, "population")
     lsoa = lsoa.join(dep, on="lsoa_code").join(pop, on="lsoa_code")
     wards = load_ward_boundaries(files["wards"])
-    iod2019 = pd.read_csv(files["deprivation_2019"])
-    lookup = pd.read_csv(files["lsoa11_lookup"])
+    has_2019 = files["deprivation_2019"].exists() and files["lsoa11_lookup"].exists()
+    iod2019 = pd.read_csv(files["deprivation_2019"]) if has_2019 else None
+    lookup = pd.read_csv(files["lsoa11_lookup"]) if has_2019 else None
     dfe = pd.read_csv(files["dfe"])
-    postcodes = load_postcodes(files["postcodes"])
+    has_pc = files["postcodes"].exists()
+    postcodes = load_postcodes(files["postcodes"]) if has_pc else NO_POSTCODES.copy()
     notes = []
     if files["shares"].exists():
         shares = _shares_table(files["shares"], codes, wards.index)
@@ -160,7 +221,7 @@ def load_area(folder: Path) -> Area:
         shares = lsoa_ward_shares(lsoa, wards, postcodes=postcodes)
         notes.append(
             f"geography: no {FILES['shares']} in the bundle; LSOAs were split among wards "
-            "by their postcodes (or area) at run time"
+            f"by {'their postcodes (or area)' if has_pc else 'area'} at run time"
         )
         del files["shares"]
     empty = wards.index.difference(pd.Index(shares["ward_code"]))

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from needsmap.config import CASELOAD_MEASURES
+from needsmap.disclosure import count_text
 from needsmap.errors import InputError
 from needsmap.geography import match_wards
 from needsmap.sources._table import normalise_header, period_column, rows_where
@@ -265,8 +266,9 @@ def aggregate(
         clash = long.set_index(key).index.isin(moved.index) & long["ward_code"].notna().to_numpy()
         rows = pd.Series(True, index=pd.Index(sorted(set(long.loc[clash, "row"]))))
         msg = (
-            f"{name}: {len(moved)} child(ren) are in more than one ward for the same period "
-            f"and measure, at {rows_where(rows)}; give one address per child and period"
+            f"{name}: {count_text(len(moved))} child(ren) are in more than one ward for the "
+            f"same period and measure, at {rows_where(rows)}; give one address per child and "
+            "period"
         )
         raise InputError(msg)
     repeats = int(long.duplicated(key).sum())
@@ -288,26 +290,28 @@ def aggregate(
     children = int(long["child"].nunique())
     if children and int(placed["child"].nunique()) == 0:
         msg = (
-            f"{name}: none of the {children} children could be placed in a ward of this "
-            f"area ({_reasons(unplaced)}); check the ward, LSOA or postcode column"
+            f"{name}: none of the {count_text(children)} children could be placed in a ward "
+            f"of this area ({_reasons(unplaced)}); check the ward, LSOA or postcode column"
         )
         raise InputError(msg)
     notes = [
-        f"{name}: one row per child; {children:,} children aggregated to ward counts "
+        f"{name}: one row per child; {count_text(children)} children aggregated to ward counts "
         f"for {len(periods)} period(s) in memory (no record is written anywhere)"
     ]
     if unplaced:
         notes.append(
-            f"{name}: {sum(unplaced.values()):,} child(ren) could not be placed in a ward "
-            f"({_reasons(unplaced)}) and are not in the ward counts"
+            f"{name}: {count_text(sum(unplaced.values()))} child(ren) could not be placed in "
+            f"a ward ({_reasons(unplaced)}) and are not in the ward counts"
         )
     if repeats:
-        notes.append(f"{name}: {repeats:,} repeated row(s) for the same child counted once")
+        notes.append(
+            f"{name}: {count_text(repeats)} repeated row(s) for the same child counted once"
+        )
     return Aggregated(counts, measures, children, unplaced, notes)
 
 
 def _reasons(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n:,} {why}" for why, n in sorted(counts.items()))
+    return ", ".join(f"{count_text(n)} {why}" for why, n in sorted(counts.items()))
 
 
 __all__: Sequence[str] = ("Aggregated", "aggregate", "is_record_level")

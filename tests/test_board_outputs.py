@@ -141,8 +141,10 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
         ["Recommended sites", "Review list"] if sites else []
     ) + ["LA benchmark", "Child poverty"]
     poverty = list(book["Child poverty"].iter_rows(values_only=True))
-    assert poverty[0] == ("area", "FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change")
-    assert poverty[1] == ("Wirral", 18.3, 20.2, 19, 20, 1.6)  # DWP, summed from wards
+    # row 1: plain words, row 2: the column names
+    assert poverty[0][-1] == "Change (percentage points)"
+    assert poverty[1] == ("area", "FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change_points")
+    assert poverty[2] == ("Wirral", 18.3, 20.2, 19, 20, 1.6)  # DWP, summed from wards
     rows = list(book["Wards"].iter_rows(values_only=True))
     sheet = pd.DataFrame(rows[2:], columns=rows[1]).set_index("ward_code")  # row 1: plain words
     assert list(sheet.columns) == list(wards_csv.columns)

@@ -32,7 +32,7 @@ from needsmap.integrity import (
     staged,
 )
 from needsmap.pipeline import run
-from needsmap.workbook import write_workbook
+from needsmap.workbook import HEADER_ROWS, write_workbook
 
 WIRRAL = bundled_data_dir() / "wirral"
 
@@ -341,7 +341,9 @@ def test_workbook_cells_are_text_never_formulas(tmp_path):
     table = pd.DataFrame({"name": hostile, "n": range(len(hostile))})
     path = write_workbook(tmp_path / "w.xlsx", {"Recommended sites": table})
     sheet = load_workbook(path)["Recommended sites"]
-    cells = [sheet.cell(row=r, column=1) for r in range(2, len(hostile) + 2)]
+    # Rows 1 and 2 are the plain-words and column-name headers (workbook.HEADER_ROWS).
+    first = HEADER_ROWS + 1
+    cells = [sheet.cell(row=r, column=1) for r in range(first, len(hostile) + first)]
     assert [c.value for c in cells] == hostile
     assert {c.data_type for c in cells} == {"s"}
     assert b"<f>" not in _sheet_xml(path)

@@ -460,8 +460,8 @@ def poverty_benchmark(areas: pd.DataFrame, *, measure: str = CHILD_POVERTY_MEASU
     if table.empty:
         return table
     years = list(table.columns)
-    table["change"] = table[years[-1]] - table[years[0]]
-    table.columns = pd.Index([fye_label(int(c)) for c in years] + ["change"])
+    table["change_points"] = table[years[-1]] - table[years[0]]
+    table.columns = pd.Index([fye_label(int(c)) for c in years] + ["change_points"])
     table.index.name = "area"
     return table.round(1)
 
@@ -552,7 +552,7 @@ def change_findings(
     if benchmark is not None and len(benchmark):
         cols = [c for c in benchmark.columns if c.startswith("FYE")]
         parts = [
-            f"{name} {row[cols[0]]:.1f}% → {row[cols[-1]]:.1f}% ({_pp(row['change'])} points)"
+            f"{name} {row[cols[0]]:.1f}% → {row[cols[-1]]:.1f}% ({_pp(row['change_points'])} points)"
             for name, row in benchmark.iterrows()
         ]
         out.append(f"For comparison, {cols[0]} → {cols[-1]}: " + "; ".join(parts) + ".")

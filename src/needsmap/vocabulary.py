@@ -100,6 +100,7 @@ TERMS: dict[str, Term] = {
     "child_poverty_trend_lower": _t("Child poverty: change a year, low end", "Lower end of the 95% range for the change a year.", "percentage points a year", MORE_NEED, 2),
     "child_poverty_trend_upper": _t("Child poverty: change a year, high end", "Upper end of the 95% range for the change a year.", "percentage points a year", MORE_NEED, 2),
     "child_poverty_ahc_pct": _t("Children in low income families after housing costs (%)", "Share of children aged 0–15 in families with relative low income after housing costs, latest year (DWP).", PERCENT, MORE_NEED, 1),
+    "change_points": _t("Change (percentage points)", "Latest year's share minus the first year's.", "percentage points", MORE_NEED, 1),
     "ward_type": _t("National ward type (number)", "Which of 8 types of ward in England this ward is most like, from deprivation, child poverty and its change, age mix and connectivity.", "", NEUTRAL, 0),
     "ward_type_name": _t("National ward type", "The national type of ward, named by what sets it apart from the average English ward."),
     "similar_wards": _t("Similar wards elsewhere in England", "The five wards in other councils whose deprivation, child poverty, age mix and connectivity are closest to this ward's."),

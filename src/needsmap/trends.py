@@ -552,7 +552,8 @@ def change_findings(
     if benchmark is not None and len(benchmark):
         cols = [c for c in benchmark.columns if c.startswith("FYE")]
         parts = [
-            f"{name} {row[cols[0]]:.1f}% → {row[cols[-1]]:.1f}% ({_pp(row['change_points'])} points)"
+            f"{name} {row[cols[0]]:.1f}% → {row[cols[-1]]:.1f}% "
+            f"({_pp(row['change_points'])} points)"
             for name, row in benchmark.iterrows()
         ]
         out.append(f"For comparison, {cols[0]} → {cols[-1]}: " + "; ".join(parts) + ".")

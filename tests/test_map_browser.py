@@ -184,7 +184,7 @@ def test_wirral_map_works_offline(bundled_run, page):
     page.get_by_label("Need index").check()
     assert ward.get_attribute("fill") == before
     # The change layer: a board reads where child poverty rose most.
-    page.get_by_label("Change in children in low income families (percentage points)").check()
+    page.get_by_label("Change in children in low income families", exact=True).check()
     assert _legend(page, "child_poverty_change").is_visible()
     assert ward.get_attribute("fill") != before
     page.get_by_label("Need index").check()

@@ -460,6 +460,8 @@ def poverty_benchmark(areas: pd.DataFrame, *, measure: str = CHILD_POVERTY_MEASU
     if table.empty:
         return table
     years = list(table.columns)
+    # The change of the shown (rounded) figures, so a reader's subtraction agrees with it.
+    table = table.round(1)
     table["change_points"] = table[years[-1]] - table[years[0]]
     table.columns = pd.Index([fye_label(int(c)) for c in years] + ["change_points"])
     table.index.name = "area"

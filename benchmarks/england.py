@@ -37,15 +37,7 @@ def time_typology() -> dict[str, float]:
     start = time.perf_counter()
     lsoa = pd.read_parquet(
         england_dir() / "lsoa21.parquet",
-        columns=[
-            "ward_code",
-            "ward_name",
-            "la_code",
-            "population",
-            *typology.DOMAINS,
-            "connectivity_score",
-            *typology.AGES,
-        ],
+        columns=list(typology.LSOA_COLUMNS),
     )
     cp = pd.read_csv(england_dir() / "child_poverty_wards.csv.gz")
     read = time.perf_counter() - start

@@ -111,12 +111,17 @@ def prepare_geography(raw: Path, out: Path) -> gpd.GeoDataFrame:
         sys.exit("LSOA without a ward in the best-fit lookup; check the raw files.")
     lsoa = lsoa.rename(columns=ONS_COLUMNS).sort_values("lsoa_code", ignore_index=True)
     lsoa = lsoa.to_crs("EPSG:4326")
-    path = out / "lsoa21.geojson"
-    if path.exists():
-        path.unlink()
-    lsoa.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6, RFC7946="YES")
+    path = _geojson(lsoa, out / "lsoa21.geojson")
     print(f"  wrote {path} ({len(lsoa)} LSOAs, {lsoa['ward_code'].nunique()} wards)")
     return lsoa
+
+
+def _geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write ``frame`` as RFC 7946 GeoJSON (6 dp), replacing an earlier build's file."""
+    if path.exists():
+        path.unlink()
+    frame.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6, RFC7946="YES")
+    return path
 
 
 def prepare_wards(raw: Path, out: Path, lad: str) -> gpd.GeoDataFrame:
@@ -126,10 +131,7 @@ def prepare_wards(raw: Path, out: Path, lad: str) -> gpd.GeoDataFrame:
         sys.exit(f"{lad}: no wards in {WARDS_FILE}.")
     wards = wards.rename(columns=ONS_COLUMNS)[["ward_code", "ward_name", "geometry"]]
     wards = wards.sort_values("ward_code", ignore_index=True).to_crs("EPSG:4326")
-    path = out / "wards.geojson"
-    if path.exists():
-        path.unlink()
-    wards.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6, RFC7946="YES")
+    path = _geojson(wards, out / "wards.geojson")
     print(f"  wrote {path} ({len(wards)} wards, ONS May 2024 BSC)")
     return wards
 
@@ -632,15 +634,7 @@ def prepare_ward_typology(out: Path) -> None:
     England files just written."""
     lsoa = pd.read_parquet(
         out / "lsoa21.parquet",
-        columns=[
-            "ward_code",
-            "ward_name",
-            "la_code",
-            "population",
-            *typology.DOMAINS,
-            "connectivity_score",
-            *typology.AGES,
-        ],
+        columns=list(typology.LSOA_COLUMNS),
     )
     cp = pd.read_csv(out / "child_poverty_wards.csv.gz")
     result = typology.ward_typology(typology.ward_features(lsoa, cp))

@@ -29,22 +29,26 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from needsmap.geography import aggregate
+from needsmap.indicators import DOMAIN_SCORES
 
 TYPES = 8
 """Number of national ward types (as many as ONS's area classifications have groups)."""
 SIMILAR = 5
 """Similar wards listed per ward."""
 SEED = 20251127
-DOMAINS = (
-    "income_score",
-    "employment_score",
-    "education_score",
-    "health_score",
-    "crime_score",
-    "housing_and_services_score",
-    "environment_score",
-)
+DOMAINS = tuple(c for c in DOMAIN_SCORES if c != "imd_score")
+"""The seven IoD2025 domain scores (the IMD itself is made from them)."""
 AGES = ("age_0_15", "age_16_24", "age_25_34", "age_35_49", "age_50_64", "age_65_plus")
+LSOA_COLUMNS = (
+    "ward_code",
+    "ward_name",
+    "la_code",
+    "population",
+    *DOMAINS,
+    "connectivity_score",
+    *AGES,
+)
+"""The columns of data/england/lsoa21.parquet that the typology reads."""
 FEATURE_WORDS = {
     "income_score": "income deprivation",
     "employment_score": "employment deprivation",

@@ -22,7 +22,7 @@ demo: setup  ## run the bundled Wirral case end to end
 	$(VENV)/bin/needsmap run --out $(OUT)
 
 test: setup  ## lint, type checks, then the test suite (unit, end-to-end, browser, notebooks)
-	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff check src tests scripts benchmarks notebooks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 

@@ -64,7 +64,8 @@ wards.sort_values("gap_score", ascending=False)[cols].round(2)
 
 # %%
 print(results.siting.summary)
-plain(results.siting.table[["order", "name", "type", "children_covered", "need_covered", "wards_served"]])
+sites = ["order", "name", "type", "children_covered", "need_covered", "wards_served"]
+plain(results.siting.table[sites])
 
 # %%
 ax = wards.plot(column="gap_score", cmap="RdBu_r", legend=True, figsize=(7, 7))

@@ -183,8 +183,8 @@ def test_words_for_profiles_and_names():
         }
     )
     assert describe(means) == (
-        "much higher than average child poverty; higher than average "
-        "overall deprivation; lower than average distance to the nearest GP practice; "
+        "much higher than average child poverty score; higher than average "
+        "overall deprivation score; lower than average distance to the nearest GP practice; "
         "about average looked-after children rate"
     )
     # deprivation: mean(1.2, 0.9) = 1.05 high; statutory 0.1 average; distance -0.6

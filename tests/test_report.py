@@ -219,8 +219,8 @@ def test_key_findings_in_plain_words():
     )
     assert findings[4] == (
         "The wards fall into 3 groups of similar wards. Group 1 (3 wards: Bridge, Dale, "
-        "Grange) has the highest need: child-protection-plan rate well above average; "
-        "child poverty well above average; need index well above average."
+        "Grange) has the highest need: child protection plan rate well above average; "
+        "child poverty score well above average; need index well above average."
     )
     assert findings[-1].startswith("Ward caseload figures in this report are synthetic")
 
@@ -418,7 +418,7 @@ def test_printed_report_keeps_headings_with_their_content_and_profiles_on_one_pa
     # Each ward's profile is one page: its heading first, its last row on the same page.
     assert profiles == list(range(profiles[0], profiles[0] + 22))
     for i in profiles:
-        assert any(line.startswith("Distance to nearest school") for line in pages[i]), pages[i][0]
+        assert any(line.startswith("Distance to the nearest school") for line in pages[i]), pages[i][0]
     assert len(pages) == profiles[-1] + 1  # nothing spills after the last profile
 
 
@@ -538,3 +538,48 @@ def test_rate_medians_not_shown_when_they_would_bound_a_withheld_count():
         bd.published_wards(), CTX, medians={"children_in_need_rate": "not shown"}, profiles=1
     )
     assert 'data-median="children_in_need_rate" title="it would tell where a withheld ward' in page
+
+
+def _headers(html: str, after: str) -> list[str]:
+    """The header cells of the first table after the text ``after``."""
+    table = html[html.index(after) :]
+    head = table[table.index("<tr") : table.index("</tr>")]
+    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", head, re.S)]
+
+
+def test_table_headers_are_the_vocabularys_words():
+    # One vocabulary: the top table and the sites table read the same words as the map.
+    sites = pd.DataFrame(
+        {
+            "order": [1],
+            "name": ["Dale Primary"],
+            "type": ["gp_practice"],
+            "wards_served": ["Dale;Grange"],
+            "children_covered": [420.0],
+            "share_covered_cumulative": [0.61],
+        }
+    )
+    html = page(sites=sites)
+    assert _headers(html, "wards with most need</h3>") == [
+        "Rank",
+        "Ward",
+        "Need index",
+        "Rank range",
+        "Chance in top 5",
+        "Children",
+        "Child poverty",
+        "Children in need*",
+        "Child protection plans*",
+        "Looked-after children*",
+    ]
+    assert _headers(html, "Recommended pilot sites") == [
+        "Order",
+        "Name",
+        "Type",
+        "Wards served",
+        "Children newly within reach",
+        "Share of children within reach",
+    ]
+    assert "<td>GP practice</td>" in html and "<td>61%</td>" in html
+    # A group is described in the vocabulary's words, mid-sentence.
+    assert "child protection plan rate well above average" in html

@@ -47,7 +47,7 @@ def test_terms_read_as_a_councillor_would():
     assert rate.direction == "higher = more need"
     assert rate.header == "Children in need rate (per 10,000 children aged 0–17)"
     assert v.label("imd_score") == "Overall deprivation score"
-    assert v.label("dist_gp_practice_m") == "Distance to nearest GP practice"
+    assert v.label("dist_gp_practice_m") == "Distance to the nearest GP practice"
     assert v.label("access_e2sfca_library").startswith("Access to libraries")
     assert v.label("mean_z_idaci_score") == "Child poverty score: group average"
     assert v.term("need_index").explained.endswith("(higher = more need.)")
@@ -81,3 +81,68 @@ def test_glossary_rows():
             "The ward's place by need index: 1 is the ward with most need.",
         )
     ]
+
+
+def _words_tables(path):
+    """Dict literals (and tuples of pairs) in a module that map published column names to
+    words: each is a second vocabulary."""
+    import ast
+
+    def is_words(node):
+        if isinstance(node, ast.Tuple) and node.elts:
+            node = node.elts[0]
+        text = node.value if isinstance(node, ast.Constant) else None
+        return isinstance(text, str) and (" " in text or text[:1].isupper())
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        pairs = []
+        if isinstance(node, ast.Dict):
+            pairs = [(k.value, val) for k, val in zip(node.keys, node.values, strict=True)
+                     if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        elif isinstance(node, ast.Tuple | ast.List):
+            pairs = [(e.elts[1].value, e.elts[0]) for e in node.elts
+                     if isinstance(e, ast.Tuple) and len(e.elts) == 2
+                     and isinstance(e.elts[1], ast.Constant) and isinstance(e.elts[1].value, str)]
+        columns = [k for k, val in pairs if v.lookup(k) is not None and is_words(val)]
+        if len(columns) >= 2:
+            found.append(f"{path.name}:{node.lineno} {columns[:3]}")
+    return found
+
+
+# typology's words name the national ward types baked into data/england (ward_types.csv.gz):
+# folding them in changes the bundle, so they wait for a rebuild of it.
+NOT_YET = {"typology.py"}
+
+
+def test_no_module_keeps_its_own_column_words():
+    from pathlib import Path
+
+    import needsmap
+
+    src = Path(needsmap.__file__).parent
+    tables = [
+        hit
+        for path in sorted(src.rglob("*.py"))
+        if path.name not in {"vocabulary.py", *NOT_YET}
+        for hit in _words_tables(path)
+    ]
+    assert tables == [], "column words belong in needsmap/vocabulary.py"
+
+
+def test_the_words_table_scan_finds_a_second_vocabulary(tmp_path):
+    rogue = tmp_path / "rogue.py"
+    rogue.write_text('WORDS = {"need_index": "Need score", "imd_score": "IMD"}\n')
+    assert _words_tables(rogue) == ["rogue.py:1 ['need_index', 'imd_score']"]
+    pairs = tmp_path / "pairs.py"
+    pairs.write_text('ROWS = (("In need", "children_in_need"), ("CLA", "looked_after_children"))\n')
+    assert len(_words_tables(pairs)) == 1
+
+
+def test_short_labels_and_phrases():
+    assert v.short("need_rank") == "Rank"
+    assert v.short("ward_name") == "Ward"  # no short form: the label
+    assert v.short("children_in_need_rate") == "Children in need"
+    assert v.short("health_score") == "Health and disability deprivation"
+    assert v.phrase("imd_score") == "overall deprivation score"
+    assert v.phrase("per_1000_children_gp_practice") == "GP practices per 1,000 children"

@@ -255,30 +255,6 @@ def bootstrap_stability(
 
 # --- words ----------------------------------------------------------------------------
 
-FEATURE_WORDS = {
-    "imd_score": "overall deprivation",
-    "income_score": "income deprivation",
-    "employment_score": "employment deprivation",
-    "education_score": "education and skills deprivation",
-    "health_score": "health deprivation",
-    "crime_score": "crime",
-    "housing_and_services_score": "barriers to housing and services",
-    "environment_score": "living environment deprivation",
-    "idaci_score": "child poverty",
-    "children_low_income_pct": "children in low income families",
-    "idaopi_score": "older people's income deprivation",
-    "share_most_deprived_10pc": "share of neighbourhoods in England's most deprived 10%",
-    "share_most_deprived_20pc": "share of neighbourhoods in England's most deprived 20%",
-    "children_in_need_rate": "children in need rate",
-    "child_protection_plans_rate": "child protection plan rate",
-    "looked_after_children_rate": "looked-after children rate",
-    "need_index": "need index",
-    "access_index": "access to services",
-    "gap_score": "access gap (need without access)",
-    "children": "number of children",
-    "population": "population",
-}
-
 # Themes for the short cluster names, from high to low. A theme's level is the mean of
 # its features' z-scores, each signed so that higher means more of the theme.
 THEMES = {
@@ -296,36 +272,19 @@ DISTANCE_WORDS = (
 NAME_LEVELS = ("high", "fairly high", "average", "fairly low", "low")
 STATUTORY = ("children_in_need", "child_protection_plans", "looked_after_children")
 SERVICE_PATTERNS = (
-    (r"dist_(.+)_m", "distance to the nearest {one}", "distance", 1),
-    (r"access_e?2sfca_(.+)", "access to {many}", "distance", -1),
-    (r"share_within_(.+)", "share of children near a {one}", "distance", -1),
-    (r"per_1000_children_(.+)", "{many} per 1,000 children", "distance", -1),
+    (r"dist_(.+)_m", "distance", 1),
+    (r"access_e?2sfca_(.+)", "distance", -1),
+    (r"share_within_(.+)", "distance", -1),
+    (r"per_1000_children_(.+)", "distance", -1),
 )
 
 
-def _service_words(kind: str) -> tuple[str, str]:
-    """Singular and plural of a service type: "GP practice", "libraries"."""
-    from needsmap.maps.style import service_label
-
-    label = service_label(kind)
-    one = label if label[:2].isupper() else label[0].lower() + label[1:]
-    many = one[:-1] + "ies" if re.search(r"[^aeiou]y$", one) else one + "s"
-    return one, many
-
-
 def feature_words(column: str) -> str:
-    """A ward column in plain words, e.g. ``dist_gp_practice_m`` -> "distance to the
-    nearest GP practice"."""
-    if column in FEATURE_WORDS:
-        return FEATURE_WORDS[column]
+    """A ward column in plain words mid-sentence, from the vocabulary:
+    ``dist_gp_practice_m`` -> "distance to the nearest GP practice"."""
     if column.endswith("_rate_index"):  # the published rate (a stand-in where suppressed)
-        return feature_words(column.removesuffix("_index"))
-    for pattern, words, _, _ in SERVICE_PATTERNS:
-        m = re.fullmatch(pattern, column)
-        if m:
-            one, many = _service_words(m.group(1))
-            return words.format(one=one, many=many)
-    return column.replace("_", " ")
+        column = column.removesuffix("_index")
+    return vocabulary.phrase(column)
 
 
 def feature_theme(column: str) -> tuple[str, int]:
@@ -342,7 +301,7 @@ def feature_theme(column: str) -> tuple[str, int]:
         return "distance", -1
     if column == "gap_score":
         return "gap", 1
-    for pattern, _, theme, sign in SERVICE_PATTERNS:
+    for pattern, theme, sign in SERVICE_PATTERNS:
         if re.fullmatch(pattern, column):
             return theme, sign
     return column, 1
@@ -368,8 +327,8 @@ def _and(items: Sequence[str]) -> str:
 def describe(means: pd.Series) -> str:
     """A plain-English profile from standardised feature means, most distinctive first.
 
-    >>> describe(pd.Series({"crime_score": 0.2, "health_score": -1.3, "imd_score": -1.1}))
-    'much lower than average health deprivation and overall deprivation; about average crime'
+    >>> describe(pd.Series({"crime_score": 0.2, "imd_score": -1.1}))
+    'much lower than average overall deprivation score; about average crime deprivation score'
     """
     order = means.abs().sort_values(ascending=False, kind="stable").index
     levels: dict[str, list[str]] = {}

@@ -18,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from needsmap import __version__, audit, report, scan
+from needsmap import __version__, audit, report, scan, vocabulary
 from needsmap.access import Access, gap_score, measure_access, type_key
 from needsmap.checks import check_measures
 from needsmap.clusters import Clustering, cluster_wards, clusters_table
@@ -421,7 +421,7 @@ def compare_pilots(
     withheld: dict[str, set[str]] = {}
     hidden = disclosure.suppressed.join(disclosure.hidden_counts)
     for m in caseload.measures:
-        label = report.MEASURES.get(m, m).lower() + " per 10,000 children"
+        label = vocabulary.phrase(m) + " per 10,000 children"
         if caseload.synthetic:
             label += " (synthetic)"
         panels[label] = (caseload_did_panel(caseload.counts, wards["children"], m), "per 10,000")
@@ -809,7 +809,7 @@ def change_section(results: Results) -> report.ChangeSection:
     published = results.published
     areas = results.area.child_poverty_areas
     benchmark = poverty_benchmark(areas) if areas is not None else None
-    measures = {m: report.MEASURES.get(m, m) for m in results.caseload.measures}
+    measures = {m: vocabulary.label(m) for m in results.caseload.measures}
     piloted = sorted(set(results.pilots.wards["ward_code"])) if results.pilots else []
     return report.ChangeSection(
         findings=change_findings(published, pilot_wards=piloted, benchmark=benchmark),

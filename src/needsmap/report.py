@@ -36,47 +36,33 @@ from needsmap.integrity import die_with_parent
 from needsmap.maps import layers, static, style
 from needsmap.review import CAVEAT
 
-MEASURES = {
-    "children_in_need": "Children in need",
-    "child_protection_plans": "Child protection plans",
-    "looked_after_children": "Looked-after children",
-}
 DFE_MEASURES = {
     "children_in_need_at_31_march": "children_in_need",
     "child_protection_plans_at_31_march": "child_protection_plans",
     "children_looked_after_at_31_march": "looked_after_children",
 }
-SHORT = {
-    "children_in_need": "In need*",
-    "child_protection_plans": "Protection plans*",
-    "looked_after_children": "Looked after*",
-}
-SITE_COLUMNS = {
-    # The columns of a recommended-sites table a board reads, in order, with headers.
-    "order": "Order",
-    "name": "Site",
-    "type": "Type",
-    "wards_served": "Wards served",
-    "children_covered": "Children newly within reach",
-    "share_covered_cumulative": "Share of children within reach",
-}
-PROFILE_FEATURES = {
-    "need_index": ("need index", 2),
-    "idaci_score": ("child poverty", 3),
-    "children_low_income_pct": ("children in low income families (%)", 1),
-    "imd_score": ("overall deprivation", 1),
-    "children_in_need_rate": ("children-in-need rate", 0),
-    "child_protection_plans_rate": ("child-protection-plan rate", 0),
-    "looked_after_children_rate": ("looked-after-children rate", 0),
-}
-POVERTY = {
-    "idaci_score": ("Child income deprivation (IDACI score)", 3, "IDACI"),
-    "children_low_income_pct": (
-        "Children aged 0–15 in low income families (%, DWP)",
-        1,
-        "Low income (%)",
-    ),
-}
+MEASURES = tuple(vocabulary.CASELOAD)
+"""The caseload measures, in the report's order; their words come from the vocabulary."""
+SITE_COLUMNS = (
+    "order",
+    "name",
+    "type",
+    "wards_served",
+    "children_covered",
+    "share_covered_cumulative",
+)
+"""The columns of a recommended-sites table a board reads, in order."""
+PROFILE_FEATURES = (
+    "need_index",
+    "idaci_score",
+    "children_low_income_pct",
+    "imd_score",
+    "children_in_need_rate",
+    "child_protection_plans_rate",
+    "looked_after_children_rate",
+)
+"""The measures a group of wards is described by (one child-poverty measure of two)."""
+POVERTY = ("idaci_score", "children_low_income_pct")
 """The ward's child-poverty measure: IDACI where the bundle has it, else DWP's."""
 
 
@@ -192,7 +178,7 @@ def la_benchmark(comparison: pd.DataFrame) -> pd.DataFrame:
 
 def _measure_label(measure: object, caseload: object = "") -> str:
     if isinstance(caseload, str) and caseload in MEASURES:
-        return MEASURES[caseload]
+        return vocabulary.label(caseload)
     text = str(measure).replace("_at_31_march", "").replace("_", " ")
     return text[:1].upper() + text[1:]
 
@@ -233,7 +219,7 @@ def cluster_profiles(wards: pd.DataFrame) -> pd.DataFrame | None:
             sd = float(values.std(ddof=0))
             if sd > 0 and part.notna().any():
                 z = (float(part.mean()) - float(values.mean())) / sd
-                words.append((abs(z), f"{PROFILE_FEATURES[col][0]} {_level(z)}"))
+                words.append((abs(z), f"{vocabulary.phrase(col)} {_level(z)}"))
         row["description"] = "; ".join(w for _, w in sorted(words, key=lambda t: -t[0])[:3])
         row["wards"] = len(members)
         row["ward_names"] = "; ".join(sorted(members["ward_name"].astype(str)))
@@ -585,14 +571,14 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
     ranked = wards.sort_values("need_rank").head(n)
     has_interval = {"need_rank_lo", "need_rank_hi"} <= set(wards)
     has_p = "p_top5" in wards
-    header = ["Rank", "Ward", "Need index"]
+    header = [vocabulary.short(c) for c in ("need_rank", "ward_name", "need_index")]
     if has_interval:
         header.append("Rank range")
     if has_p:
-        header.append("Chance in top 5")
+        header.append(vocabulary.short("p_top5"))
     poverty = poverty_column(wards)
-    header += ["Children", POVERTY[poverty][2]]
-    header += [SHORT[m] for m in MEASURES if f"{m}_rate" in wards]
+    header += [vocabulary.short("children"), vocabulary.short(poverty)]
+    header += [f"{vocabulary.short(f'{m}_rate')}*" for m in MEASURES if f"{m}_rate" in wards]
     rows = []
     for code, w in ranked.iterrows():
         code = str(code)
@@ -612,7 +598,7 @@ def _top_rows(wards: pd.DataFrame, n: int) -> tuple[list[str], list[list[Markup]
             row.append(_percent(code, "p_top5", w["p_top5"]))
         row += [
             _figure(code, "children", w["children"]),
-            _figure(code, poverty, w[poverty], POVERTY[poverty][1]),
+            _figure(code, poverty, w[poverty], vocabulary.term(poverty).digits),
         ]
         for m in MEASURES:
             if f"{m}_rate" in wards:
@@ -686,7 +672,7 @@ def _sites_rows(sites: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
             else:
                 cells.append(Markup("{}").format(number(v)))
         rows.append(cells)
-    return [SITE_COLUMNS[c] for c in cols], rows
+    return [vocabulary.short(c) for c in cols], rows
 
 
 def _generic_table(frame: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
@@ -696,7 +682,7 @@ def _generic_table(frame: pd.DataFrame) -> tuple[list[str], list[list[Markup]]]:
         table = table.drop(columns="geometry")
         if hasattr(geom, "x"):
             table = table.assign(easting=geom.x.round(0), northing=geom.y.round(0))
-    header = [str(c).replace("_", " ").capitalize() for c in table.columns]
+    header = [vocabulary.short(str(c)) for c in table.columns]
     rows = []
     for _, r in table.iterrows():
         cells = []
@@ -992,10 +978,10 @@ def ward_profile(
                 ),
             )
         )
-    for m, label in MEASURES.items():
+    for m in MEASURES:
         if m not in wards:
             continue
-        rows.append(ProfileRow(label, _figure(code, m, w[m])))
+        rows.append(ProfileRow(vocabulary.label(m), _figure(code, m, w[m])))
         if f"{m}_rate" in wards:
             interval = Markup("")
             if f"{m}_rate_lower" in wards and not isinstance(w[f"{m}_rate"], str):
@@ -1169,6 +1155,7 @@ def build_report(
         "coverage": sites_summary,
         "provision_note": provision_note,
         "pilots": _pilot_lines(pilots),
+
         "review": _review_rows(review) if review is not None and len(review) else None,
         "review_caveat": CAVEAT,
     }
@@ -1226,7 +1213,7 @@ def board_report(
     if (benchmark is None or not len(benchmark)) and comparison is not None:
         benchmark = la_benchmark(comparison)
     if comparison is not None and len(comparison):
-        fig = static.benchmark_chart(comparison, ctx.area, labels=MEASURES, map_style=look)
+        fig = static.benchmark_chart(comparison, ctx.area, measures=MEASURES, map_style=look)
         chart = static.figure_png(fig, dpi=150, font=look.font)
     codes = [str(c) for c in wards.sort_values("need_rank").index[:profiles]]
     locators = static.locator_maps(wards, codes, map_style=look) if codes else {}

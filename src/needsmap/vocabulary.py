@@ -44,6 +44,8 @@ class Term:
     """Which way is more need, e.g. "higher = more need"; "" where neither."""
     digits: int = 1
     """Decimal places when shown as a number."""
+    short: str = ""
+    """A shorter label for a narrow table column ("Rank"); "" when the label is short."""
 
     @property
     def header(self) -> str:
@@ -59,8 +61,16 @@ class Term:
         return f"{self.meaning}{tail}"
 
 
-def _t(label: str, meaning: str, unit: str = "", direction: str = NEUTRAL, digits: int = 1) -> Term:
-    return Term(label, meaning, unit, direction, digits)
+def _t(
+    label: str,
+    meaning: str,
+    unit: str = "",
+    direction: str = NEUTRAL,
+    digits: int = 1,
+    *,
+    short: str = "",
+) -> Term:
+    return Term(label, meaning, unit, direction, digits, short)
 
 
 # --- single columns -----------------------------------------------------------------
@@ -70,22 +80,22 @@ TERMS: dict[str, Term] = {
     "ward_code": _t("Ward code", "The ward's ONS code (2024 boundaries)."),
     "ward_name": _t("Ward", "The electoral ward's name."),
     "population": _t("Population", "People living in the ward (ONS mid-year estimate).", "", digits=0),
-    "children": _t("Children aged 0–17", "Children living in the ward (ONS mid-year estimate).", "children", digits=0),
+    "children": _t("Children aged 0–17", "Children living in the ward (ONS mid-year estimate).", "children", digits=0, short="Children"),
     "children_0_15": _t("Children aged 0–15", "Children aged 0–15 living in the ward, who weight the child poverty score.", "children", digits=0),
     "lsoas": _t("Neighbourhoods (LSOAs)", "Small census neighbourhoods of about 1,500 people in the ward (lower-layer super output areas).", "neighbourhoods", digits=0),
     "lsoas_2019": _t("Neighbourhoods in 2019 (LSOAs)", "The ward's share of 2011 census neighbourhoods, used for the 2019 deprivation figures.", "neighbourhoods", digits=1),
-    "imd_score": _t("Overall deprivation score", "How deprived the ward's neighbourhoods are overall, from the English Indices of Deprivation 2025, averaged over residents.", SCORE, MORE_NEED, 1),
-    "idaci_score": _t("Child poverty score", "Share of children aged 0–15 living in income-deprived families (IDACI), averaged over the ward's children.", "share of children (0–1)", MORE_NEED, 3),
-    "idaopi_score": _t("Older people's poverty score", "Share of people aged 60 and over who are income deprived (IDAOPI).", "share of older people (0–1)", MORE_NEED, 3),
+    "imd_score": _t("Overall deprivation score", "How deprived the ward's neighbourhoods are overall, from the English Indices of Deprivation 2025, averaged over residents.", SCORE, MORE_NEED, 1, short="Overall deprivation"),
+    "idaci_score": _t("Child poverty score", "Share of children aged 0–15 living in income-deprived families (IDACI), averaged over the ward's children.", "share of children (0–1)", MORE_NEED, 3, short="Child poverty"),
+    "idaopi_score": _t("Older people's poverty score", "Share of people aged 60 and over who are income deprived (IDAOPI).", "share of older people (0–1)", MORE_NEED, 3, short="Older people's poverty"),
     "lsoas_most_deprived_10pc": _t("Neighbourhoods in England's most deprived 10%", "How many of the ward's neighbourhoods are in the most deprived tenth of England.", "neighbourhoods", MORE_NEED, 0),
     "lsoas_most_deprived_20pc": _t("Neighbourhoods in England's most deprived 20%", "How many of the ward's neighbourhoods are in the most deprived fifth of England.", "neighbourhoods", MORE_NEED, 0),
     "idaci_lsoas_most_deprived_20pc": _t("Neighbourhoods in England's worst 20% for child poverty", "How many of the ward's neighbourhoods are in the fifth of England with most child poverty.", "neighbourhoods", MORE_NEED, 0),
     "need_index": _t("Need index", "One score combining child poverty, overall deprivation and caseload rates; 0 is the area's average ward, 1 is one standard deviation above it.", "standard deviations from the area average", MORE_NEED, 2),
-    "need_rank": _t("Need rank", "The ward's place by need index: 1 is the ward with most need.", "1 = most need", LESS_NEED, 0),
+    "need_rank": _t("Need rank", "The ward's place by need index: 1 is the ward with most need.", "1 = most need", LESS_NEED, 0, short="Rank"),
     "need_rank_median": _t("Need rank (typical)", "The ward's middle rank across 1,000 simulations that vary the weights and the small numbers.", "1 = most need", LESS_NEED, 0),
     "need_rank_lo": _t("Need rank: best case", "The highest-need rank the ward reaches in 9 of 10 simulations (lower end of a 90% range).", "1 = most need", LESS_NEED, 0),
     "need_rank_hi": _t("Need rank: worst case", "The lowest-need rank the ward reaches in 9 of 10 simulations (upper end of a 90% range).", "1 = most need", LESS_NEED, 0),
-    "p_top5": _t("Chance of being in the top 5 for need", "In how many of 1,000 simulations the ward is among the 5 wards of most need.", PERCENT, MORE_NEED, 0),
+    "p_top5": _t("Chance of being in the top 5 for need", "In how many of 1,000 simulations the ward is among the 5 wards of most need.", PERCENT, MORE_NEED, 0, short="Chance in top 5"),
     "cluster": _t("Group of similar wards (number)", "Wards with a similar mix of deprivation and caseload share a group; 1 is the group with most need.", "1 = most need", NEUTRAL, 0),
     "cluster_label": _t("Group of similar wards", "Wards with a similar mix of deprivation and caseload, named by what sets them apart."),
     "cluster_stability": _t("How often the ward stays in its group", "Share of re-samplings of the wards in which this ward lands in the same group.", PERCENT, NEUTRAL, 0),
@@ -120,8 +130,8 @@ TERMS: dict[str, Term] = {
     "gap_score": _t("Access gap", "How far the ward's need is above its access to services; positive = more need than access, 0 = they match.", "standard deviations", MORE_NEED, 2),
     "caseload_period": _t("Caseload date", "The date the ward caseload counts refer to."),
     "caseload_source": _t("Caseload source", "Where the caseload counts come from; \"synthetic\" means made up for illustration, not real figures."),
-    "share_covered_now": _t("Children near a service now", "Share of the ward's children within reach of an existing service of the kinds counted for siting.", PERCENT, MORE_ACCESS, 0),
-    "share_covered_after": _t("Children near a service with the recommended sites", "The same share once the recommended sites are open.", PERCENT, MORE_ACCESS, 0),
+    "share_covered_now": _t("Share of children near a service now", "Share of the ward's children within reach of an existing service of the kinds counted for siting.", PERCENT, MORE_ACCESS, 0),
+    "share_covered_after": _t("Share of children near a service with the recommended sites", "The same share once the recommended sites are open.", PERCENT, MORE_ACCESS, 0),
     "children_covered_now": _t("Children near a service now", "Children in the ward within reach of an existing service.", "children", MORE_ACCESS, 0),
     "children_covered_after": _t("Children near a service with the recommended sites", "Children within reach once the recommended sites are open.", "children", MORE_ACCESS, 0),
     "need": _t("Need-weighted children", "Children counted between 1 (least needy ward) and 2 (most needy ward), so that sites favour high-need wards.", "need-weighted children", MORE_NEED, 0),
@@ -130,14 +140,14 @@ TERMS: dict[str, Term] = {
     "need_share_covered_now": _t("Share of need near a service now", "Share of need-weighted children within reach of an existing service.", PERCENT, MORE_ACCESS, 0),
     "need_share_covered_after": _t("Share of need near a service with the recommended sites", "The same share once the recommended sites are open.", PERCENT, MORE_ACCESS, 0),
     # recommended_sites.csv
-    "order": _t("Order chosen", "The order the sites were picked in: site 1 adds the most on its own.", "", NEUTRAL, 0),
+    "order": _t("Order chosen", "The order the sites were picked in: site 1 adds the most on its own.", "", NEUTRAL, 0, short="Order"),
     "site_id": _t("Site reference", "The site's reference in the services file."),
     "name": _t("Name", "The service's or site's name, as in the services file."),
-    "type": _t("Type of service", "What kind of service the site is (school, GP practice, ...)."),
+    "type": _t("Type of service", "What kind of service the site is (school, GP practice, ...).", short="Type"),
     "children_covered": _t("Children newly within reach", "Children who are within reach of this site and of no existing service or earlier site.", "children", MORE_ACCESS, 0),
     "need_covered": _t("Need-weighted children newly within reach", "Children newly within reach, counted between 1 and 2 by their ward's need, so high-need wards count more.", "need-weighted children", MORE_ACCESS, 0),
     "wards_served": _t("Wards served", "Wards with children newly within reach of the site."),
-    "share_covered_cumulative": _t("Children within reach, with this and earlier sites", "Share of the area's children within reach of a service once this site and those before it are open.", PERCENT, MORE_ACCESS, 0),
+    "share_covered_cumulative": _t("Children within reach, with this and earlier sites", "Share of the area's children within reach of a service once this site and those before it are open.", PERCENT, MORE_ACCESS, 0, short="Share of children within reach"),
     "easting": _t("Easting", "British National Grid easting.", "metres", NEUTRAL, 0),
     "northing": _t("Northing", "British National Grid northing.", "metres", NEUTRAL, 0),
     "lon": _t("Longitude", "Longitude (WGS84).", "degrees", NEUTRAL, 5),
@@ -236,6 +246,11 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _rate(measure: str) -> str:
+    """A caseload measure's rate, mid-sentence: "child protection plan rate"."""
+    return CASELOAD[measure].replace(" plans", " plan") + " rate"
+
+
 def mid(text: str) -> str:
     """A label mid-sentence: "School" -> "school"; acronyms stay ("GP practice", "IMD")."""
     if len(text) > 1 and text[1].isupper():
@@ -250,25 +265,25 @@ Family = tuple[str, Callable[..., Term]]
 FAMILIES: tuple[Family, ...] = (
     (r"(?P<m>{caseload})", lambda m: _t(_sentence(CASELOAD[m]), f"Number of {CASELOAD[m]} in the ward at the latest date.", "children", MORE_NEED, 0)),
     (r"(?P<m>{caseload})_first", lambda m: _t(f"{_sentence(CASELOAD[m])} (first period)", f"Number of {CASELOAD[m]} at the first date in the caseload file.", "children", MORE_NEED, 0)),
-    (r"(?P<m>{caseload})_rate", lambda m: _t(f"{_sentence(CASELOAD[m])} rate", f"{_sentence(CASELOAD[m])} for every 10,000 children living in the ward.", PER_10K, MORE_NEED, 0)),
-    (r"(?P<m>{caseload})_rate_lower", lambda m: _t(f"{_sentence(CASELOAD[m])} rate: low end", f"Lower end of the 95% range for the {CASELOAD[m]} rate.", PER_10K, MORE_NEED, 0)),
-    (r"(?P<m>{caseload})_rate_upper", lambda m: _t(f"{_sentence(CASELOAD[m])} rate: high end", f"Upper end of the 95% range for the {CASELOAD[m]} rate.", PER_10K, MORE_NEED, 0)),
-    (r"(?P<m>{caseload})_rate_unreliable", lambda m: _t(f"{_sentence(CASELOAD[m])} rate is uncertain", "True when so few children are counted that the 95% range is wider than the rate itself.", "yes/no")),
-    (r"(?P<m>{caseload})_rate_index", lambda m: _t(f"{_sentence(CASELOAD[m])} rate used in the need index", "The published rate; for a ward whose count is hidden, a stand-in made only from published figures.", PER_10K, MORE_NEED, 0)),
+    (r"(?P<m>{caseload})_rate", lambda m: _t(f"{_sentence(_rate(m))}", f"{_sentence(CASELOAD[m])} for every 10,000 children living in the ward.", PER_10K, MORE_NEED, 0, short=_sentence(CASELOAD[m]))),
+    (r"(?P<m>{caseload})_rate_lower", lambda m: _t(f"{_sentence(_rate(m))}: low end", f"Lower end of the 95% range for the {_rate(m)}.", PER_10K, MORE_NEED, 0)),
+    (r"(?P<m>{caseload})_rate_upper", lambda m: _t(f"{_sentence(_rate(m))}: high end", f"Upper end of the 95% range for the {_rate(m)}.", PER_10K, MORE_NEED, 0)),
+    (r"(?P<m>{caseload})_rate_unreliable", lambda m: _t(f"{_sentence(_rate(m))} is uncertain", "True when so few children are counted that the 95% range is wider than the rate itself.", "yes/no")),
+    (r"(?P<m>{caseload})_rate_index", lambda m: _t(f"{_sentence(_rate(m))} used in the need index", "The published rate; for a ward whose count is hidden, a stand-in made only from published figures.", PER_10K, MORE_NEED, 0)),
     (r"(?P<m>{caseload})_rate_standin", lambda m: _t(f"{_sentence(CASELOAD[m])}: pooled rate used", "True when the ward's count is hidden and the need index uses a stand-in made only from published figures.", "yes/no")),
-    (r"(?P<m>{caseload})_rate_change", lambda m: _t(f"Change in {CASELOAD[m]} rate", f"Latest {CASELOAD[m]} rate minus the first period's.", PER_10K, MORE_NEED, 0)),
-    (r"(?P<m>{caseload})_trend", lambda m: _t(f"{_sentence(CASELOAD[m])}: trend", f"Whether the {CASELOAD[m]} rate is rising, falling or not clearly changing across every period (weighted trend test, 95%).")),
-    (r"(?P<m>{caseload})_trend_per_year", lambda m: _t(f"{_sentence(CASELOAD[m])} rate: change a year", f"The {CASELOAD[m]} rate's average change a year across every period.", PER_10K, MORE_NEED, 1)),
-    (r"(?P<m>{caseload})_trend_lower", lambda m: _t(f"{_sentence(CASELOAD[m])} rate: change a year, low end", "Lower end of the 95% range for the change a year.", PER_10K, MORE_NEED, 1)),
-    (r"(?P<m>{caseload})_trend_upper", lambda m: _t(f"{_sentence(CASELOAD[m])} rate: change a year, high end", "Upper end of the 95% range for the change a year.", PER_10K, MORE_NEED, 1)),
-    (r"(?P<d>{domain})_score", lambda d: _t(f"{_sentence(DOMAINS[d])} deprivation score", f"How deprived the ward's neighbourhoods are on {DOMAINS[d]}, averaged over residents.", SCORE, MORE_NEED, 1 if d != "income" and d != "employment" else 3)),
+    (r"(?P<m>{caseload})_rate_change", lambda m: _t(f"Change in {_rate(m)}", f"Latest {_rate(m)} minus the first period's.", PER_10K, MORE_NEED, 0)),
+    (r"(?P<m>{caseload})_trend", lambda m: _t(f"{_sentence(CASELOAD[m])}: trend", f"Whether the {_rate(m)} is rising, falling or not clearly changing across every period (weighted trend test, 95%).")),
+    (r"(?P<m>{caseload})_trend_per_year", lambda m: _t(f"{_sentence(_rate(m))}: change a year", f"The {_rate(m)}'s average change a year across every period.", PER_10K, MORE_NEED, 1)),
+    (r"(?P<m>{caseload})_trend_lower", lambda m: _t(f"{_sentence(_rate(m))}: change a year, low end", "Lower end of the 95% range for the change a year.", PER_10K, MORE_NEED, 1)),
+    (r"(?P<m>{caseload})_trend_upper", lambda m: _t(f"{_sentence(_rate(m))}: change a year, high end", "Upper end of the 95% range for the change a year.", PER_10K, MORE_NEED, 1)),
+    (r"(?P<d>{domain})_score", lambda d: _t(f"{_sentence(DOMAINS[d])} deprivation score", f"How deprived the ward's neighbourhoods are on {DOMAINS[d]}, averaged over residents.", SCORE, MORE_NEED, 1 if d != "income" and d != "employment" else 3, short=f"{_sentence(DOMAINS[d])} deprivation")),
     (r"(?P<p>idaci_)?lsoas_most_deprived_(?P<n>10|20)pc_2019", lambda p, n: _t(f"Neighbourhoods in England's most deprived {n}%{' for child poverty' if p else ''} (2019)", "The same count in the 2019 Indices, on 2011 neighbourhoods.", "neighbourhoods", MORE_NEED, 1)),
     (r"(?P<p>idaci_)?share_most_deprived_(?P<n>10|20)pc", lambda p, n: _t(f"Share of neighbourhoods in England's most deprived {n}%{' for child poverty' if p else ''}", f"Share of the ward's neighbourhoods in England's most deprived {n}%{' for child poverty' if p else ''} (2025).", PERCENT, MORE_NEED, 0)),
     (r"(?P<p>idaci_)?share_most_deprived_(?P<n>10|20)pc_2019", lambda p, n: _t(f"Share in England's most deprived {n}%{' for child poverty' if p else ''} (2019)", "The same share in the 2019 Indices.", PERCENT, MORE_NEED, 0)),
     (r"(?P<p>idaci_)?share_most_deprived_(?P<n>10|20)pc_change", lambda p, n: _t(f"Change in share in England's most deprived {n}%{' for child poverty' if p else ''}", "2025 share minus 2019 share: positive means more of the ward is among England's most deprived than in 2019.", "percentage points", MORE_NEED, 0)),
     (r"mean_z_(?P<c>\w+)", lambda c: _t(f"{term(c).label}: group average", f"The group's average {term(c).label.lower()}, in standard deviations from the area's average.", "standard deviations", term(c).direction, 2)),
-    (r"dist_(?P<s>\w+)_m", lambda s: _t(f"Distance to nearest {mid(service(s).label)}", f"Average straight-line distance from children's homes to the nearest {mid(service(s).label)}.", "metres", MORE_NEED, 0)),
-    (r"share_within_(?P<s>\w+)", lambda s: _t(f"Children near a {mid(service(s).label)}", f"Share of the ward's children living within the catchment of a {mid(service(s).label)}.", PERCENT, MORE_ACCESS, 0)),
+    (r"dist_(?P<s>\w+)_m", lambda s: _t(f"Distance to the nearest {mid(service(s).label)}", f"Average straight-line distance from children's homes to the nearest {mid(service(s).label)}.", "metres", MORE_NEED, 0)),
+    (r"share_within_(?P<s>\w+)", lambda s: _t(f"Share of children near a {mid(service(s).label)}", f"Share of the ward's children living within the catchment of a {mid(service(s).label)}.", PERCENT, MORE_ACCESS, 0)),
     (r"per_1000_children_(?P<s>\w+)", lambda s: _t(f"{service(s).plural} per 1,000 children", f"{service(s).plural} in the ward for every 1,000 children living there.", "per 1,000 children", MORE_ACCESS, 1)),
     (r"access_2sfca_(?P<s>\w+)", lambda s: _t(f"Access to {mid(service(s).plural)}", f"{service(s).plural} within reach, shared among all the children who can reach them (two-step floating catchment).", "capacity per 1,000 children", MORE_ACCESS, 2)),
     (r"access_e2sfca_(?P<s>\w+)", lambda s: _t(f"Access to {mid(service(s).plural)} (nearer counts more)", f"As access to {mid(service(s).plural)}, with nearer services counting more (enhanced two-step floating catchment).", "capacity per 1,000 children", MORE_ACCESS, 2)),
@@ -306,6 +321,17 @@ def term(column: str) -> Term:
 def label(column: str) -> str:
     """The plain label of a column: ``"imd_score"`` -> ``"Overall deprivation score"``."""
     return term(column).label
+
+
+def short(column: str) -> str:
+    """The label for a narrow table column: ``"need_rank"`` -> ``"Rank"``."""
+    found = term(column)
+    return found.short or found.label
+
+
+def phrase(column: str) -> str:
+    """The label mid-sentence: ``"imd_score"`` -> ``"overall deprivation score"``."""
+    return mid(label(column))
 
 
 def missing(columns: Iterable[str]) -> list[str]:

@@ -64,11 +64,6 @@ class Comparison:
 
 DAGGER = "†"
 """Marks a rate whose interval is wider than itself (``_rate_unreliable``)."""
-CASELOAD_ROWS = (
-    ("Children in need", "children_in_need"),
-    ("Child protection plans", "child_protection_plans"),
-    ("Looked-after children", "looked_after_children"),
-)
 
 
 def comparison(benchmark: pd.DataFrame, *, area: str) -> Comparison | None:
@@ -322,16 +317,16 @@ def ward_profiles(
     ]
     sections: list[dict[str, Any]] = [{"rows": [r for r in main if r is not None]}]
 
-    measures = [(label, m) for label, m in CASELOAD_ROWS if f"{m}_rate" in wards.columns]
+    measures = [m for m in vocabulary.CASELOAD if f"{m}_rate" in wards.columns]
     if measures:
         year = f" {comparison.year}" if comparison else ""
         head = ["Per 10,000 children (number)", "Ward"]
         if comparison:
             head += [comparison.area, "England"]
         caseload = []
-        for label, m in measures:
+        for m in measures:
             row: dict[str, Any] = {
-                "label": label,
+                "label": vocabulary.label(m),
                 "values": [_caseload_cell(r, m) for r in rows],
             }
             if comparison:
@@ -353,14 +348,14 @@ def ward_profiles(
             # Shown only for wards with a marked cell.
             section["dagger"] = f"{DAGGER} few children: the 95% interval is wider than the rate."
         sections.append(section)
-    trends = [(label, m) for label, m in measures if f"{m}_trend" in wards.columns]
+    trends = [m for m in measures if f"{m}_trend" in wards.columns]
     if trends:
         sections.append(
             {
                 "title": "Caseload trend over every period" + (" (synthetic)" if synthetic else ""),
                 "rows": [
-                    {"label": label, "values": [fmt(r[f"{m}_trend"]) for r in rows]}
-                    for label, m in trends
+                    {"label": vocabulary.label(m), "values": [fmt(r[f"{m}_trend"]) for r in rows]}
+                    for m in trends
                 ],
                 "note": "Rising or falling where the 95% trend test is clear; withheld where "
                 "any period's count is suppressed.",

@@ -1058,7 +1058,7 @@ def benchmark_chart(
     comparison: pd.DataFrame,
     area: str,
     *,
-    labels: Mapping[str, str],
+    measures: Sequence[str],
     map_style: style.MapStyle | None = None,
 ) -> Figure:
     """Bars of each area's rate per 10,000 children, one panel per measure.
@@ -1067,11 +1067,11 @@ def benchmark_chart(
     ----------
     comparison
         From ``report.la_comparison``: ``measure``, ``group``, ``area_name``, ``rate``.
-    labels
-        Measure -> panel title, in panel order.
+    measures
+        Caseload measures in panel order; each panel is titled with its plain label.
     """
     st = map_style or style.MapStyle()
-    measures = [m for m in labels if (comparison["measure"] == m).any()]
+    measures = [m for m in measures if (comparison["measure"] == m).any()]
     with _styled(st.font):
         fig = Figure(figsize=(7.5, 0.5 + 2.6 * len(measures) / 1.6), dpi=100, facecolor="white")
         _Canvas(fig)
@@ -1088,7 +1088,7 @@ def benchmark_chart(
                 ax.axvline(float(eng.iloc[0]), color="#000000", linestyle="--", linewidth=1)
                 ax.text(float(eng.iloc[0]), len(areas) - 0.4, " England", fontsize=7, va="bottom")
             year = int(part["year"].iloc[0]) if len(part) else ""
-            ax.set_title(f"{labels[m]}\n{year}", fontsize=8.5, loc="left")
+            ax.set_title(f"{vocabulary.label(m)}\n{year}", fontsize=8.5, loc="left")
             ax.tick_params(labelsize=6.5)
             ax.spines[["top", "right"]].set_visible(False)
             for tick in ax.get_yticklabels():

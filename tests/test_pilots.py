@@ -11,7 +11,7 @@ from shapely.geometry import box
 
 from needsmap.config import config_from_dict
 from needsmap.errors import ConfigError, InputError
-from needsmap.pilots import WARD_COLUMNS, load_pilots
+from needsmap.pilots import WARD_COLUMNS, load_pilots, provision_date
 from needsmap.sources.services import load_services
 
 BNG = "EPSG:27700"
@@ -245,3 +245,27 @@ def test_bad_pilot_dates_in_a_services_file(tmp_path, wards, postcodes, row, mes
     )
     with pytest.raises(InputError, match=message):
         load_services([path], postcodes, wards.union_all())
+
+
+def test_provision_is_counted_on_the_caseloads_latest_date_by_default():
+    # Reruns on another day count the same pilots: no default reads the clock.
+    periods = ["2023-03-31", "2025-03-31", "2024-03-31"]
+    assert provision_date(None, periods) == (dt.date(2025, 3, 31), "the caseload's latest date")
+    assert provision_date(dt.date(2024, 9, 1), periods) == (dt.date(2024, 9, 1), "siting.as_of")
+    when, why = provision_date(None, ["latest"])
+    assert when == dt.date.today()
+    assert why == "the day of the run: the caseload has no dated period; set siting.as_of"
+
+
+def test_the_run_states_the_date_provision_is_counted_on(bundled_run):
+    import json
+
+    folder = bundled_run.written[0].parent
+    record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert record["provision_counted_on"] == "2025-03-31"
+    assert "existing provision counted on 2025-03-31 (the caseload's latest date)" in record["notes"]
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert (
+        "Existing provision is counted as it stood on 31 March 2025 (the caseload&#39;s latest date)."
+        in html
+    )

@@ -28,7 +28,7 @@ from needsmap.indicators import (
     need_index,
     ward_deprivation,
 )
-from needsmap.pilots import load_pilots
+from needsmap.pilots import load_pilots, provision_date
 from needsmap.siting import eligible, existing_provision
 from needsmap.sources import Area, load_area, load_services
 from needsmap.sources.area import FILES, OPTIONAL, area_caseload, resolve_area
@@ -296,9 +296,9 @@ def _settings(
         return
     pilots = None
     with _collect(check):
-        pilots = load_pilots(
-            cfg.pilots, services.placed, area.wards, area.postcodes, as_of=cfg.siting.as_of
-        )
+        periods = caseload.periods if caseload is not None else []
+        as_of, _ = provision_date(cfg.siting.as_of, periods)
+        pilots = load_pilots(cfg.pilots, services.placed, area.wards, area.postcodes, as_of=as_of)
         check.facts.append(pilots.describe())
         check.notes += pilots.notes
     present = sorted(services.placed["type"].unique())

@@ -266,7 +266,8 @@ class SitingConfig:
     ``pilot = yes`` in a services file) are existing provision too while they run."""
     as_of: dt.date | None = None
     """The date at which existing provision is counted "now": pilots running on that
-    date (see ``pilots``). Null: the day of the run."""
+    date (see ``pilots``). Null: the caseload's latest date (its newest period), so a rerun
+    on another day counts the same pilots; the day of the run only if no period is a date."""
     need_weight_max: float = 2.0
     """A child in the most needy ward counts this many times a child in the least needy."""
     method: Literal["auto", "exact", "greedy"] = "auto"

@@ -210,6 +210,23 @@ def _service_rows(services: gpd.GeoDataFrame, taken: set[str]) -> list[dict[str,
     return rows
 
 
+def provision_date(as_of: dt.date | None, periods: Sequence[str]) -> tuple[dt.date, str]:
+    """The date existing provision is counted on, and where that date comes from.
+
+    ``siting.as_of`` when the config sets it; else the caseload's latest dated period, so
+    a rerun on another day counts the same pilots; else the day of the run.
+
+    >>> provision_date(None, ["2024-03-31", "2025-03-31"])
+    (datetime.date(2025, 3, 31), "the caseload's latest date")
+    """
+    if as_of is not None:
+        return as_of, "siting.as_of"
+    dated = pd.to_datetime(pd.Series(list(periods), dtype=object), errors="coerce")
+    if dated.notna().any():
+        return dated.max().date(), "the caseload's latest date"
+    return dt.date.today(), "the day of the run: the caseload has no dated period; set siting.as_of"
+
+
 def load_pilots(
     pilots: Sequence[Pilot],
     services: gpd.GeoDataFrame,

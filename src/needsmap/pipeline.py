@@ -56,7 +56,7 @@ from needsmap.integrity import (
 )
 from needsmap.localities import contiguous_localities, ward_neighbours
 from needsmap.maps import cluster_chart, interactive, layers, static, style, trend_chart
-from needsmap.pilots import Pilots, load_pilots, with_pilots
+from needsmap.pilots import Pilots, load_pilots, provision_date, with_pilots
 from needsmap.ranking import rank_uncertainty, weight_sensitivity
 from needsmap.review import review_list, ward_flags
 from needsmap.siting import Siting, existing_provision, site_pilots
@@ -300,9 +300,9 @@ def analyse(cfg: RunConfig) -> Results:
         services = load_services(
             [area.files["services"], *cfg.services], area.postcodes, outline(geoms)
         )
-        pilots = load_pilots(
-            cfg.pilots, services.placed, geoms, area.postcodes, as_of=cfg.siting.as_of
-        )
+        as_of, counted = provision_date(cfg.siting.as_of, caseload.periods)
+        pilots = load_pilots(cfg.pilots, services.placed, geoms, area.postcodes, as_of=as_of)
+        pilots.notes.insert(0, f"existing provision counted on {as_of.isoformat()} ({counted})")
     with step("Access to services, gaps and where new sites would reach most need"):
         ac, sc = cfg.access, cfg.siting
         catchment, times, access_notes = ac.catchment_m, None, []
@@ -784,6 +784,7 @@ def board_outputs(
                 review=results.review,
                 provision_note=str(results.area.meta.get("provision_note", "")),
                 pilots=results.pilots.table if results.pilots is not None else None,
+                provision_date=provision_date(cfg.siting.as_of, results.caseload.periods),
                 ward_types=results.ward_types,
                 need_map=need_map,
                 map_style=look,
@@ -885,6 +886,7 @@ def run(cfg: RunConfig, *, out: Path | None = None) -> Results:
                 },
             },
             "inputs": _inputs(results),
+            "provision_counted_on": results.pilots.as_of.isoformat() if results.pilots else None,
             "config": config_to_dict(cfg),
             "versions": _versions(),
             "notes": results.notes,

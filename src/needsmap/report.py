@@ -13,6 +13,7 @@ tests (and the disclosure scan) can check each one against the published ward ta
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import os
 import re
@@ -629,7 +630,7 @@ def _pilot_lines(pilots: pd.DataFrame | None) -> list[str]:
         when = "start date not given" if pd.isna(start) else f"from {_day(start)}"
         if pd.notna(end):
             when += f" to {_day(end)}"
-        state = "running" if p["active"] else "not running on the date provision is counted"
+        state = "running" if p["active"] else "not running then"
         desc = f": {p['description']}" if p.get("description") else ""
         out.append(f"{p['pilot']} ({when}; {state}){desc}")
     return out
@@ -1087,6 +1088,7 @@ def build_report(
     review: pd.DataFrame | None = None,
     provision_note: str = "",
     pilots: pd.DataFrame | None = None,
+    provision_date: tuple[dt.date, str] | None = None,
     top_wards: int = 10,
     profiles: int = 100,
     change: ChangeSection | None = None,
@@ -1109,6 +1111,9 @@ def build_report(
         The "Change" section (trends and pilot comparisons); left out when None.
     medians
         The caseload rates' medians over every ward (``rate_medians``).
+    provision_date
+        The date existing provision is counted on, and where it comes from
+        (``pilots.provision_date``).
     """
     locators = locators or {}
     ranked = wards.sort_values("need_rank")
@@ -1155,7 +1160,9 @@ def build_report(
         "coverage": sites_summary,
         "provision_note": provision_note,
         "pilots": _pilot_lines(pilots),
-
+        "counted_on": f"{_day(pd.Timestamp(provision_date[0]))} ({provision_date[1]})"
+        if provision_date
+        else "",
         "review": _review_rows(review) if review is not None and len(review) else None,
         "review_caveat": CAVEAT,
     }
@@ -1189,6 +1196,7 @@ def board_report(
     review: pd.DataFrame | None = None,
     provision_note: str = "",
     pilots: pd.DataFrame | None = None,
+    provision_date: tuple[dt.date, str] | None = None,
     need_map: bytes | None = None,
     map_style: style.MapStyle | None = None,
     top_wards: int = 10,
@@ -1231,6 +1239,7 @@ def board_report(
         review=review,
         provision_note=provision_note,
         pilots=pilots,
+        provision_date=provision_date,
         top_wards=top_wards,
         profiles=profiles,
         change=change,

@@ -352,6 +352,17 @@ POPUP_ON_TOP = """() => {
   return covered;
 }"""
 LAYER_STATES = "() => [...document.querySelectorAll('.leaflet-control-layers input')].map(i => i.checked)"
+LAYERS_COVERED = """() => {
+  /* Labels of the open layer list that something else (the legend) lies over. */
+  const covered = [];
+  for (const label of document.querySelectorAll(".leaflet-control-layers-list label")) {
+    label.scrollIntoView({block: "nearest"});
+    const box = label.getBoundingClientRect();
+    const hit = document.elementFromPoint(box.left + 12, box.top + box.height / 2);
+    if (!hit || !label.contains(hit)) covered.push(label.innerText.trim());
+  }
+  return covered;
+}"""
 
 
 @pytest.fixture(params=sorted(SIZES))
@@ -398,6 +409,8 @@ def test_controls_never_cover_the_map_or_the_title(bundled_run, sized):
         assert not layer_list.is_visible()
         sized.get_by_role("button", name="Choose what the map shows").tap()
         assert layer_list.is_visible()
+        # Every choice in it can be read and tapped: the legend used to lie over the last ones.
+        assert sized.evaluate(LAYERS_COVERED) == []
         sized.get_by_label("Child poverty score").check()
         assert not layer_list.is_visible()  # folds again once a layer is chosen
         assert _legend(sized, "idaci_score").is_visible()

@@ -57,7 +57,7 @@ def test_maps_carry_vintage_attribution_and_synthetic_mark(folder, bundled_run):
     assert text is not None
     lines = text.splitlines()
     assert lines[0] == "Wirral: need index by ward"
-    assert "synthetic caseload at 2025-03-31" in lines[1]
+    assert "synthetic caseload at 31 March 2025" in lines[1]
     assert "SYNTHETIC CASELOAD" in lines
     flat = " ".join(text.split())
     for part in bundled_run.area.meta["attribution"]:
@@ -79,11 +79,11 @@ def test_change_section_answers_the_boards_question(folder, wards_csv):
     findings = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
     assert (
         "Child poverty (DWP, children in low income) is clearly rising in New Brighton, "
-        "Upton and Liscard over FYE 2022–2025 (no pilot wards are set)"
+        "Upton and Liscard over 2021/22 to 2024/25 (no pilot wards are set)"
     ) in findings
     text = _section_text(page, "change")
     assert text.startswith("Change: are areas getting worse?")
-    assert "went up in 19 of 22 wards and down in 3 from FYE 2022 to FYE 2025" in text
+    assert "went up in 19 of 22 wards and down in 3 from 2021/22 to 2024/25" in text
     assert (
         "Getting worse, with a clear rising trend (3 wards; no pilot wards are set in the "
         "config, so every ward counts as non-piloted): New Brighton (16.9% → 22.3%, +1.6 "
@@ -143,7 +143,7 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     poverty = list(book["Child poverty"].iter_rows(values_only=True))
     # row 1: plain words, row 2: the column names
     assert poverty[0][-1] == "Change (percentage points)"
-    assert poverty[1] == ("area", "FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change_points")
+    assert poverty[1] == ("area", "2021/22", "2022/23", "2023/24", "2024/25", "change_points")
     assert poverty[2] == ("Wirral", 18.3, 20.2, 19, 20, 1.7)  # DWP, summed from wards
     rows = list(book["Wards"].iter_rows(values_only=True))
     sheet = pd.DataFrame(rows[2:], columns=rows[1]).set_index("ward_code")  # row 1: plain words

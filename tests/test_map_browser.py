@@ -151,7 +151,7 @@ def test_wirral_map_works_offline(bundled_run, page):
     assert "Children in need" in text and "Wirral" in text and "England" in text
     assert "few children" not in text  # the † footnote only where a rate carries it
     # DWP children in low income, FYE 2022 -> 2025, and the ward's trend verdict
-    assert "Children in low income, FYE 2022 → 2025 (DWP)\t32.0% → 33.9%" in text
+    assert "Children in low income families, 2021/22 → 2024/25 (DWP)\t32.0% → 33.9%" in text
     assert "Child poverty trend\tnot clearly changing" in text
     page.locator(".needsmap-tools a").first.click()  # the popup panned: back to the whole area
     page.wait_for_timeout(400)

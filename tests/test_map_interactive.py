@@ -233,7 +233,7 @@ def test_profile_shows_child_poverty_and_caseload_trends():
     wards["children_in_need_trend"] = ["withheld", "rising", *["falling"] * 4]
     prof = interactive.ward_profiles(wards, synthetic=True)
     rows = {r["label"]: r["values"] for r in prof["sections"][0]["rows"]}
-    assert rows["Children in low income, FYE 2022 → 2025 (DWP)"][0] == "32.0% → 33.9%"
+    assert rows["Children in low income families, 2021/22 → 2024/25 (DWP)"][0] == "32.0% → 33.9%"
     assert rows["Child poverty trend"][:2] == ["not clearly changing", "rising"]
     trend = next(s for s in prof["sections"] if s.get("title", "").startswith("Caseload trend"))
     assert trend["title"] == "Caseload trend over every period (synthetic)"

@@ -84,7 +84,7 @@ def test_title_subtitle_attribution_and_legend_classes(published, placed):
     fig = draw(published, "children_in_need_rate", placed=placed)
     texts = static.figure_texts(fig)
     assert texts[0] == "Testshire: children in need rate by ward"
-    assert "Synthetic caseload at 2025-03-31 · children aged 0–17 · 9 wards (2024 boundaries)" in texts
+    assert "Synthetic caseload at 31 March 2025 · children aged 0–17 · 9 wards (2024 boundaries)" in texts
     joined = " ".join(" ".join(texts).split())
     assert "Contains OS data © Crown copyright and database right 2025." in joined
     classes = style.layer_classes(published["children_in_need_rate"], digits=0)

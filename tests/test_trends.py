@@ -123,7 +123,7 @@ def test_wirral_against_england_and_neighbours_from_ward_sums():
     table = poverty_benchmark(areas)
     assert list(table.index[:2]) == ["Wirral", "England"]
     assert table.index[2].startswith("Statistical neighbours (median of 9)")
-    assert list(table.columns) == ["FYE 2022", "FYE 2023", "FYE 2024", "FYE 2025", "change_points"]
+    assert list(table.columns) == ["2021/22", "2022/23", "2023/24", "2024/25", "change_points"]
 
 
 def test_child_poverty_loader_refuses_bad_files(tmp_path):
@@ -194,7 +194,7 @@ def _did_panel() -> pd.DataFrame:
         [
             {
                 "ward_code": w,
-                "period": f"FYE {2022 + i}",
+                "period": f"{2021 + i}/{22 + i}",
                 "period_start": f"{2021 + i}-04-01",
                 "period_end": f"{2022 + i}-03-31",
                 "value": v,
@@ -216,7 +216,7 @@ def test_difference_in_differences_by_hand():
     assert did.estimate == pytest.approx(3.0)
     assert (did.pilot_change, did.comparison_change) == pytest.approx((5.0, 2.0))
     assert did.lower == pytest.approx(3 - stats.t.ppf(0.975, df) * se)
-    assert did.before == ("FYE 2022", "FYE 2023") and did.after == ("FYE 2024", "FYE 2025")
+    assert did.before == ("2021/22", "2022/23") and did.after == ("2023/24", "2024/25")
     assert not did.tells_apart  # a handful of wards: the interval spans 0
     text = did.sentence("Children in low income", "points")
     assert "cannot tell the piloted and comparison wards apart" in text
@@ -238,7 +238,7 @@ def test_a_start_inside_a_year_leaves_that_year_out():
     did = difference_in_differences(
         _did_panel(), ["P1", "P2"], "2023-10-01", comparison=["C1", "C2", "C3"]
     )
-    assert did.after == ("FYE 2025",)
+    assert did.after == ("2024/25",)
 
 
 def test_pilot_comparison_refuses_what_it_cannot_compare():
@@ -334,7 +334,7 @@ def test_change_findings_name_the_wards_getting_worse():
         index=["U", "S", "H"],
     )
     text = change_findings(wards, pilot_wards=["H"])
-    assert "went up in 2 of 3 wards and down in 1 from FYE 2022 to FYE 2025" in text[0]
+    assert "went up in 2 of 3 wards and down in 1 from 2021/22 to 2024/25" in text[0]
     assert text[1] == (
         "Getting worse, with a clear rising trend (1 non-piloted ward): Upton (20.0% → 24.0%, "
         "+1.3 points a year, 95% interval +0.4 to +2.2)."
@@ -343,7 +343,7 @@ def test_change_findings_name_the_wards_getting_worse():
     assert text[3].startswith("Clearly falling: Heswall")
     assert change_headline(wards, pilot_wards=["H"]) == (
         "Child poverty (DWP, children in low income) is clearly rising in Upton over "
-        "FYE 2022–2025 (none of them piloted); see Change for how sure that is."
+        "2021/22 to 2024/25 (none of them piloted); see Change for how sure that is."
     )
     assert change_findings(wards.drop(columns="child_poverty_trend"))[0].startswith(
         "No child poverty series"

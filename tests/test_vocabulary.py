@@ -146,3 +146,10 @@ def test_short_labels_and_phrases():
     assert v.short("health_score") == "Health and disability deprivation"
     assert v.phrase("imd_score") == "overall deprivation score"
     assert v.phrase("per_1000_children_gp_practice") == "GP practices per 1,000 children"
+
+
+def test_dates_and_financial_years_read_as_a_council_writes_them():
+    assert v.day("2025-03-31") == "31 March 2025"
+    assert v.day("latest") == "latest"
+    assert v.financial_year(2025) == "2024/25"
+    assert v.financial_year(2000.0) == "1999/00"

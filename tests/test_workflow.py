@@ -116,7 +116,7 @@ def test_validate_bundled_case_reports_what_was_read():
     assert code == 0
     assert "Wirral: 209 LSOAs in 22 wards" in report
     assert (
-        "child_poverty_wards.csv: DWP children in low income for 22 wards, FYE 2022–2025" in report
+        "child_poverty_wards.csv: DWP children in low income for 22 wards, 2021/22 to 2024/25" in report
     )
     assert "caseload_synthetic.csv (synthetic): 110 rows read; 5 periods" in report
     assert "22 of 22 wards matched" in report

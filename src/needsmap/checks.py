@@ -36,6 +36,7 @@ from needsmap.sources.caseload import Caseload
 from needsmap.sources.services import Services
 from needsmap.sources.travel_times import load_travel_times
 from needsmap.starter import EXAMPLE
+from needsmap.vocabulary import financial_year
 
 SHOW = 5
 """How many unplaced services the report lists by name."""
@@ -160,7 +161,8 @@ def _area(cfg: RunConfig, check: Check) -> Area | None:
             years = sorted(int(y) for y in cp["fye"].unique())
             check.facts.append(
                 f"{FILES['child_poverty']}: DWP children in low income for "
-                f"{cp['ward_code'].nunique()} wards, FYE {years[0]}–{years[-1]} (provisional)"
+                f"{cp['ward_code'].nunique()} wards, {financial_year(years[0])} to "
+                f"{financial_year(years[-1])} (provisional)"
             )
         check.notes += area.notes
     return area

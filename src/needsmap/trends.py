@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from needsmap import vocabulary
 from needsmap.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -288,8 +289,9 @@ CHILD_POVERTY_LABEL = "children in relative low income (%, DWP)"
 
 
 def fye_label(fye: int | float) -> str:
-    """``2025`` -> ``FYE 2025`` (the year April 2024 to March 2025)."""
-    return f"FYE {int(fye)}"
+    """A financial year as councils write it: ``2025`` (year ending March 2025) ->
+    ``2024/25``."""
+    return vocabulary.financial_year(fye)
 
 
 def child_poverty_panel(
@@ -440,8 +442,8 @@ def poverty_benchmark(areas: pd.DataFrame, *, measure: str = CHILD_POVERTY_MEASU
     -------
     pd.DataFrame
         One row per ``area`` (the council, "England", "Statistical neighbours
-        (median)"), one column per ``FYE yyyy``, and ``change`` (latest minus first, in
-        percentage points).
+        (median)"), one column per financial year (``2024/25``), and ``change`` (latest
+        minus first, in percentage points).
     """
     rows = areas[areas["measure"] == measure]
     wide = rows.pivot_table(index=["group", "area_name"], columns="fye", values="percentage")
@@ -494,7 +496,7 @@ def change_findings(
         ]
     w = wards
     first, last = int(w["child_poverty_fye_first"].iloc[0]), int(w["child_poverty_fye"].iloc[0])
-    span = f"FYE {first} to FYE {last}"
+    span = f"{fye_label(first)} to {fye_label(last)}"
     up = int((w["child_poverty_change"] > 0).sum())
     down = int((w["child_poverty_change"] < 0).sum())
     out = [
@@ -552,7 +554,7 @@ def change_findings(
     if falling:
         out.append(f"Clearly falling: {listing(falling)}.")
     if benchmark is not None and len(benchmark):
-        cols = [c for c in benchmark.columns if c.startswith("FYE")]
+        cols = [c for c in benchmark.columns if c != "change_points"]
         parts = [
             f"{name} {row[cols[0]]:.1f}% → {row[cols[-1]]:.1f}% "
             f"({_pp(row['change_points'])} points)"
@@ -560,7 +562,7 @@ def change_findings(
         ]
         out.append(f"For comparison, {cols[0]} → {cols[-1]}: " + "; ".join(parts) + ".")
     out.append(
-        "DWP's figures are provisional, and FYE 2022 is the first year on the current basis: "
+        "DWP's figures are provisional, and 2021/22 is the first year on the current basis: "
         "the older MSOA series is not comparable and is not used."
     )
     return out
@@ -573,7 +575,7 @@ def change_headline(wards: pd.DataFrame, *, pilot_wards: Sequence[str] = ()) -> 
     rising = wards[wards["child_poverty_trend"] == RISING]
     rising = rising.sort_values("child_poverty_change", ascending=False)
     first, last = (int(wards[c].iloc[0]) for c in ("child_poverty_fye_first", "child_poverty_fye"))
-    span = f"FYE {first}–{last}"
+    span = f"{fye_label(first)} to {fye_label(last)}"
     if rising.empty:
         return f"No ward's child poverty (DWP) is clearly rising over {span}; see Change."
     names = _names(list(rising["ward_name"]))

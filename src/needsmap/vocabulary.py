@@ -12,6 +12,7 @@ column or map layer has no entry, so nothing reaches a reader as a raw column na
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -249,6 +250,22 @@ def _sentence(text: str) -> str:
 def _rate(measure: str) -> str:
     """A caseload measure's rate, mid-sentence: "child protection plan rate"."""
     return CASELOAD[measure].replace(" plans", " plan") + " rate"
+
+
+def day(text: str) -> str:
+    """A date as a reader writes it: ``"2025-03-31"`` -> ``"31 March 2025"``; other text
+    (a period such as "latest") stays as it is."""
+    try:
+        when = dt.date.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    return f"{when.day} {when:%B %Y}"
+
+
+def financial_year(fye: int | float) -> str:
+    """A financial year as councils write it: ``2025`` (year ending March 2025) -> ``2024/25``."""
+    year = int(fye)
+    return f"{year - 1}/{year % 100:02d}"
 
 
 def mid(text: str) -> str:

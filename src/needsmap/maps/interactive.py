@@ -215,7 +215,8 @@ def _poverty_rows(wards: pd.DataFrame, rows: list[pd.Series]) -> list[dict[str, 
     first, last = (wards[c].iloc[0] for c in ("child_poverty_fye_first", "child_poverty_fye"))
     out = [
         {
-            "label": f"Children in low income, FYE {first:.0f} → {last:.0f} (DWP)",
+            "label": "Children in low income families, "
+            f"{vocabulary.financial_year(first)} → {vocabulary.financial_year(last)} (DWP)",
             "values": [
                 f"{fmt(r['child_poverty_pct_first'], 1)}% → {fmt(r['child_poverty_pct'], 1)}%"
                 for r in rows

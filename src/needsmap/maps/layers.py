@@ -125,6 +125,11 @@ class MapContext:
     ward_vintage: str = "2024"
 
     @property
+    def when(self) -> str:
+        """The caseload period in words: "31 March 2025"."""
+        return vocabulary.day(self.period)
+
+    @property
     def caseload_source(self) -> str:
         return "synthetic caseload" if self.synthetic else "council caseload"
 
@@ -135,7 +140,7 @@ class MapContext:
     def data_line(self, n_wards: int) -> str:
         """The data behind a map of the whole run, its vintage and period."""
         return (
-            f"{self.deprivation} and {self.caseload_source} at {self.period} · "
+            f"{self.deprivation} and {self.caseload_source} at {self.when} · "
             f"{n_wards} wards ({self.ward_vintage} boundaries)"
         )
 
@@ -155,7 +160,7 @@ class MapContext:
             return f"{self.deprivation} · neighbourhood scores averaged over residents of {wards}"
         if spec.caseload:
             source = self.caseload_source.capitalize()
-            return f"{source} at {self.period} · children aged 0–17 · {wards}"
+            return f"{source} at {self.when} · children aged 0–17 · {wards}"
         return self.data_line(n_wards)
 
     def layer_synthetic(self, spec: LayerSpec) -> bool:

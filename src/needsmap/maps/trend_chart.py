@@ -10,6 +10,7 @@ import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
 
+from needsmap import vocabulary
 from needsmap.maps import style
 from needsmap.trends import FALLING, RISING
 
@@ -101,7 +102,7 @@ def child_poverty_figure(
         area=area,
         title=(
             f"{area_name}: children aged 0–15 in relative low income, by ward, "
-            f"FYE {years[0]}–{years[-1]}"
+            f"{vocabulary.financial_year(years[0])} to {vocabulary.financial_year(years[-1])}"
         ).lstrip(": "),
         ylabel="% of children (before housing costs)",
         note="DWP Children in Low Income Families, provisional. Wards ordered by the latest year.",

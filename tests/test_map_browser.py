@@ -170,6 +170,8 @@ def test_wirral_map_works_offline(bundled_run, page):
     scale = page.locator(".leaflet-control-scale").bounding_box()
     attribution = page.locator(".leaflet-control-attribution").bounding_box()
     assert not _boxes_overlap(scale, attribution)
+    credits = page.locator(".leaflet-control-attribution").inner_text()
+    assert credits.startswith("Source: Office for National Statistics") and "., " not in credits
     assert not _boxes_overlap(scale, legend.bounding_box())
     # Tools draw their icons (no glyphs missing from the font).
     assert page.locator(".needsmap-tools a svg").count() == 3
@@ -197,6 +199,8 @@ def test_wirral_map_works_offline(bundled_run, page):
     page.wait_for_timeout(300)
     assert markers.count() > 0, "turning on the Schools layer drew nothing"
     assert _legend(page, "services:school").is_visible()
+    # One line with its symbol, no heading that only repeats it.
+    assert _legend(page, "services:school").inner_text().strip() == "Schools"
     schools.uncheck()
     page.wait_for_timeout(300)
     assert markers.count() == 0
@@ -271,6 +275,7 @@ def test_every_layer_and_hostile_names(page, tmp_path):
     page.wait_for_timeout(300)
     assert page.locator(".needsmap-site").all_inner_texts() == ["1", "2"]
     assert _legend(page, "sites").is_visible() and _legend(page, "pilots").is_visible()
+    assert _legend(page, "pilots").inner_text().strip() == "Existing pilots"
 
     assert page.dialogs == []
     assert page.errors == []

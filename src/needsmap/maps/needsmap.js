@@ -132,10 +132,12 @@
     box.querySelector("h3").focus({ preventScroll: true });
   }
 
+  /* A legend block; a marker layer's block is its one row, without a heading that
+     would only repeat it. */
   function legendBlock(container, title) {
     var block = el("div", "needsmap-legend-block", null, container);
     block.style.display = "none";
-    el("h2", "", title, block);
+    if (title) { el("h2", "", title, block); }
     return block;
   }
 
@@ -402,7 +404,7 @@
     s.types.forEach(function (type, k) {
       var label = type.label + " (" + groups[k].getLayers().length + ")";
       overlays[shapeSvg(type.shape, type.colour, 13) + " " + esc(label)] = groups[k];
-      var block = legendBlock(legendBox, type.label);
+      var block = legendBlock(legendBox, null);
       block.setAttribute("data-layer", "services:" + type.key);
       swatchRow(block, type.colour, type.label, type.shape);
       tieLegend(groups[k], block);
@@ -423,9 +425,9 @@
       });
       overlays[shapeSvg("star", data.pilotColour, 13) + " Existing pilots (" +
         s.pilot.length + ")"] = pilots;
-      var pilotBlock = legendBlock(legendBox, "Existing pilots");
+      var pilotBlock = legendBlock(legendBox, null);
       pilotBlock.setAttribute("data-layer", "pilots");
-      swatchRow(pilotBlock, data.pilotColour, "Existing pilot site", "star");
+      swatchRow(pilotBlock, data.pilotColour, "Existing pilots", "star");
       tieLegend(pilots, pilotBlock);
       initial.push(pilots);
     }
@@ -442,12 +444,12 @@
       overlays["<span class='needsmap-site-key' style='background:" +
         colour(data.siteColour) + "'>1</span> Recommended sites (" + data.sites.length +
         ")"] = sites;
-      var siteBlock = legendBlock(legendBox, "Recommended sites");
+      var siteBlock = legendBlock(legendBox, null);
       siteBlock.setAttribute("data-layer", "sites");
       var row = el("div", "row", null, siteBlock);
       var key = el("span", "needsmap-site-key", "1", row);
       key.style.background = colour(data.siteColour);
-      el("span", "", "Numbered in the order chosen", row);
+      el("span", "", "Recommended sites, numbered in the order chosen", row);
       tieLegend(sites, siteBlock);
     }
 
@@ -523,7 +525,8 @@
 
     if (map.attributionControl) {
       map.attributionControl.setPrefix(false);
-      data.attribution.forEach(function (line) { map.attributionControl.addAttribution(esc(line)); });
+      // One entry: Leaflet joins entries with ", ", which after a full stop reads "2025., Contains".
+      map.attributionControl.addAttribution(esc(data.attribution.join(" ")));
     }
     initial.forEach(function (layer) { layer.addTo(map); });
   };

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import subprocess
@@ -454,14 +455,18 @@ def test_sites_explained_with_provision_pilots_and_review():
         pilots=pilots,
         review=review,
         provision_note="A partial list.",
+        provision_date=(dt.date(2025, 3, 31), "the caseload's latest date"),
     )
     section = html.split('id="sites"')[1].split("</section>")[0]
     assert "<li>Dale School would bring about 2,500 more children within reach.</li>" in section
     assert "Existing provision: A partial list." in section
     assert "<li>Dale pilot (from 1 September 2023; running): Early help in school</li>" in section
     assert (
-        "<li>Old pilot (from 6 January 2020 to 31 July 2021; not running on the date "
-        "provision is counted)</li>"
+        "<li>Old pilot (from 6 January 2020 to 31 July 2021; not running on 31 March 2025)</li>"
+    ) in section
+    assert (
+        "Existing provision is counted as it stood on 31 March 2025 (the caseload&#39;s "
+        "latest date)."
     ) in section
     assert "now is not known." in section and "0% now" not in html
     review_html = html.split('id="review"')[1].split("</section>")[0]

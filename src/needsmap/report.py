@@ -620,8 +620,9 @@ def _day(when: pd.Timestamp) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def _pilot_lines(pilots: pd.DataFrame | None) -> list[str]:
-    """One line per pilot: name, dates and whether it runs now."""
+def _pilot_lines(pilots: pd.DataFrame | None, *, on: dt.date | None = None) -> list[str]:
+    """One line per pilot: name, dates and whether it runs on the date provision is
+    counted (``on``)."""
     if pilots is None or not len(pilots):
         return []
     out = []
@@ -630,7 +631,8 @@ def _pilot_lines(pilots: pd.DataFrame | None) -> list[str]:
         when = "start date not given" if pd.isna(start) else f"from {_day(start)}"
         if pd.notna(end):
             when += f" to {_day(end)}"
-        state = "running" if p["active"] else "not running then"
+        when_counted = _day(pd.Timestamp(on)) if on else "the date provision is counted"
+        state = "running" if p["active"] else f"not running on {when_counted}"
         desc = f": {p['description']}" if p.get("description") else ""
         out.append(f"{p['pilot']} ({when}; {state}){desc}")
     return out
@@ -1159,7 +1161,7 @@ def build_report(
         "why": list(pd.DataFrame(sites)["why"]) if sites is not None and "why" in sites else [],
         "coverage": sites_summary,
         "provision_note": provision_note,
-        "pilots": _pilot_lines(pilots),
+        "pilots": _pilot_lines(pilots, on=provision_date[0] if provision_date else None),
         "counted_on": f"{_day(pd.Timestamp(provision_date[0]))} ({provision_date[1]})"
         if provision_date
         else "",

@@ -107,6 +107,12 @@
     return window.matchMedia("(max-width: 640px)").matches;
   }
 
+  /* Where the open layer list would cover much of the map (a phone, a notebook's inline
+     frame, a small window), it folds behind a "Layers" button. */
+  function foldsLayers() {
+    return window.matchMedia("(max-width: 1000px), (max-height: 700px)").matches;
+  }
+
   /* The full profile opens in its own panel, above every control and never wider than
      the screen: at the side on a desktop, along the bottom on a phone. */
   function profilePanel() {
@@ -356,7 +362,7 @@
         var more = el("details", "note", null, block);
         el("summary", "", "What this shows", more);
         el("div", "", t.note, more);
-        more.open = !isCompact();
+        more.open = !foldsLayers();
       }
       tieLegend(layer, block);
       baseLayers[esc(t.title)] = layer;
@@ -477,17 +483,16 @@
       "Map of " + n + " wards. The table of wards gives the same figures.");
 
     /* Controls: layers (top right), fit and full screen, ward search, scale. */
-    var compact = isCompact();
     var layerControl = L.control.layers(baseLayers, overlays,
-      { collapsed: compact, position: "topright" }).addTo(map);
+      { collapsed: foldsLayers(), position: "topright" }).addTo(map);
     var toggle = layerControl.getContainer().querySelector(".leaflet-control-layers-toggle");
     if (toggle) {
       toggle.classList.add("needsmap-layers-toggle");
       toggle.textContent = "Layers";
       toggle.setAttribute("aria-label", "Choose what the map shows");
     }
-    /* On a phone, choosing how to colour the wards folds the list so the map shows. */
-    map.on("baselayerchange", function () { if (isCompact()) { layerControl.collapse(); } });
+    /* Where it folds, choosing how to colour the wards folds the list so the map shows. */
+    map.on("baselayerchange", function () { if (foldsLayers()) { layerControl.collapse(); } });
     control("topleft", "leaflet-bar needsmap-tools", function (bar) {
       button(bar, "Zoom to the whole area", ICONS.fit, function () {
         map.fitBounds(bounds, fitOptions);

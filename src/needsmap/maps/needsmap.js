@@ -110,7 +110,7 @@
   /* Where the open layer list would cover much of the map (a phone, a notebook's inline
      frame, a small window), it folds behind a "Layers" button. */
   function foldsLayers() {
-    return window.matchMedia("(max-width: 1000px), (max-height: 700px)").matches;
+    return window.matchMedia("(max-width: 999px), (max-height: 650px)").matches;
   }
 
   /* The full profile opens in its own panel, above every control and never wider than

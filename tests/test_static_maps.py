@@ -15,6 +15,7 @@ from matplotlib.testing.compare import compare_images
 from PIL import Image
 from tests import board_data as bd
 
+from needsmap import vocabulary
 from needsmap.maps import layers, static, style
 from needsmap.scan import DisclosureError, check_texts, figure_text
 
@@ -258,13 +259,21 @@ def test_missing_font_falls_back_with_a_warning():
 
 def test_services_map_legend_counts_and_sites(published, placed):
     services = bd.services()
-    pilots = services[services["pilot"]]
+    hub = services[services["type"] == "family_hub"]
+    provision = pd.concat([hub, services[services["pilot"]].assign(type="pilot")])
     fig = static.services_map(
-        published, services, bd.context(), sites=bd.sites(), labels=placed, pilots=pilots
+        published, services, bd.context(), sites=bd.sites(), labels=placed, provision=provision
     )
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert "School (2)" in legend and "GP practice (2)" in legend
-    assert "Existing pilot (1)" in legend
+    # Existing provision: large and on top, in the vocabulary's shape, as on every map.
+    assert "Existing family hub (1)" in legend and "Existing pilot (1)" in legend
+    assert "Family hub (1)" not in legend
+    marks = {h.get_label(): h for h in fig.axes[1].get_legend().legend_handles}
+    assert marks["Existing family hub (1)"].get_marker() == static.MARKERS["triangle"]
+    assert marks["Existing pilot (1)"].get_marker() == static.MARKERS[vocabulary.PILOT.shape]
+    hubs = [c for c in fig.axes[0].collections if c.get_zorder() == 8]
+    assert len(hubs) == 2 and all(c.get_sizes()[0] >= 80 for c in hubs)
     assert "Recommended site (numbered in the order\nchosen)" in legend
     assert {"1", "2"} <= set(static.figure_texts(fig))
 

@@ -583,40 +583,44 @@ def layer_map(
     return fig
 
 
-PROVISION_MARKERS = {"family_hub": "^", "childrens_centre": "h", "pilot": "o"}
+def _provision_look(kind: str) -> tuple[str, str, str, float]:
+    """Marker, fill, edge and size of existing provision: the vocabulary's shape and
+    colour, as on the interactive map (pilots: the black star)."""
+    look = vocabulary.PILOT if kind == "pilot" else vocabulary.service(kind)
+    edge = "white" if kind == "pilot" else "black"
+    return MARKERS[look.shape], look.colour, edge, 160 if kind == "pilot" else 80
 
 
 def provision_markers(ax: Axes, provision: gpd.GeoDataFrame | None) -> list[Line2D]:
     """Existing provision (family hubs, children's centres, pilots) over a ward map, for
-    every map: filled shapes in their service colours, pilots as black rings. Returns
-    the legend handles."""
+    every map: large filled shapes in their service colours, on top. Returns the legend
+    handles."""
     handles: list[Line2D] = []
     if provision is None or not len(provision):
         return handles
     for kind, group in provision.groupby("type", sort=True):
         kind = str(kind)
-        pilot = kind == "pilot"
-        colour = style.service_colour(kind)
+        marker, colour, edge, size = _provision_look(kind)
         pts = group.geometry.to_numpy()
         ax.scatter(
             shapely.get_x(pts),
             shapely.get_y(pts),
-            s=110 if pilot else 80,
-            marker=PROVISION_MARKERS.get(kind, "P"),
-            facecolors="none" if pilot else colour,
-            edgecolors=style.PILOT_COLOUR if pilot else "black",
-            linewidths=1.6 if pilot else 0.7,
+            s=size,
+            marker=marker,
+            facecolors=colour,
+            edgecolors=edge,
+            linewidths=0.7,
             zorder=8,  # above the ward names
         )
         handles.append(
             Line2D(
                 [],
                 [],
-                marker=PROVISION_MARKERS.get(kind, "P"),
+                marker=marker,
                 linestyle="none",
-                markerfacecolor="none" if pilot else colour,
-                markeredgecolor=style.PILOT_COLOUR if pilot else "black",
-                markersize=9,
+                markerfacecolor=colour,
+                markeredgecolor=edge,
+                markersize=12 if kind == "pilot" else 9,
                 # "Existing children's centre (1)": a line never starts "Children", which
                 # the disclosure scan would read with a number above as a count.
                 label=f"Existing {style.service_label(kind).lower()} ({len(group)})",
@@ -633,7 +637,7 @@ def services_map(
     sites: gpd.GeoDataFrame | None = None,
     map_style: style.MapStyle | None = None,
     labels: bool | Sequence[Label] = True,
-    pilots: gpd.GeoDataFrame | None = None,
+    provision: gpd.GeoDataFrame | None = None,
 ) -> Figure:
     """Where services are: one symbol and colour per type, over the ward outlines.
 
@@ -642,7 +646,10 @@ def services_map(
     services
         Placed services (EPSG:27700) with ``type`` and, optionally, ``pilot``.
     sites
-        Recommended sites (EPSG:27700), drawn as numbered stars when given.
+        Recommended sites (EPSG:27700), drawn as numbered squares when given.
+    provision
+        Existing provision (``type``: family hubs, children's centres, ``pilot``), drawn
+        large and on top as on every other map, so a few hubs are not lost among schools.
     """
     st = map_style or style.MapStyle()
     with _styled(st.font):
@@ -654,8 +661,9 @@ def services_map(
         fig, ax, panel = _skeleton(title, subtitle, ctx)
         wards.plot(ax=ax, facecolor="#f4f4f4", edgecolor=st.outline, linewidth=0.6, aspect=None)
         handles: list[Patch | Line2D] = []
+        existing = set(provision["type"].astype(str)) if provision is not None else set()
         kinds = sorted(services["type"].astype(str).unique()) if len(services) else []
-        for kind in kinds:
+        for kind in (k for k in kinds if k not in existing):
             group = services[services["type"].astype(str) == kind]
             shape = MARKERS[style.service_shape(kind)]
             colour = style.service_colour(kind)
@@ -681,8 +689,7 @@ def services_map(
                     label=f"{style.service_label(kind)} ({len(group)})",
                 )
             )
-        if pilots is not None and len(pilots):
-            handles += provision_markers(ax, pilots.assign(type="pilot"))
+        handles += provision_markers(ax, provision)
         if sites is not None and len(sites):
             # As on the interactive map: purple squares numbered in the order chosen.
             ordered = sites.sort_values("order", kind="stable") if "order" in sites else sites
@@ -980,7 +987,6 @@ def map_drawings(
         )
         for spec in layers_for(wards.columns)
     ]
-    pilots = provision.loc[provision["type"] == "pilot"] if provision is not None else None
     draw = functools.partial(
         services_map,
         wards,
@@ -989,7 +995,7 @@ def map_drawings(
         sites=sites,
         map_style=st,
         labels=placed,
-        pilots=pilots,
+        provision=provision,
     )
     drawings.append(Drawing(folder / SERVICES_STEM, draw, formats, dpi, check, st.font))
     return drawings

@@ -588,3 +588,11 @@ def test_table_headers_are_the_vocabularys_words():
     assert "<td>GP practice</td>" in html and "<td>61%</td>" in html
     # A group is described in the vocabulary's words, mid-sentence.
     assert "child protection plan rate well above average" in html
+
+
+def test_every_score_on_a_profile_says_which_way_is_more_need():
+    pub = bd.published_wards()
+    labels = [r.label for r in report.ward_profile(bd.CODES[0], pub)]
+    assert "Need index (higher = more need)" in labels
+    assert "Access gap (higher = more need)" in labels
+    assert "Children aged 0–17" in labels  # a count: no direction

@@ -917,6 +917,13 @@ def _rate_median(medians: Mapping[str, float | str], col: str) -> Markup:
     return Markup('<span class="median" data-median="{}">{}</span>').format(col, number(value, 1))
 
 
+def _directed(column: str) -> str:
+    """A score's label with which way is more need: "Access gap (higher = more need)";
+    counts and other columns without a direction keep their label."""
+    term = vocabulary.term(column)
+    return f"{term.label} ({term.direction})" if term.direction else term.label
+
+
 def ward_profile(
     code: str,
     wards: pd.DataFrame,
@@ -935,7 +942,7 @@ def ward_profile(
     n = len(wards)
     rows = [
         ProfileRow(
-            f"{vocabulary.label('need_index')} ({vocabulary.MORE_NEED})",
+            _directed("need_index"),
             _figure(code, "need_index", w["need_index"], 2),
             Markup("rank {} of {}").format(_figure(code, "need_rank", w["need_rank"]), n),
             _median(wards, "need_index", 2),
@@ -1006,7 +1013,7 @@ def ward_profile(
         if col in wards:
             rows.append(
                 ProfileRow(
-                    vocabulary.label(col),
+                    _directed(col),
                     _figure(code, col, w[col], 2),
                     median=_median(wards, col, 2),
                 )

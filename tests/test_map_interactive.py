@@ -201,7 +201,9 @@ def test_profile_hand_worked():
     main, caseload, distance = prof["sections"]
     rows = {r["label"]: r["values"] for r in main["rows"]}
     assert rows["Children aged 0–17"][3] == "3,100"
-    assert rows["Need index"][0] == "-1.00"
+    # The scores say which way is more need, in the popup as on the report's pages.
+    assert rows["Need index (higher = more need)"][0] == "-1.00"
+    assert "Access gap (higher = more need)" in rows
     chance = main["rows"][2]  # labelled as the p_top5 map layer is
     assert chance["label"] == "Chance of being in the top 5 for need"
     assert chance["values"] == ["0%", "5%", "40%", "62%", "95%", "100%"]
@@ -252,7 +254,7 @@ def test_profile_without_optional_columns():
     wards = mf.square_wards()[["ward_name", "need_index", "need_rank", "geometry"]]
     prof = interactive.ward_profiles(wards)
     assert prof["sub"][5] == "E05000006 · need rank 1 of 6"
-    assert [r["label"] for r in prof["sections"][0]["rows"]] == ["Need index"]
+    assert [r["label"] for r in prof["sections"][0]["rows"]] == ["Need index (higher = more need)"]
     assert len(prof["sections"]) == 1
 
 

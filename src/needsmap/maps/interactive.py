@@ -270,8 +270,9 @@ def ward_profiles(
     rows = [r for _, r in wards.iterrows()]
     sub = [f"{code} · {_rank_text(r, n)}" for code, r in zip(wards.index, rows, strict=True)]
 
-    def column(col: str, *, words: bool = False) -> dict[str, Any] | None:
-        """A row labelled from the vocabulary; ``words``: a category in plain words."""
+    def column(col: str, *, words: bool = False, directed: bool = False) -> dict[str, Any] | None:
+        """A row labelled from the vocabulary; ``words``: a category in plain words;
+        ``directed``: a score whose label says which way is more need."""
         if col not in wards.columns:
             return None
         term = vocabulary.term(col)
@@ -281,11 +282,12 @@ def ward_profiles(
             ]
         else:
             values = [fmt(r[col], term.digits) for r in rows]
-        return {"label": term.label, "values": values}
+        label = f"{term.label} ({term.direction})" if directed and term.direction else term.label
+        return {"label": label, "values": values}
 
     main = [
         column("children"),
-        column("need_index"),
+        column("need_index", directed=True),
         _chance_row(wards, rows),
         column("idaci_score"),
         column("imd_score"),
@@ -315,7 +317,7 @@ def ward_profiles(
     main += [
         column("locality", words=True),
         column("hotspot", words=True),
-        column("gap_score"),
+        column("gap_score", directed=True),
     ]
     sections: list[dict[str, Any]] = [{"rows": [r for r in main if r is not None]}]
 

@@ -372,3 +372,27 @@ def test_no_published_trend_rests_on_a_hidden_count(rows):
     assert (hidden | ~small).all()  # every small count is hidden somewhere
     for col in ("children_in_need_trend", "children_in_need_trend_per_year"):
         assert (d.table.loc[hidden, col] == "withheld").all()
+
+
+def test_small_multiples_draw_the_highest_48_wards_of_a_large_area():
+    from needsmap.maps.trend_chart import child_poverty_figure
+
+    codes = [f"W{i:02d}" for i in range(50)]
+    cilif = pd.DataFrame(
+        [
+            {"ward_code": c, "measure": "relative_bhc", "fye": y, "percentage": i + y - 2020}
+            for i, c in enumerate(codes)
+            for y in (2021, 2022)
+        ]
+    )
+    wards = pd.DataFrame(
+        {"ward_name": [f"Ward {c}" for c in codes], "child_poverty_trend": "rising"},
+        index=pd.Index(codes, name="ward_code"),
+    )
+    fig = child_poverty_figure(cilif, wards, area_name="Shire")
+    shown = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 48 and shown[0] == "Ward W49" and "Ward W01" not in shown
+    assert fig.get_suptitle() == (
+        "Shire: children aged 0–15 in relative low income, the 48 wards of 50 with the "
+        "highest latest share, FYE 2021–2022"
+    )

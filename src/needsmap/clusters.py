@@ -265,7 +265,7 @@ FEATURE_WORDS = {
     "housing_and_services_score": "barriers to housing and services",
     "environment_score": "living environment deprivation",
     "idaci_score": "child poverty",
-    "children_low_income_pct": "children in low income families",
+    "child_poverty_pct": "children in low income families",
     "idaopi_score": "older people's income deprivation",
     "share_most_deprived_10pc": "share of neighbourhoods in England's most deprived 10%",
     "share_most_deprived_20pc": "share of neighbourhoods in England's most deprived 20%",
@@ -335,7 +335,7 @@ def feature_theme(column: str) -> tuple[str, int]:
     if (
         (column.endswith("_score") and column != "gap_score")
         or column.startswith("share_most")
-        or column == "children_low_income_pct"
+        or column == "child_poverty_pct"
     ):
         return "deprivation", 1
     if column == "access_index":

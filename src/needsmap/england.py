@@ -45,7 +45,7 @@ DFE_MEASURES = {
     "child_protection_plans": "child_protection_plans_at_31_march",
     "looked_after_children": "children_looked_after_at_31_march",
 }
-CHILD_POVERTY = "children_low_income_pct"
+CHILD_POVERTY = "child_poverty_pct"
 """Ward column: % of children aged 0-15 in relative low income families (DWP, BHC)."""
 WIRRAL_ONLY = (
     "IDACI and IDAOPI scores, IoD2019 with the 2011->2021 LSOA lookup, postcodes, "
@@ -339,45 +339,49 @@ def build_bundle(council: Council, folder: Path) -> None:
 
 
 def latest_child_poverty(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per ward, the latest relative (before housing costs) count and percentage.
+    """Per ward, DWP's latest relative (before housing costs) count and percentage.
 
-    Returns ``children_low_income`` (aged 0-15) and ``children_low_income_pct``,
-    indexed by ward code.
+    Returns ``child_poverty_children`` (aged 0-15) and ``child_poverty_pct``, indexed by
+    ward code: the ward table's columns of the same names
+    (:func:`needsmap.trends.child_poverty_columns`).
     """
     rel = frame[frame["measure"] == "relative_bhc"]
     latest = rel[rel["fye"] == rel["fye"].max()].set_index("ward_code")
     return pd.DataFrame(
-        {
-            "children_low_income": latest["children"],
-            CHILD_POVERTY: latest["percentage"],
-            "children_low_income_fye": latest["fye"],
-        }
+        {"child_poverty_children": latest["children"], CHILD_POVERTY: latest["percentage"]}
     )
 
 
-def ward_child_poverty(frame: pd.DataFrame, children: pd.Series) -> tuple[pd.DataFrame, list[str]]:
-    """DWP child poverty for each ward of ``children`` (its index), with any gaps said.
+def fill_child_poverty(pct: pd.Series, children: pd.Series) -> tuple[pd.Series, list[str]]:
+    """DWP's share for every ward of ``pct``, where it stands in for IDACI.
 
     A ward DWP leaves blank (two of the City of London's, where counts are negligible)
     takes the area's child-weighted average percentage, and a note names it.
     """
-    latest = latest_child_poverty(frame).reindex(children.index)
-    pct = latest[CHILD_POVERTY]
-    notes = []
     gap = pct.isna()
-    if gap.any():
-        if (~gap).any():
-            mean = float(np.average(pct[~gap], weights=children[~gap].clip(lower=1e-9)))
-            whose = "the area's average"
-        else:  # none published (the Isles of Scilly): England's median ward
-            every = latest_child_poverty(pd.read_csv(england_dir() / "child_poverty_wards.csv.gz"))
-            mean, whose = float(every[CHILD_POVERTY].median()), "England's median ward"
-        latest.loc[gap, CHILD_POVERTY] = mean
-        notes.append(
-            f"child poverty: DWP publishes no figure for {int(gap.sum())} ward(s) "
-            f"({', '.join(map(str, pct.index[gap][:3]))}); they take {whose}, {mean:.1f}%"
-        )
-    return pd.DataFrame(latest[["children_low_income", CHILD_POVERTY]]), notes
+    if not gap.any():
+        return pct, []
+    if (~gap).any():
+        weights = children.reindex(pct.index)[~gap].clip(lower=1e-9)
+        mean = float(np.average(pct[~gap], weights=weights))
+        whose = "the area's average"
+    else:  # none published for the area: England's median ward
+        every = latest_child_poverty(pd.read_csv(england_dir() / "child_poverty_wards.csv.gz"))
+        mean, whose = float(every[CHILD_POVERTY].median()), "England's median ward"
+    note = (
+        f"child poverty: DWP publishes no figure for {int(gap.sum())} ward(s) "
+        f"({', '.join(map(str, pct.index[gap][:3]))}); they take {whose}, {mean:.1f}%"
+    )
+    return pct.fillna(round(mean, 1)), [note]
+
+
+def ward_child_poverty(frame: pd.DataFrame, children: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """DWP's latest share (``child_poverty_pct``) for each ward of ``children`` (its
+    index), gaps filled (:func:`fill_child_poverty`) and said."""
+    pct, notes = fill_child_poverty(
+        latest_child_poverty(frame)[CHILD_POVERTY].reindex(children.index), children
+    )
+    return pct.to_frame(CHILD_POVERTY), notes
 
 
 def _caseload_wards(wards: pd.DataFrame, cp: pd.DataFrame) -> pd.DataFrame:

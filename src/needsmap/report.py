@@ -63,7 +63,7 @@ SITE_COLUMNS = {
 PROFILE_FEATURES = {
     "need_index": ("need index", 2),
     "idaci_score": ("child poverty", 3),
-    "children_low_income_pct": ("children in low income families (%)", 1),
+    "child_poverty_pct": ("children in low income families (%)", 1),
     "imd_score": ("overall deprivation", 1),
     "children_in_need_rate": ("children-in-need rate", 0),
     "child_protection_plans_rate": ("child-protection-plan rate", 0),
@@ -71,7 +71,7 @@ PROFILE_FEATURES = {
 }
 POVERTY = {
     "idaci_score": ("Child income deprivation (IDACI score)", 3, "IDACI"),
-    "children_low_income_pct": (
+    "child_poverty_pct": (
         "Children aged 0–15 in low income families (%, DWP)",
         1,
         "Low income (%)",
@@ -81,8 +81,8 @@ POVERTY = {
 
 
 def poverty_column(wards: pd.DataFrame) -> str:
-    """``idaci_score`` where the ward table has it, else ``children_low_income_pct``."""
-    return "idaci_score" if "idaci_score" in wards.columns else "children_low_income_pct"
+    """``idaci_score`` where the ward table has it, else DWP's ``child_poverty_pct``."""
+    return "idaci_score" if "idaci_score" in wards.columns else "child_poverty_pct"
 
 
 @dataclass(frozen=True)

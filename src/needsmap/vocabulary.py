@@ -108,8 +108,6 @@ TERMS: dict[str, Term] = {
     "la_share": _t("Share of the council's children", "Share of the council's children aged 0–15 who live in wards of this type.", "share (0–1)", NEUTRAL, 3),
     "neighbour_share": _t("Share of statistical neighbours' children", "The same share across the council's DfE statistical neighbours together.", "share (0–1)", NEUTRAL, 3),
     "england_share": _t("Share of England's children", "The same share across all of England.", "share (0–1)", NEUTRAL, 3),
-    "children_low_income": _t("Children in low income families", "Children aged 0–15 in families with relative low income before housing costs (DWP, latest year).", "children", MORE_NEED, 0),
-    "children_low_income_pct": _t("Children in low income families (%)", "Share of children aged 0–15 in families with relative low income before housing costs (DWP, latest year).", PERCENT, MORE_NEED, 1),
     "choice_ari": _t("How repeatable the groups are, for choosing k", "Agreement between groupings of re-sampled wards for this number of groups (adjusted Rand index), used in choosing it: 1 = identical every time.", SCORE, NEUTRAL, 2),
     "locality": _t("Commissioning area", "Neighbouring wards with similar need, grouped into areas a service could cover."),
     "locality_id": _t("Commissioning area (number)", "The commissioning area's number.", "", NEUTRAL, 0),

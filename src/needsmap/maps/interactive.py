@@ -293,7 +293,6 @@ def ward_profiles(
         _chance_row(wards, rows),
         column("idaci_score"),
         column("imd_score"),
-        column("children_low_income_pct"),
     ]
     main += _poverty_rows(wards, rows)
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,52 @@ def test_an_unknown_council_names_what_it_might_mean():
         match=r"'Sefon': no area bundle folder and no English council of that name or code\. Did you mean Sefton",
     ):
         find_council("Sefon")
+
+
+def test_a_name_two_councils_start_with_asks_which():
+    with pytest.raises(
+        InputError,
+        match=r"^'Newcastle' could mean Newcastle upon Tyne \(E08000021\) or Newcastle-under-Lyme "
+        r"\(E07000195, a district of Staffordshire\); give the full name or the code",
+    ):
+        find_council("Newcastle")
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (
+            "E10000006",
+            "E10000006 is Cumbria's code, which ended in March 2023; its children's services "
+            "are now run by Cumberland (E06000063) and Westmorland and Furness (E06000064): "
+            "give one of those instead",
+        ),
+        (
+            "e06000028",
+            "E06000028 is Bournemouth's code, which ended in March 2019; its children's "
+            "services are now run by Bournemouth, Christchurch and Poole (E06000058): give "
+            "that instead",
+        ),
+    ],
+)
+def test_a_retired_council_code_names_its_successors(code, said):
+    with pytest.raises(InputError, match=f"^{re.escape(said)}$"):
+        find_council(code)
+
+
+def test_a_council_dfe_publishes_no_looked_after_figure_for_stops_in_one_line(
+    tmp_path, capsys
+):
+    # DfE suppresses the Isles of Scilly's looked-after children in every year ("z").
+    out = tmp_path / "scilly"
+    assert main(["run", "--area", "Isles of Scilly", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "needsmap: error: Isles of Scilly: DfE publishes no looked-after children figure for "
+        "it in any year since 2021 (suppressed: too few children), so no synthetic ward "
+        "caseload can be calibrated to it; give the council's own ward caseload with --caseload"
+    ]
+    assert not out.exists()
 
 
 def test_one_councils_rows_are_read_from_the_england_file():

@@ -38,6 +38,8 @@ from needsmap.synthetic import synthetic_caseload
 log = logging.getLogger(__name__)
 
 ENGLAND_CODE = "E92000001"
+BUNDLE_LAYOUT = 2
+"""Raised when what a council bundle holds changes, so cached bundles are rebuilt."""
 SEED = 20251127
 """Seed of every council's synthetic caseload (the same as Wirral's)."""
 DFE_MEASURES = {
@@ -69,6 +71,20 @@ def cache_dir() -> Path:
     """Where council bundles are built: ``NEEDSMAP_CACHE`` or ``~/.cache/needsmap``."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "needsmap"
     return Path(os.environ.get("NEEDSMAP_CACHE", default))
+
+
+RETIRED = {
+    # Children's services authorities replaced since 2019 (ONS code histories):
+    # old code -> (old name, when it ended, the council codes that took over).
+    "E06000028": ("Bournemouth", "March 2019", ("E06000058",)),
+    "E06000029": ("Poole", "March 2019", ("E06000058",)),
+    "E10000009": ("Dorset County Council", "March 2019", ("E06000059",)),
+    "E10000021": ("Northamptonshire", "March 2021", ("E06000061", "E06000062")),
+    "E10000006": ("Cumbria", "March 2023", ("E06000063", "E06000064")),
+    "E10000023": ("North Yorkshire County Council", "March 2023", ("E06000065",)),
+    "E10000027": ("Somerset County Council", "March 2023", ("E06000066",)),
+}
+"""Codes a user may still have from older tables, and the councils that replaced them."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,21 @@ def find_council(text: str) -> Council:
         # "Bristol" for "Bristol, City of", "Herefordshire" for "Herefordshire, County of"
         starts_la = table["la_name"].map(_key).str.startswith(key)
         starts_lad = table["lad_name"].map(_key).str.startswith(key)
-        if table.loc[starts_la, "la_code"].nunique() == 1:
+        meant = table[starts_la | starts_lad].drop_duplicates("la_code")
+        if len(meant) > 1:  # "Newcastle": upon Tyne, or under Lyme (Staffordshire's)?
+            hits = table[starts_lad].drop_duplicates("lad_code")
+            said = [
+                f"{r.lad_name} ({r.lad_code})"
+                if r.lad_code == r.la_code
+                else f"{r.lad_name} ({r.lad_code}, a district of {r.la_name})"
+                for r in hits.itertuples()
+            ]
+            msg = (
+                f"{text!r} could mean {' or '.join(said[:4])}; give the full name or the code "
+                "(a district runs its county's children's services)"
+            )
+            raise InputError(msg)
+        if starts_la.any():
             la = starts_la
         elif table.loc[starts_lad, "lad_code"].nunique() == 1:
             lad = starts_lad
@@ -128,6 +158,15 @@ def find_council(text: str) -> Council:
         row = table[lad].iloc[0]
         la_code = str(row["la_code"])
         asked = "" if row["lad_code"] == la_code else str(row["lad_name"])
+    elif code in RETIRED:
+        old, ended, new = RETIRED[code]
+        names = table.drop_duplicates("la_code").set_index("la_code")["la_name"]
+        now = " and ".join(f"{names[c]} ({c})" for c in new)
+        msg = (
+            f"{code} is {old}'s code, which ended in {ended}; its children's services are "
+            f"now run by {now}: give {'that' if len(new) == 1 else 'one of those'} instead"
+        )
+        raise InputError(msg)
     else:
         names = sorted(set(table["la_name"]) | set(table["lad_name"]))
         close = difflib.get_close_matches(text.strip(), names, n=3, cutoff=0.6)
@@ -145,7 +184,7 @@ def find_council(text: str) -> Council:
 
 def _data_version() -> str:
     """A short hash of the England files: a bundle is rebuilt when they change."""
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}/{BUNDLE_LAYOUT}".encode())
     for path in sorted(england_dir().iterdir()):
         digest.update(path.name.encode())
         digest.update(str(path.stat().st_size).encode())
@@ -306,8 +345,10 @@ def build_bundle(council: Council, folder: Path) -> None:
         }
         for m, d in DFE_MEASURES.items()
     }
-    totals = {m: t for m, t in totals.items() if t}
-    if totals:
+    # A measure DfE suppresses every year (the Isles of Scilly's looked-after children)
+    # leaves nothing to calibrate to: no synthetic caseload, and the run says why.
+    unpublished = [m for m, t in totals.items() if not t]
+    if not unpublished:
         caseload = synthetic_caseload(wards, totals, seed=SEED, deprivation=CHILD_POVERTY)
         caseload.to_csv(folder / "caseload_synthetic.csv", index=False, lineterminator="\n")
     meta = {
@@ -330,6 +371,7 @@ def build_bundle(council: Council, folder: Path) -> None:
             "not real ward figures."
         ),
         "england": True,
+        "caseload_unpublished": unpublished,
         "wirral_only": WIRRAL_ONLY,
         "attribution": ATTRIBUTION,
     }

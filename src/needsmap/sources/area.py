@@ -334,6 +334,16 @@ def area_caseload(area: Area, path: Path | None = None) -> Caseload:
     children than live in the ward is a typo or the wrong column.
     """
     synthetic = path is None
+    unpublished = area.meta.get("caseload_unpublished") or []
+    if synthetic and unpublished:
+        words = " or ".join(str(m).replace("_", " ") for m in unpublished)
+        words = words.replace("looked after", "looked-after")
+        msg = (
+            f"{area.name}: DfE publishes no {words} figure for it in any year since 2021 "
+            "(suppressed: too few children), so no synthetic ward caseload can be "
+            "calibrated to it; give the council's own ward caseload with --caseload"
+        )
+        raise InputError(msg)
     path = Path(path) if path is not None else area.files["caseload"]
     wards = area.wards["ward_name"]
     caseload = load_caseload(

@@ -137,10 +137,10 @@ def find_council(text: str) -> Council:
         if len(meant) > 1:  # "Newcastle": upon Tyne, or under Lyme (Staffordshire's)?
             hits = table[starts_lad].drop_duplicates("lad_code")
             said = [
-                f"{r.lad_name} ({r.lad_code})"
-                if r.lad_code == r.la_code
-                else f"{r.lad_name} ({r.lad_code}, a district of {r.la_name})"
-                for r in hits.itertuples()
+                f"{lad} ({code})" if code == la else f"{lad} ({code}, a district of {county})"
+                for lad, code, la, county in hits[
+                    ["lad_name", "lad_code", "la_code", "la_name"]
+                ].itertuples(index=False)
             ]
             msg = (
                 f"{text!r} could mean {' or '.join(said[:4])}; give the full name or the code "
@@ -160,8 +160,8 @@ def find_council(text: str) -> Council:
         asked = "" if row["lad_code"] == la_code else str(row["lad_name"])
     elif code in RETIRED:
         old, ended, new = RETIRED[code]
-        names = table.drop_duplicates("la_code").set_index("la_code")["la_name"]
-        now = " and ".join(f"{names[c]} ({c})" for c in new)
+        named = dict(zip(table["la_code"], table["la_name"], strict=True))
+        now = " and ".join(f"{named[c]} ({c})" for c in new)
         msg = (
             f"{code} is {old}'s code, which ended in {ended}; its children's services are "
             f"now run by {now}: give {'that' if len(new) == 1 else 'one of those'} instead"

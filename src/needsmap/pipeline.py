@@ -724,8 +724,8 @@ def board_outputs(
     )
     site_table = siting.table if siting is not None else None
     written: list[Path] = []
-    # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
-    # overlaps the drawing instead of delaying the analysis.
+    # Imported here, not at the top: the workbook's writer loads while the figures are
+    # drawn instead of delaying the analysis.
     from needsmap import workbook
 
     with static.drawing_pool(len(drawings)) as pool:

@@ -140,7 +140,7 @@ TERMS: dict[str, Term] = {
     "northing": _t("Northing", "British National Grid northing.", "metres", NEUTRAL, 0),
     "lon": _t("Longitude", "Longitude (WGS84).", "degrees", NEUTRAL, 5),
     "lat": _t("Latitude", "Latitude (WGS84).", "degrees", NEUTRAL, 5),
-    "chosen_by": _t("How the sites were chosen", "Whether a solver chose the sites and proved that no other set reaches more need, or they were picked one at a time."),
+    "chosen_by": _t("How the sites were chosen", "Whether a solver chose the sites and proved that no other set reaches more need, or they were picked one at a time; when not proven best, how far short of the best possible they can be."),
     "category": _t("Kind of school", "Mainstream, special, independent or college: only mainstream schools are candidates by default."),
     "phase": _t("School phase", "Primary, secondary, all-through or nursery (DfE Get Information about Schools)."),
     "pupils": _t("Pupils", "Pupils on roll (DfE school census).", "pupils", NEUTRAL, 0),

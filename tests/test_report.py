@@ -538,3 +538,13 @@ def test_rate_medians_not_shown_when_they_would_bound_a_withheld_count():
         bd.published_wards(), CTX, medians={"children_in_need_rate": "not shown"}, profiles=1
     )
     assert 'data-median="children_in_need_rate" title="it would tell where a withheld ward' in page
+
+
+def test_a_key_finding_names_at_most_eight_wards():
+    from needsmap.report import _group_names
+
+    wards = "; ".join(f"Ward {i}" for i in range(1, 47))
+    assert _group_names(wards) == (
+        "Ward 1, Ward 2, Ward 3, Ward 4, Ward 5, Ward 6, Ward 7, Ward 8 and 38 more"
+    )
+    assert _group_names("Bridge; Dale; Grange") == "Bridge, Dale, Grange"

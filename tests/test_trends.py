@@ -396,3 +396,23 @@ def test_small_multiples_draw_the_highest_48_wards_of_a_large_area():
         "Shire: children aged 0–15 in relative low income, the 48 wards of 50 with the "
         "highest latest share, FYE 2021–2022"
     )
+
+
+def test_rising_child_poverty_names_the_eight_rising_most():
+    from needsmap.trends import RISING, change_headline
+
+    n = 12
+    wards = pd.DataFrame(
+        {
+            "ward_name": [f"W{i}" for i in range(n)],
+            "child_poverty_trend": RISING,
+            "child_poverty_change": [float(i) for i in range(n)],
+            "child_poverty_fye_first": 2022,
+            "child_poverty_fye": 2025,
+        }
+    )
+    assert change_headline(wards) == (
+        "Child poverty (DWP, children in low income) is clearly rising in W11, W10, W9, W8, "
+        "W7, W6, W5, W4 and 4 more over FYE 2022–2025 (no pilot wards are set); see Change "
+        "for how sure that is."
+    )

@@ -422,8 +422,10 @@ def trend_links(measures: Sequence[str], earlier: pd.DataFrame) -> dict[str, tup
 # --- in words, for the report -------------------------------------------------------------
 
 
-def _names(items: Sequence[str]) -> str:
+def _names(items: Sequence[str], *, most: int | None = None) -> str:
     items = list(items)
+    if most is not None and len(items) > most:
+        return ", ".join(items[:most]) + f" and {len(items) - most} more"
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
@@ -576,7 +578,7 @@ def change_headline(wards: pd.DataFrame, *, pilot_wards: Sequence[str] = ()) -> 
     span = f"FYE {first}–{last}"
     if rising.empty:
         return f"No ward's child poverty (DWP) is clearly rising over {span}; see Change."
-    names = _names(list(rising["ward_name"]))
+    names = _names(list(rising["ward_name"]), most=8)  # those rising most first
     piloted = [c for c in rising.index if c in set(pilot_wards)]
     which = (
         f"{len(piloted)} of them piloted"

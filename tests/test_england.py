@@ -66,6 +66,13 @@ def test_a_district_runs_its_county_and_says_so():
     )
 
 
+def test_a_run_by_district_name_says_whose_services_it_runs():
+    area = load_area("Preston")
+    assert area.name == "Lancashire"
+    assert area.notes[0].startswith("Preston is a district of Lancashire, which runs its")
+    assert not any("is a district of" in n for n in load_area("Lancashire").notes)
+
+
 def test_every_district_has_one_childrens_services_council():
     from needsmap.england import councils
 

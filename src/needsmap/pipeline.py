@@ -51,6 +51,7 @@ from needsmap.indicators import (
     ward_deprivation,
 )
 from needsmap.integrity import (
+    check_interrupted,
     collect_repairs,
     fixed_gpkg_timestamp,
     manifest,
@@ -173,11 +174,14 @@ def step(name: str) -> Iterator[None]:
     """Log a step's name and, when it takes more than a second, its duration.
 
     Every step also logs a DEBUG record carrying ``step`` and ``seconds`` attributes,
-    which the benchmark collects.
+    which the benchmark collects. A Ctrl-C swallowed on the way stops the run at the
+    step's start or end (:func:`~needsmap.integrity.check_interrupted`).
     """
+    check_interrupted()
     start = time.perf_counter()
     log.info("%s…", name)
     yield
+    check_interrupted()
     took = time.perf_counter() - start
     log.debug("%s: %.3f s", name, took, extra={"step": name, "seconds": took})
     if took > 1:

@@ -21,6 +21,7 @@ from needsmap.trends import (
     FALLING,
     RISING,
     STEADY,
+    _pp,
     caseload_trends,
     change_findings,
     change_headline,
@@ -416,3 +417,11 @@ def test_rising_child_poverty_names_the_eight_rising_most():
         "W7, W6, W5, W4 and 4 more over FYE 2022–2025 (no pilot wards are set); see Change "
         "for how sure that is."
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(-4.71, "−4.7"), (-0.04, "−0.04"), (0.004, "+0.004"), (0.0, "+0.0"), (1.25, "+1.2")],
+)
+def test_a_change_near_zero_keeps_its_sign_visible(value, shown):
+    assert _pp(value) == shown

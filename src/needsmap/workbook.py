@@ -81,7 +81,7 @@ def number_format(column: str, values: pd.Series) -> str | None:
 
 
 def _cell(value: Any) -> Any:
-    """A value openpyxl writes as Excel reads it: no NaN, no numpy or pandas scalars."""
+    """A value as the workbook writer takes it: no NaN, no numpy or pandas scalars."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):

@@ -294,6 +294,17 @@ def worker(case: str, area: Path | None, out: Path, *, quick: bool, peers: bool)
         "map_bytes": html.stat().st_size if html.exists() else None,
         "outputs": sorted(str(p.relative_to(out)) for p in results.written),
     }
+    if results.siting is not None:
+        sol = results.siting.solution
+        measured["siting"] = {
+            "sites": len(sol.chosen),
+            "candidates": results.siting.candidates,
+            "considered": sol.considered,
+            "method": sol.method,
+            "status": sol.status,
+            "gap": sol.gap,
+            "seconds": sol.seconds,
+        }
     if case == "england":
         sys.path.insert(0, str(HERE))
         from england import time_typology
@@ -537,6 +548,8 @@ def summarise(
         "map_mb": median([r["map_bytes"] / MB if r["map_bytes"] else None for r in runs]),
         "cpu_seconds": median([r.get("process_cpu_seconds") for r in runs]),
     }
+    if "siting" in runs[-1]:
+        measured["siting"] = runs[-1]["siting"]
     if "typology" in runs[0]:
         measured["typology_seconds"] = median([r["typology"]["seconds"] for r in runs])
     if cli:
@@ -641,6 +654,12 @@ def show(summary: dict[str, Any]) -> str:
         lines.append(
             f"vs Wirral's needsmap run: {me['cli_vs_wirral']:.2f}x wall, "
             f"{me['cli_cpu_vs_wirral']:.2f}x CPU"
+        )
+    if "siting" in me:
+        s = me["siting"]
+        lines.append(
+            f"siting: {s['sites']} site(s) from {s['candidates']:,} candidates, "
+            f"{s['considered']:,} given to the exact solver, {s['seconds']:.2f} s: {s['status']}"
         )
     peers = summary["peers"]
     if "explore" in peers:

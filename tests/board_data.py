@@ -56,7 +56,6 @@ def full_wards() -> gpd.GeoDataFrame:
             "lsoas_most_deprived_10pc": [1, 2, 0, 4, 0, 1, 3, 0, 0],
             "imd_score": [30.5, 41.2, 12.8, 55.0, 9.1, 28.4, 47.3, 15.6, 22.2],
             "idaci_score": [0.21, 0.32, 0.11, 0.41, 0.08, 0.19, 0.36, 0.12, 0.17],
-            "children_low_income_pct": [21.0, 30.5, 9.8, 38.2, 7.1, 18.4, 33.0, 11.6, 16.9],
         },
         index=pd.Index(CODES, name="ward_code"),
     )

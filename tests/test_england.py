@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from needsmap.cli import main
 from needsmap.config import (
@@ -20,10 +23,12 @@ from needsmap.england import (
     council_bundle,
     council_lsoas,
     dfe_table,
+    fill_child_poverty,
     find_council,
     latest_child_poverty,
 )
 from needsmap.errors import InputError
+from needsmap.maps import layers
 from needsmap.sources import load_area
 
 
@@ -61,6 +66,13 @@ def test_a_district_runs_its_county_and_says_so():
     )
 
 
+def test_a_run_by_district_name_says_whose_services_it_runs():
+    area = load_area("Preston")
+    assert area.name == "Lancashire"
+    assert area.notes[0].startswith("Preston is a district of Lancashire, which runs its")
+    assert not any("is a district of" in n for n in load_area("Lancashire").notes)
+
+
 def test_every_district_has_one_childrens_services_council():
     from needsmap.england import councils
 
@@ -76,6 +88,52 @@ def test_an_unknown_council_names_what_it_might_mean():
         match=r"'Sefon': no area bundle folder and no English council of that name or code\. Did you mean Sefton",
     ):
         find_council("Sefon")
+
+
+def test_a_name_two_councils_start_with_asks_which():
+    with pytest.raises(
+        InputError,
+        match=r"^'Newcastle' could mean Newcastle upon Tyne \(E08000021\) or Newcastle-under-Lyme "
+        r"\(E07000195, a district of Staffordshire\); give the full name or the code",
+    ):
+        find_council("Newcastle")
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (
+            "E10000006",
+            "E10000006 is Cumbria's code, which ended in March 2023; its children's services "
+            "are now run by Cumberland (E06000063) and Westmorland and Furness (E06000064): "
+            "give one of those instead",
+        ),
+        (
+            "e06000028",
+            "E06000028 is Bournemouth's code, which ended in March 2019; its children's "
+            "services are now run by Bournemouth, Christchurch and Poole (E06000058): give "
+            "that instead",
+        ),
+    ],
+)
+def test_a_retired_council_code_names_its_successors(code, said):
+    with pytest.raises(InputError, match=f"^{re.escape(said)}$"):
+        find_council(code)
+
+
+def test_a_council_dfe_publishes_no_looked_after_figure_for_stops_in_one_line(
+    tmp_path, capsys
+):
+    # DfE suppresses the Isles of Scilly's looked-after children in every year ("z").
+    out = tmp_path / "scilly"
+    assert main(["run", "--area", "Isles of Scilly", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "needsmap: error: Isles of Scilly: DfE publishes no looked-after children figure for "
+        "it in any year since 2021 (suppressed: too few children), so no synthetic ward "
+        "caseload can be calibrated to it; give the council's own ward caseload with --caseload"
+    ]
+    assert not out.exists()
 
 
 def test_one_councils_rows_are_read_from_the_england_file():
@@ -109,11 +167,23 @@ def test_dfe_figures_reproduce_wirrals_published_2025_numbers():
     }
 
 
+def test_a_ward_dwp_leaves_blank_takes_the_child_weighted_average():
+    pct = pd.Series([10.0, np.nan, 30.0], index=["W1", "W2", "W3"])
+    children = pd.Series([100.0, 50.0, 300.0], index=["W1", "W2", "W3"])
+    filled, notes = fill_child_poverty(pct, children)
+    # (10 x 100 + 30 x 300) / 400 = 25.0
+    assert filled.tolist() == [10.0, 25.0, 30.0] and pct.isna().sum() == 1
+    assert notes == [
+        "child poverty: DWP publishes no figure for 1 ward(s) (W2); they take the area's "
+        "average, 25.0%"
+    ]
+
+
 def test_child_poverty_reproduces_dwps_wirral_ward_total():
     wards = council_lsoas("E08000015")["ward_code"].unique()
     latest = latest_child_poverty(child_poverty(pd.Index(wards)))
     # MANIFEST: Wirral's 22 wards, relative BHC, FYE 2025: 11,636 children aged 0-15
-    assert (len(latest), int(latest["children_low_income"].sum())) == (22, 11_636)
+    assert (len(latest), int(latest["child_poverty_children"].sum())) == (22, 11_636)
 
 
 def test_a_council_bundle_is_complete_synthetic_and_calibrated_to_dfe():
@@ -173,12 +243,25 @@ def test_councils_of_each_kind_run_end_to_end(tmp_path, area, name, wards):
     if wards is not None:
         assert len(res.wards) == wards
     table = pd.read_csv(folder / "wards.csv")
-    assert table["children_low_income_pct"].between(0, 100).all()
+    assert table["child_poverty_pct"].between(0, 100).all()
     assert table["caseload_source"].eq("synthetic").all()
     report = (folder / "report.html").read_text(encoding="utf-8")
     assert f"{name}: where children" in report
     assert "Synthetic caseload" in report
     assert "Children in low income families (%)" in report  # the ward profiles
+    # One child-poverty column, and every output says what stands in for IDACI.
+    assert "children_low_income_pct" not in table.columns and "idaci_score" not in table.columns
+    stand_in = "with DWP child poverty in place of IDACI"
+    assert f"{name}: where children" in report and stand_in in report
+    assert "standing in for IDACI, which is bundled for Wirral only" in " ".join(report.split())
+    assert stand_in in (folder / "needs_map.html").read_text(encoding="utf-8")
+    book = load_workbook(folder / "wards.xlsx", read_only=True)
+    about = " ".join(str(c) for row in book["About"].iter_rows(values_only=True) for c in row)
+    glossary = [row[0] for row in book["Glossary"].iter_rows(values_only=True)]
+    book.close()
+    assert stand_in in about and "child_poverty_pct" in glossary
+    poverty_layers = [s.column for s in layers.layers_for(table.columns) if "poverty" in s.column]
+    assert poverty_layers == ["child_poverty_pct", "child_poverty_change", "child_poverty_trend"]
     notes = json.loads((folder / "run.json").read_text(encoding="utf-8"))["notes"]
     assert sum("bundled for Wirral only" in n for n in notes) == 1
     assert any("at IDACI's weight" in n for n in notes)

@@ -6,6 +6,7 @@ fill the disk (RLIMIT_FSIZE) or make the destination unwritable.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -31,7 +32,7 @@ from needsmap.integrity import (
     safe_text,
     staged,
 )
-from needsmap.pipeline import run
+from needsmap.pipeline import run, step
 from needsmap.workbook import HEADER_ROWS, write_workbook
 
 WIRRAL = bundled_data_dir() / "wirral"
@@ -87,6 +88,31 @@ def test_a_previous_run_is_replaced_whole(tmp_path):
         (tmp / "wards.csv").write_text("new")
     assert _files(out) == {"wards.csv": b"new"}
     assert _hidden(tmp_path) == []
+
+
+@pytest.fixture
+def swallowed_interrupt():
+    """Ctrl-C pressed and its KeyboardInterrupt swallowed, as a ``__del__`` or a
+    library's bare ``except`` would."""
+    with contextlib.suppress(KeyboardInterrupt):
+        integrity.on_interrupt(signal.SIGINT, None)
+    yield
+    integrity.INTERRUPTED.clear()
+
+
+def test_a_swallowed_interrupt_still_keeps_the_previous_outputs(tmp_path, swallowed_interrupt):
+    out = fake_output(tmp_path / "out", {"wards.csv": "old"})
+    with pytest.raises(KeyboardInterrupt), staged(out) as tmp:
+        (tmp / "wards.csv").write_text("new")
+    assert _files(out) == {"run.json": (out / "run.json").read_bytes(), "wards.csv": b"old"}
+    assert _hidden(tmp_path) == []
+
+
+def test_a_swallowed_interrupt_stops_the_run_at_its_next_step(swallowed_interrupt):
+    ran = []
+    with pytest.raises(KeyboardInterrupt), step("Need index"):
+        ran.append("need index")
+    assert ran == []
 
 
 def test_a_caseload_kept_inside_the_output_folder_is_refused(tmp_path):

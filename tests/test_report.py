@@ -596,3 +596,13 @@ def test_every_score_on_a_profile_says_which_way_is_more_need():
     assert "Need index (higher = more need)" in labels
     assert "Access gap (higher = more need)" in labels
     assert "Children aged 0–17" in labels  # a count: no direction
+
+
+def test_a_key_finding_names_at_most_eight_wards():
+    from needsmap.report import _group_names
+
+    wards = "; ".join(f"Ward {i}" for i in range(1, 47))
+    assert _group_names(wards) == (
+        "Ward 1, Ward 2, Ward 3, Ward 4, Ward 5, Ward 6, Ward 7, Ward 8 and 38 more"
+    )
+    assert _group_names("Bridge; Dale; Grange") == "Bridge, Dale, Grange"

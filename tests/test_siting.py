@@ -61,7 +61,7 @@ def test_greedy_is_myopic_on_the_known_instance():
 
 
 def test_exact_finds_the_known_best_pair():
-    chosen, optimal, _ = exact_cover(COVER, WEIGHTS, 2)
+    chosen, optimal, *_ = exact_cover(COVER, WEIGHTS, 2)
     assert sorted(chosen) == [1, 2] and optimal
     sol = choose_sites(COVER, WEIGHTS, 2)
     assert sol.method == "exact" and sol.status.startswith("best possible: no other set")
@@ -89,7 +89,12 @@ def test_solver_failure_falls_back_to_greedy(monkeypatch):
     monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: failed)
     sol = choose_sites(COVER, WEIGHTS, 2)
     assert sol.method == "greedy"
-    assert sol.status == "one at a time (greedy): the exact solver found no solution (solver broke)"
+    # The relaxation (Y and Z, 7) bounds the best: greedy's 5.5 is at most 1.5 / 7 short.
+    assert sol.status == (
+        "one at a time (greedy): the exact solver found no solution (solver broke): "
+        "at most 21.4% short of the best possible"
+    )
+    assert (sol.bound, round(sol.gap, 4)) == (pytest.approx(7.0), 0.2143)
     with pytest.raises(
         ConfigError,
         match=r"siting.method: the exact solver found no solution \(solver broke\); raise siting.time_limit_s or use method: auto",
@@ -98,16 +103,86 @@ def test_solver_failure_falls_back_to_greedy(monkeypatch):
 
 
 def test_time_limit_keeps_best_found_or_greedy(monkeypatch):
+    # Stopped with Y + Z (7): the relaxation's bound is 7 too, so it is the best.
     best_found = SimpleNamespace(x=np.r_[0, 1, 1, np.ones(6)], status=1, message="time limit")
     monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: best_found)
     sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
-    assert sol.method == "exact"
-    assert sol.status == "best found by an exact solver within the 3 s time limit, not proven best possible"
+    assert (sol.method, sol.status) == (
+        "exact",
+        "best possible: no other set of sites reaches more need (proven by an exact solver)",
+    )
+    # Stopped with X + Y (5.5, as greedy): at most 1.5 / 7 short of the best.
+    as_greedy = SimpleNamespace(x=np.r_[1, 1, 0, np.ones(6)], status=1, message="time limit")
+    monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: as_greedy)
+    sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
+    assert sol.status == (
+        "best found by an exact solver within the 3 s time limit: at most 21.4% short of the "
+        "best possible"
+    )
     worse = SimpleNamespace(x=np.r_[0, 0, 1, np.ones(6)], status=1, message="time limit")
     monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: worse)
     sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
     assert (sol.method, sol.objective) == ("greedy", 5.5)
     assert "stopped at the 3 s time limit with a worse solution" in sol.status
+
+
+def test_greedy_alone_says_how_far_short_it_may_be():
+    # Submodularity: after X (4), the two largest gains are 1.5 each: nothing covers
+    # more than 4 + 3 = 7, so greedy's 5.5 is at most 21.4% short.
+    sol = choose_sites(COVER, WEIGHTS, 2, method="greedy")
+    assert sol.status == (
+        "one at a time (greedy, as set in siting.method): at most 21.4% short of the best possible"
+    )
+
+
+def test_time_limit_without_a_solution_says_so_in_words(monkeypatch):
+    stopped = SimpleNamespace(
+        x=None, status=1, message="Time limit reached. (HiGHS Status 13)", mip_dual_bound=-7.0
+    )
+    monkeypatch.setattr(siting.optimize, "milp", lambda *a, **k: stopped)
+    sol = choose_sites(COVER, WEIGHTS, 2, time_limit=3)
+    assert sol.status == (
+        "one at a time (greedy): the exact solver found no solution within the 3 s time "
+        "limit: at most 21.4% short of the best possible"
+    )
+
+
+def test_candidates_that_cannot_be_among_the_best_are_left_out():
+    # A covers 10, B 9, C 1, all apart; two sites: greedy's A + B reach 19, and no pair
+    # holding C covers more than 1 + 10 = 11.
+    cover = sparse.csr_array(np.eye(3))
+    keep, relaxed = siting.could_reach(cover, np.array([10.0, 9.0, 1.0]), 2, 19.0)
+    assert keep.tolist() == [0, 1] and relaxed is None  # two left for two sites: no LP
+    sol = choose_sites(cover, np.array([10.0, 9.0, 1.0]), 2)
+    assert (sol.considered, sol.chosen, sol.objective) == (2, [0, 1], 19.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 8).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.lists(st.booleans(), min_size=7, max_size=7), min_size=n, max_size=n),
+            st.lists(st.integers(0, 20), min_size=n, max_size=n),
+            st.integers(1, 3),
+        )
+    )
+)
+def test_every_best_set_survives_the_reduction(case):
+    rows, w, p = case
+    cover = sparse.csr_array(np.array(rows, dtype=float))
+    weights = np.array(w, dtype=float)
+    value = {
+        combo: covered_weight(cover, weights, combo)
+        for k in range(p + 1)
+        for combo in itertools.combinations(range(7), k)
+    }
+    best = max(value.values())
+    floor = covered_weight(cover, weights, greedy_cover(cover, weights, p))
+    keep, relaxed = siting.could_reach(cover, weights, p, floor)
+    for combo, v in value.items():
+        if v >= best - 1e-9:
+            assert set(combo) <= set(keep.tolist()) or v == 0
+    assert relaxed is None or relaxed >= best - 1e-6
 
 
 @settings(max_examples=30, deadline=None)

@@ -21,6 +21,7 @@ from needsmap.trends import (
     FALLING,
     RISING,
     STEADY,
+    _pp,
     caseload_trends,
     change_findings,
     change_headline,
@@ -372,3 +373,55 @@ def test_no_published_trend_rests_on_a_hidden_count(rows):
     assert (hidden | ~small).all()  # every small count is hidden somewhere
     for col in ("children_in_need_trend", "children_in_need_trend_per_year"):
         assert (d.table.loc[hidden, col] == "withheld").all()
+
+
+def test_small_multiples_draw_the_highest_48_wards_of_a_large_area():
+    from needsmap.maps.trend_chart import child_poverty_figure
+
+    codes = [f"W{i:02d}" for i in range(50)]
+    cilif = pd.DataFrame(
+        [
+            {"ward_code": c, "measure": "relative_bhc", "fye": y, "percentage": i + y - 2020}
+            for i, c in enumerate(codes)
+            for y in (2021, 2022)
+        ]
+    )
+    wards = pd.DataFrame(
+        {"ward_name": [f"Ward {c}" for c in codes], "child_poverty_trend": "rising"},
+        index=pd.Index(codes, name="ward_code"),
+    )
+    fig = child_poverty_figure(cilif, wards, area_name="Shire")
+    shown = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 48 and shown[0] == "Ward W49" and "Ward W01" not in shown
+    assert fig.get_suptitle() == (
+        "Shire: children aged 0–15 in relative low income, the 48 wards of 50 with the "
+        "highest latest share, 2020/21 to 2021/22"
+    )
+
+
+def test_rising_child_poverty_names_the_eight_rising_most():
+    from needsmap.trends import RISING, change_headline
+
+    n = 12
+    wards = pd.DataFrame(
+        {
+            "ward_name": [f"W{i}" for i in range(n)],
+            "child_poverty_trend": RISING,
+            "child_poverty_change": [float(i) for i in range(n)],
+            "child_poverty_fye_first": 2022,
+            "child_poverty_fye": 2025,
+        }
+    )
+    assert change_headline(wards) == (
+        "Child poverty (DWP, children in low income) is clearly rising in W11, W10, W9, W8, "
+        "W7, W6, W5, W4 and 4 more over 2021/22 to 2024/25 (no pilot wards are set); see Change "
+        "for how sure that is."
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(-4.71, "−4.7"), (-0.04, "−0.04"), (0.004, "+0.004"), (0.0, "+0.0"), (1.25, "+1.2")],
+)
+def test_a_change_near_zero_keeps_its_sign_visible(value, shown):
+    assert _pp(value) == shown

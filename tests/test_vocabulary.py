@@ -144,7 +144,7 @@ def test_short_labels_and_phrases():
     assert v.short("ward_name") == "Ward"  # no short form: the label
     assert v.short("children_in_need_rate") == "Children in need"
     assert v.short("health_score") == "Health and disability deprivation"
-    assert v.short("children_low_income_pct") == "In low income families (%)"  # the report's top table
+    assert v.short("child_poverty_pct") == "In low income families (%)"  # the report's top table
     assert v.phrase("imd_score") == "overall deprivation score"
     assert v.phrase("per_1000_children_gp_practice") == "GP practices per 1,000 children"
 

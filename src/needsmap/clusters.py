@@ -294,7 +294,7 @@ def feature_theme(column: str) -> tuple[str, int]:
     if (
         (column.endswith("_score") and column != "gap_score")
         or column.startswith("share_most")
-        or column == "children_low_income_pct"
+        or column == "child_poverty_pct"
     ):
         return "deprivation", 1
     if column == "access_index":

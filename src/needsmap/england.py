@@ -38,6 +38,8 @@ from needsmap.synthetic import synthetic_caseload
 log = logging.getLogger(__name__)
 
 ENGLAND_CODE = "E92000001"
+BUNDLE_LAYOUT = 2
+"""Raised when what a council bundle holds changes, so cached bundles are rebuilt."""
 SEED = 20251127
 """Seed of every council's synthetic caseload (the same as Wirral's)."""
 DFE_MEASURES = {
@@ -45,7 +47,7 @@ DFE_MEASURES = {
     "child_protection_plans": "child_protection_plans_at_31_march",
     "looked_after_children": "children_looked_after_at_31_march",
 }
-CHILD_POVERTY = "children_low_income_pct"
+CHILD_POVERTY = "child_poverty_pct"
 """Ward column: % of children aged 0-15 in relative low income families (DWP, BHC)."""
 WIRRAL_ONLY = (
     "IDACI and IDAOPI scores, IoD2019 with the 2011->2021 LSOA lookup, postcodes, "
@@ -69,6 +71,20 @@ def cache_dir() -> Path:
     """Where council bundles are built: ``NEEDSMAP_CACHE`` or ``~/.cache/needsmap``."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "needsmap"
     return Path(os.environ.get("NEEDSMAP_CACHE", default))
+
+
+RETIRED = {
+    # Children's services authorities replaced since 2019 (ONS code histories):
+    # old code -> (old name, when it ended, the council codes that took over).
+    "E06000028": ("Bournemouth", "March 2019", ("E06000058",)),
+    "E06000029": ("Poole", "March 2019", ("E06000058",)),
+    "E10000009": ("Dorset County Council", "March 2019", ("E06000059",)),
+    "E10000021": ("Northamptonshire", "March 2021", ("E06000061", "E06000062")),
+    "E10000006": ("Cumbria", "March 2023", ("E06000063", "E06000064")),
+    "E10000023": ("North Yorkshire County Council", "March 2023", ("E06000065",)),
+    "E10000027": ("Somerset County Council", "March 2023", ("E06000066",)),
+}
+"""Codes a user may still have from older tables, and the councils that replaced them."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,21 @@ def find_council(text: str) -> Council:
         # "Bristol" for "Bristol, City of", "Herefordshire" for "Herefordshire, County of"
         starts_la = table["la_name"].map(_key).str.startswith(key)
         starts_lad = table["lad_name"].map(_key).str.startswith(key)
-        if table.loc[starts_la, "la_code"].nunique() == 1:
+        meant = table[starts_la | starts_lad].drop_duplicates("la_code")
+        if len(meant) > 1:  # "Newcastle": upon Tyne, or under Lyme (Staffordshire's)?
+            hits = table[starts_lad].drop_duplicates("lad_code")
+            said = [
+                f"{lad} ({code})" if code == la else f"{lad} ({code}, a district of {county})"
+                for lad, code, la, county in hits[
+                    ["lad_name", "lad_code", "la_code", "la_name"]
+                ].itertuples(index=False)
+            ]
+            msg = (
+                f"{text!r} could mean {' or '.join(said[:4])}; give the full name or the code "
+                "(a district runs its county's children's services)"
+            )
+            raise InputError(msg)
+        if starts_la.any():
             la = starts_la
         elif table.loc[starts_lad, "lad_code"].nunique() == 1:
             lad = starts_lad
@@ -128,6 +158,15 @@ def find_council(text: str) -> Council:
         row = table[lad].iloc[0]
         la_code = str(row["la_code"])
         asked = "" if row["lad_code"] == la_code else str(row["lad_name"])
+    elif code in RETIRED:
+        old, ended, new = RETIRED[code]
+        named = dict(zip(table["la_code"], table["la_name"], strict=True))
+        now = " and ".join(f"{named[c]} ({c})" for c in new)
+        msg = (
+            f"{code} is {old}'s code, which ended in {ended}; its children's services are "
+            f"now run by {now}: give {'that' if len(new) == 1 else 'one of those'} instead"
+        )
+        raise InputError(msg)
     else:
         names = sorted(set(table["la_name"]) | set(table["lad_name"]))
         close = difflib.get_close_matches(text.strip(), names, n=3, cutoff=0.6)
@@ -145,7 +184,7 @@ def find_council(text: str) -> Council:
 
 def _data_version() -> str:
     """A short hash of the England files: a bundle is rebuilt when they change."""
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}/{BUNDLE_LAYOUT}".encode())
     for path in sorted(england_dir().iterdir()):
         digest.update(path.name.encode())
         digest.update(str(path.stat().st_size).encode())
@@ -306,8 +345,10 @@ def build_bundle(council: Council, folder: Path) -> None:
         }
         for m, d in DFE_MEASURES.items()
     }
-    totals = {m: t for m, t in totals.items() if t}
-    if totals:
+    # A measure DfE suppresses every year (the Isles of Scilly's looked-after children)
+    # leaves nothing to calibrate to: no synthetic caseload, and the run says why.
+    unpublished = [m for m, t in totals.items() if not t]
+    if not unpublished:
         caseload = synthetic_caseload(wards, totals, seed=SEED, deprivation=CHILD_POVERTY)
         caseload.to_csv(folder / "caseload_synthetic.csv", index=False, lineterminator="\n")
     meta = {
@@ -330,6 +371,7 @@ def build_bundle(council: Council, folder: Path) -> None:
             "not real ward figures."
         ),
         "england": True,
+        "caseload_unpublished": unpublished,
         "wirral_only": WIRRAL_ONLY,
         "attribution": ATTRIBUTION,
     }
@@ -339,45 +381,49 @@ def build_bundle(council: Council, folder: Path) -> None:
 
 
 def latest_child_poverty(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per ward, the latest relative (before housing costs) count and percentage.
+    """Per ward, DWP's latest relative (before housing costs) count and percentage.
 
-    Returns ``children_low_income`` (aged 0-15) and ``children_low_income_pct``,
-    indexed by ward code.
+    Returns ``child_poverty_children`` (aged 0-15) and ``child_poverty_pct``, indexed by
+    ward code: the ward table's columns of the same names
+    (:func:`needsmap.trends.child_poverty_columns`).
     """
     rel = frame[frame["measure"] == "relative_bhc"]
     latest = rel[rel["fye"] == rel["fye"].max()].set_index("ward_code")
     return pd.DataFrame(
-        {
-            "children_low_income": latest["children"],
-            CHILD_POVERTY: latest["percentage"],
-            "children_low_income_fye": latest["fye"],
-        }
+        {"child_poverty_children": latest["children"], CHILD_POVERTY: latest["percentage"]}
     )
 
 
-def ward_child_poverty(frame: pd.DataFrame, children: pd.Series) -> tuple[pd.DataFrame, list[str]]:
-    """DWP child poverty for each ward of ``children`` (its index), with any gaps said.
+def fill_child_poverty(pct: pd.Series, children: pd.Series) -> tuple[pd.Series, list[str]]:
+    """DWP's share for every ward of ``pct``, where it stands in for IDACI.
 
     A ward DWP leaves blank (two of the City of London's, where counts are negligible)
     takes the area's child-weighted average percentage, and a note names it.
     """
-    latest = latest_child_poverty(frame).reindex(children.index)
-    pct = latest[CHILD_POVERTY]
-    notes = []
     gap = pct.isna()
-    if gap.any():
-        if (~gap).any():
-            mean = float(np.average(pct[~gap], weights=children[~gap].clip(lower=1e-9)))
-            whose = "the area's average"
-        else:  # none published (the Isles of Scilly): England's median ward
-            every = latest_child_poverty(pd.read_csv(england_dir() / "child_poverty_wards.csv.gz"))
-            mean, whose = float(every[CHILD_POVERTY].median()), "England's median ward"
-        latest.loc[gap, CHILD_POVERTY] = mean
-        notes.append(
-            f"child poverty: DWP publishes no figure for {int(gap.sum())} ward(s) "
-            f"({', '.join(map(str, pct.index[gap][:3]))}); they take {whose}, {mean:.1f}%"
-        )
-    return pd.DataFrame(latest[["children_low_income", CHILD_POVERTY]]), notes
+    if not gap.any():
+        return pct, []
+    if (~gap).any():
+        weights = children.reindex(pct.index)[~gap].clip(lower=1e-9)
+        mean = float(np.average(pct[~gap], weights=weights))
+        whose = "the area's average"
+    else:  # none published for the area: England's median ward
+        every = latest_child_poverty(pd.read_csv(england_dir() / "child_poverty_wards.csv.gz"))
+        mean, whose = float(every[CHILD_POVERTY].median()), "England's median ward"
+    note = (
+        f"child poverty: DWP publishes no figure for {int(gap.sum())} ward(s) "
+        f"({', '.join(map(str, pct.index[gap][:3]))}); they take {whose}, {mean:.1f}%"
+    )
+    return pct.fillna(round(mean, 1)), [note]
+
+
+def ward_child_poverty(frame: pd.DataFrame, children: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """DWP's latest share (``child_poverty_pct``) for each ward of ``children`` (its
+    index), gaps filled (:func:`fill_child_poverty`) and said."""
+    pct, notes = fill_child_poverty(
+        latest_child_poverty(frame)[CHILD_POVERTY].reindex(children.index), children
+    )
+    return pct.to_frame(CHILD_POVERTY), notes
 
 
 def _caseload_wards(wards: pd.DataFrame, cp: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,8 @@
   stopped between the two renames of the final swap, and says so.
 - :func:`die_with_parent`: worker processes (figure drawing, Chromium) end when the run
   does, even when it is killed.
+- :func:`on_interrupt` and :func:`check_interrupted`: a Ctrl-C that a library swallows
+  still stops the run before it replaces anything.
 - :func:`collect_repairs`: safe repairs made while reading inputs (warned as
   :class:`~needsmap.errors.RepairWarning`) become notes in the run report.
 - :func:`fixed_gpkg_timestamp`: GeoPackages otherwise record the time they were written,
@@ -34,6 +36,7 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -265,6 +268,7 @@ def staged(out: Path, *, inputs: Iterable[Path] = ()) -> Iterator[Path]:
     tmp.chmod(0o755)  # outputs are for sharing
     try:
         yield tmp
+        check_interrupted()
         (tmp / MARK).unlink()
     except OSError as exc:
         error = _write_error(out, exc, tmp)
@@ -310,6 +314,29 @@ def _write_error(out: Path, exc: OSError, tmp: Path) -> InputError:
         "free some space or give --out a folder you can write to; the previous outputs "
         "are unchanged"
     )
+
+
+INTERRUPTED = threading.Event()
+"""Set by :func:`on_interrupt`: Ctrl-C was pressed during this command."""
+
+
+def on_interrupt(signum: int, frame: object) -> None:
+    """The command's Ctrl-C handler: remembers the interrupt, then raises KeyboardInterrupt.
+
+    Python raises the interrupt wherever the run happens to be. If that is inside a
+    ``__del__`` or a callback, Python only prints it and goes on, and a library's bare
+    ``except`` can swallow it too: the run would then finish and replace the outputs
+    after the user asked it to stop. Remembered here, the interrupt is raised again by
+    :func:`check_interrupted` at the next step and before the final swap.
+    """
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def check_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed, even if it was swallowed since."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
 
 
 def die_with_parent() -> None:

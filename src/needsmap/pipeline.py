@@ -31,7 +31,12 @@ from needsmap.disclosure import (
     stamped,
     suppression_mask,
 )
-from needsmap.england import england_dir, poverty_stand_in, ward_child_poverty
+from needsmap.england import (
+    CHILD_POVERTY,
+    england_dir,
+    fill_child_poverty,
+    poverty_stand_in,
+)
 from needsmap.geography import outline
 from needsmap.hotspots import HotSpots, need_hotspots
 from needsmap.indicators import (
@@ -46,6 +51,7 @@ from needsmap.indicators import (
     ward_deprivation,
 )
 from needsmap.integrity import (
+    check_interrupted,
     collect_repairs,
     fixed_gpkg_timestamp,
     manifest,
@@ -168,11 +174,14 @@ def step(name: str) -> Iterator[None]:
     """Log a step's name and, when it takes more than a second, its duration.
 
     Every step also logs a DEBUG record carrying ``step`` and ``seconds`` attributes,
-    which the benchmark collects.
+    which the benchmark collects. A Ctrl-C swallowed on the way stops the run at the
+    step's start or end (:func:`~needsmap.integrity.check_interrupted`).
     """
+    check_interrupted()
     start = time.perf_counter()
     log.info("%s…", name)
     yield
+    check_interrupted()
     took = time.perf_counter() - start
     log.debug("%s: %.3f s", name, took, extra={"step": name, "seconds": took})
     if took > 1:
@@ -190,14 +199,6 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.reindex(geoms.index)
         table.insert(0, "ward_name", geoms["ward_name"])
         area_notes = [area.missing_note] if area.missing_note else []
-        if area.child_poverty is not None and not area.has_idaci:
-            poverty, poverty_notes = ward_child_poverty(area.child_poverty, table["children"])
-            table = table.join(poverty)
-            area_notes += poverty_notes
-        specs, features, stand_in = poverty_stand_in(
-            cfg.need_index.specs, cfg.clustering.features, table.columns
-        )
-        area_notes += stand_in
     with step("Reading caseload"):
         caseload = area_caseload(area, cfg.caseload)
         check_measures(cfg, caseload)
@@ -222,6 +223,15 @@ def analyse(cfg: RunConfig) -> Results:
         table = table.join(caseload_trends(counts, table["children"]))
         if area.child_poverty is not None:
             table = table.join(child_poverty_columns(area.child_poverty, table.index))
+            if not area.has_idaci:  # DWP's share stands in for IDACI: every ward needs one
+                table[CHILD_POVERTY], filled = fill_child_poverty(
+                    table[CHILD_POVERTY], table["children"]
+                )
+                area_notes += filled
+        specs, features, stand_in = poverty_stand_in(
+            cfg.need_index.specs, cfg.clustering.features, table.columns
+        )
+        area_notes += stand_in
         table = table.copy()  # one block per dtype again after the joins
         # Every earlier period: published changes and trends are computed from them.
         earlier = earlier_counts(caseload.counts)
@@ -546,6 +556,9 @@ def map_context(results: Results) -> layers.MapContext:
         marker=disc.marker,
         withheld=disc.withheld,
         deprivation=str(meta.get("deprivation", "English Indices of Deprivation 2025")),
+        poverty_stand_in=(
+            "idaci_score" not in results.wards.columns and CHILD_POVERTY in results.wards.columns
+        ),
     )
 
 
@@ -715,8 +728,8 @@ def board_outputs(
     )
     site_table = siting.table if siting is not None else None
     written: list[Path] = []
-    # Imported here, not at the top: openpyxl takes 0.2 s to import, and here that time
-    # overlaps the drawing instead of delaying the analysis.
+    # Imported here, not at the top: the workbook's writer loads while the figures are
+    # drawn instead of delaying the analysis.
     from needsmap import workbook
 
     with static.drawing_pool(len(drawings)) as pool:

@@ -56,20 +56,20 @@ SITE_COLUMNS = (
 PROFILE_FEATURES = (
     "need_index",
     "idaci_score",
-    "children_low_income_pct",
+    "child_poverty_pct",
     "imd_score",
     "children_in_need_rate",
     "child_protection_plans_rate",
     "looked_after_children_rate",
 )
 """The measures a group of wards is described by (one child-poverty measure of two)."""
-POVERTY = ("idaci_score", "children_low_income_pct")
+POVERTY = ("idaci_score", "child_poverty_pct")
 """The ward's child-poverty measure: IDACI where the bundle has it, else DWP's."""
 
 
 def poverty_column(wards: pd.DataFrame) -> str:
-    """``idaci_score`` where the ward table has it, else ``children_low_income_pct``."""
-    return "idaci_score" if "idaci_score" in wards.columns else "children_low_income_pct"
+    """``idaci_score`` where the ward table has it, else DWP's ``child_poverty_pct``."""
+    return "idaci_score" if "idaci_score" in wards.columns else "child_poverty_pct"
 
 
 @dataclass(frozen=True)
@@ -415,11 +415,27 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _names(names: Sequence[str]) -> str:
+def _names(names: Sequence[str], *, most: int | None = None) -> str:
+    """'A, B and C'; beyond ``most`` names, 'A, B, ... and 38 more' (a board reads a
+    sentence, not a county's ward list)."""
     names = list(names)
+    if most is not None and len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+FINDING_NAMES = 8
+"""Ward names a key finding lists at most."""
+
+
+def _group_names(names: str) -> str:
+    """A group's wards ('A; B; C') as 'A, B, C', or the first eight 'and 38 more'."""
+    wards = [n.strip() for n in names.split(";") if n.strip()]
+    if len(wards) > FINDING_NAMES:
+        return _names(wards, most=FINDING_NAMES)
+    return ", ".join(wards)
 
 
 # --- plain-words findings ---------------------------------------------------------------
@@ -543,7 +559,7 @@ def key_findings(
                 k=len(groups),
                 c=groups.index[0],
                 n=int(first["wards"]),
-                names=str(first["ward_names"]).replace(";", ","),
+                names=_group_names(str(first["ward_names"])),
                 profile=str(first["description"]).rstrip("."),
             )
         )

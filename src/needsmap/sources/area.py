@@ -173,8 +173,10 @@ def _lsoa_table(
 def load_area(folder: Path | str) -> Area:
     """Load and check a bundle folder, or an English council by name or code.
 
-    See data/README.md for a bundle's files, and ``resolve_area``.
+    See data/README.md for a bundle's files, and ``resolve_area``. A district's name
+    runs its county, and the area's notes say so first.
     """
+    asked = folder
     folder = resolve_area(folder)
     if not (folder / FILES["meta"]).exists():
         msg = (
@@ -215,6 +217,11 @@ def load_area(folder: Path | str) -> Area:
     has_pc = files["postcodes"].exists()
     postcodes = load_postcodes(files["postcodes"]) if has_pc else NO_POSTCODES.copy()
     notes = []
+    if not Path(asked).is_dir():
+        from needsmap.england import find_council
+
+        district = find_council(asked if isinstance(asked, str) else Path(asked).name).note
+        notes += [district] if district else []
     if files["shares"].exists():
         shares = _shares_table(files["shares"], codes, wards.index)
     else:
@@ -334,6 +341,16 @@ def area_caseload(area: Area, path: Path | None = None) -> Caseload:
     children than live in the ward is a typo or the wrong column.
     """
     synthetic = path is None
+    unpublished = area.meta.get("caseload_unpublished") or []
+    if synthetic and unpublished:
+        words = " or ".join(str(m).replace("_", " ") for m in unpublished)
+        words = words.replace("looked after", "looked-after")
+        msg = (
+            f"{area.name}: DfE publishes no {words} figure for it in any year since 2021 "
+            "(suppressed: too few children), so no synthetic ward caseload can be "
+            "calibrated to it; give the council's own ward caseload with --caseload"
+        )
+        raise InputError(msg)
     path = Path(path) if path is not None else area.files["caseload"]
     wards = area.wards["ward_name"]
     caseload = load_caseload(

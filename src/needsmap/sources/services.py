@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from needsmap.errors import InputError, RepairWarning
@@ -261,7 +262,11 @@ def load_services(paths: Sequence[Path], postcodes: pd.DataFrame, area: BaseGeom
     frame = pd.concat(placed, ignore_index=True)
     gone = pd.concat(unplaced, ignore_index=True)
     points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]), crs=BNG)
-    far = points.distance(area).to_numpy() > NEAR_AREA_M
+    # Most services lie inside: only those outside need a distance (all of England's
+    # outline against 24,740 schools: 1.3 s for every distance, 0.1 s this way).
+    outside = ~shapely.contains_xy(area, frame["x"].to_numpy(), frame["y"].to_numpy())
+    far = np.zeros(len(frame), dtype=bool)
+    far[outside] = shapely.distance(points.geometry.to_numpy()[outside], area) > NEAR_AREA_M
     if far.any():
         away = frame.loc[far].assign(reason=f"more than {NEAR_AREA_M // 1000} km outside the area")
         gone = pd.concat([gone, away], ignore_index=True)

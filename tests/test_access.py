@@ -226,17 +226,21 @@ def test_matches_pysal_access_reference(grid_lsoa):
 def test_site_capacity_fills_gaps():
     services = pd.DataFrame(
         {
-            "type": ["gp", "gp", "school", "school", "school"],
+            "type": ["childrens_centre", "childrens_centre", "school", "school", "school"],
             "capacity": [np.nan, np.nan, 100.0, np.nan, 300.0],
         }
     )
     cap, notes = site_capacity(services)
     assert cap.tolist() == [1.0, 1.0, 100.0, 200.0, 300.0]
     assert notes == [
-        "access: no capacity for gp; each site counts 1",
-        "access: 1 school site(s) without capacity given the median (200)",
+        "access: no capacity given for children's centres; each counts 1",
+        "access: 1 school without a capacity given the median of the others (200)",
     ]
     assert services["capacity"].isna().sum() == 3  # caller's frame untouched
+    two = pd.DataFrame({"type": ["family_hub"] * 3, "capacity": [np.nan, np.nan, 40.0]})
+    assert site_capacity(two)[1] == [
+        "access: 2 family hubs without a capacity given the median of the others (40)"
+    ]
 
 
 def test_service_wards_snaps_just_outside(grid_lsoa):

@@ -44,6 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from needsmap import vocabulary
 from needsmap.errors import ConfigError, InputError
 
 BNG = "EPSG:27700"
@@ -291,15 +292,19 @@ def site_capacity(services: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     notes = []
     for kind, group in services.groupby("type", sort=True):
         missing = group["capacity"].isna()
+        look = vocabulary.service(str(kind))
         if missing.all():
             cap[group.index] = 1.0
-            notes.append(f"access: no capacity for {kind}; each site counts 1")
+            notes.append(
+                f"access: no capacity given for {vocabulary.mid(look.plural)}; each counts 1"
+            )
         elif missing.any():
             median = float(group["capacity"].median())
             cap[group.index[missing.to_numpy()]] = median
+            n = int(missing.sum())
             notes.append(
-                f"access: {int(missing.sum())} {kind} site(s) without capacity "
-                f"given the median ({median:g})"
+                f"access: {n} {vocabulary.mid(look.label if n == 1 else look.plural)} "
+                f"without a capacity given the median of the others ({median:g})"
             )
     return cap, notes
 

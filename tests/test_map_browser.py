@@ -8,6 +8,7 @@ used in the README.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from tests import map_fixtures as mf
 from tests.conftest import chromium_path
 
 from needsmap.maps import interactive
+from needsmap.scan import figure_text
 
 pytestmark = pytest.mark.browser
 
@@ -141,7 +143,10 @@ def test_wirral_map_works_offline(bundled_run, page):
     assert "Synthetic caseload" in page.locator(".needsmap-title").inner_text()
 
     # Existing provision shows from the start (issue 17); off, so the ward is under the mouse
-    for layer in ("Family hubs", "Children's centres"):
+    # worded as the board maps' legends: the PNG's drawn text holds the same words
+    board = figure_text(bundled_run.written[0].parent / "maps" / "services.png")
+    for layer in ("Family hubs (3)", "Children's centre (1)"):
+        assert layer in board
         assert page.get_by_label(layer).is_checked()
         page.get_by_label(layer).uncheck()
     text = _hover_tip(page, "path[data-ward='E05000972']")  # Seacombe
@@ -200,7 +205,7 @@ def test_wirral_map_works_offline(bundled_run, page):
     assert markers.count() > 0, "turning on the Schools layer drew nothing"
     assert _legend(page, "services:school").is_visible()
     # One line with its symbol, no heading that only repeats it.
-    assert _legend(page, "services:school").inner_text().strip() == "Schools"
+    assert re.fullmatch(r"Schools \(\d+\)", _legend(page, "services:school").inner_text().strip())
     schools.uncheck()
     page.wait_for_timeout(300)
     assert markers.count() == 0
@@ -251,10 +256,13 @@ def test_every_layer_and_hostile_names(page, tmp_path):
     page.mouse.move(5, 400)
 
     # A service called <script>alert(1)</script> shows as text and runs nothing.
-    assert page.get_by_label("Existing pilots").is_checked()  # on from the start
-    page.get_by_label("Existing pilots").uncheck()
-    page.get_by_label("Family hubs").uncheck()
-    page.get_by_label("Schools").check()
+    # The layer control reads as the board maps' legends (vocabulary.service_count).
+    controls = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert {"Family hub (1)", "Schools (3)", "Existing pilot (1)"} <= {c.strip() for c in controls}
+    assert page.get_by_label("Existing pilot (1)").is_checked()  # on from the start
+    page.get_by_label("Existing pilot (1)").uncheck()
+    page.get_by_label("Family hub (1)").uncheck()
+    page.get_by_label("Schools (3)").check()
     page.wait_for_timeout(300)
     icons = page.locator(".leaflet-marker-pane .needsmap-marker")
     assert icons.count() == 3
@@ -270,12 +278,12 @@ def test_every_layer_and_hostile_names(page, tmp_path):
     assert any(mf.XSS in s for s in seen), seen
     assert page.locator(".leaflet-tooltip script").count() == 0
 
-    page.get_by_label("Existing pilots").check()
+    page.get_by_label("Existing pilot (1)").check()
     page.get_by_label("Recommended sites").check()
     page.wait_for_timeout(300)
     assert page.locator(".needsmap-site").all_inner_texts() == ["1", "2"]
     assert _legend(page, "sites").is_visible() and _legend(page, "pilots").is_visible()
-    assert _legend(page, "pilots").inner_text().strip() == "Existing pilots"
+    assert _legend(page, "pilots").inner_text().strip() == "Existing pilot (1)"
 
     assert page.dialogs == []
     assert page.errors == []

@@ -16,6 +16,7 @@ from matplotlib.colors import to_hex
 from tests import board_data as bd
 from tests import map_fixtures as mf
 
+from needsmap import vocabulary
 from needsmap.config import InteractiveMapConfig, RunConfig, config_from_dict
 from needsmap.errors import ConfigError, InputError
 from needsmap.maps import interactive, layers, offline, static, style
@@ -57,7 +58,8 @@ def render(tmp_path, **kwargs) -> str:
     ],
 )
 def test_service_plurals(kind, plural):
-    assert style.service_plural(kind) == plural
+    assert vocabulary.service(kind).plural == plural
+    assert vocabulary.service_count(kind, 2) == f"{plural} (2)"
 
 
 def test_service_shapes_known_and_fallback():
@@ -314,13 +316,15 @@ def test_page_has_every_layer_and_marker_set(tmp_path):
         assert key in keys
     assert "gap_score" in keys
     svc = data["services"]
+    # the board maps' legend words (static.provision_markers, services_map)
     assert [t["label"] for t in svc["types"]] == [
-        "Family hubs",
-        "GP practices",
-        "Libraries",
-        "Schools",
+        "Family hub (1)",
+        "GP practice (1)",
+        "Library (1)",
+        "Schools (3)",
     ]
     assert [svc["name"][j] for j in svc["pilot"]] == ["Fox Family Hub"]
+    assert svc["pilotLabel"] == "Existing pilot (1)"
     assert [(s["order"], s["name"]) for s in data["sites"]] == [
         (1, "Echo Library"),
         (2, "Bravo High"),

@@ -50,6 +50,8 @@ def test_small_counts_found(text):
         "Children in need | fewer than 5",
         "Licence v3.0",
         "2,707 children in need",
+        "Area 4\nChildren's centre (1)",  # a legend's lines: a service, not a count
+        "3 children’s centres",
     ],
 )
 def test_ordinary_text_passes(text):

@@ -265,12 +265,13 @@ def test_services_map_legend_counts_and_sites(published, placed):
         published, services, bd.context(), sites=bd.sites(), labels=placed, provision=provision
     )
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert "School (2)" in legend and "GP practice (2)" in legend
+    # The interactive map's words (vocabulary.service_count): plural but for one.
+    assert "Schools (2)" in legend and "GP practices (2)" in legend
     # Existing provision: large and on top, in the vocabulary's shape, as on every map.
-    assert "Existing family hub (1)" in legend and "Existing pilot (1)" in legend
-    assert "Family hub (1)" not in legend
+    assert "Family hub (1)" in legend and "Existing pilot (1)" in legend
+    assert legend.count("Family hub (1)") == 1  # drawn once, as provision
     marks = {h.get_label(): h for h in fig.axes[1].get_legend().legend_handles}
-    assert marks["Existing family hub (1)"].get_marker() == static.MARKERS["triangle"]
+    assert marks["Family hub (1)"].get_marker() == static.MARKERS["triangle"]
     assert marks["Existing pilot (1)"].get_marker() == static.MARKERS[vocabulary.PILOT.shape]
     hubs = [c for c in fig.axes[0].collections if c.get_zorder() == 8]
     assert len(hubs) == 2 and all(c.get_sizes()[0] >= 80 for c in hubs)
@@ -286,7 +287,7 @@ def test_existing_provision_on_every_layer_map(published, placed):
     spec = layers.LAYERS[0]
     fig = static.layer_map(published, spec, bd.context(), labels=placed, provision=provision)
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
-    assert legend[-2:] == ["Existing family hub (1)", "Existing pilot (1)"]
+    assert legend[-2:] == ["Family hub (1)", "Existing pilot (1)"]
 
 
 def test_drawn_text_is_checked_before_saving(published, placed, tmp_path):

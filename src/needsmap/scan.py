@@ -58,7 +58,7 @@ class ScanResult:
 _NUMBER = r"(?<![\d.,])(\d{1,3}(?:,\d{3})*|\d+)(?![\d.,]*\d)"
 _COUNT_AFTER = re.compile(
     _NUMBER + r"\s+(?:more\s+|fewer\s+|other\s+)?(?:looked[- ]after\s+)?"
-    r"(?:children|child|young\s+people|cases|plans?)\b",
+    r"(?:children|child|young\s+people|cases|plans?)\b(?!['’]s\b)",  # not "children's centres"
     re.IGNORECASE,
 )
 _LABEL_BEFORE = re.compile(
@@ -73,7 +73,8 @@ def scan_text(text: str, threshold: int) -> list[str]:
 
     "3 children", "2 looked-after children", "Children in need: 4" and
     "CPP | 1" are caught; "fewer than 5 children", "per 10,000 children", "1 to 40"
-    (a class break of rates) and "22 wards" are not.
+    (a class break of rates), "22 wards" and "Area 4" above "Children's centre (1)" on
+    a legend are not.
     """
     found = []
     for pattern in (_COUNT_AFTER, _LABEL_BEFORE):

@@ -451,6 +451,13 @@ def service(kind: str) -> Service:
     )
 
 
+def service_count(kind: str, n: int) -> str:
+    """A service type with how many there are, as every map's legend reads it:
+    ``("family_hub", 3)`` -> "Family hubs (3)"; ``("pilot", 1)`` -> "Existing pilot (1)"."""
+    look = PILOT if kind == "pilot" else service(kind)
+    return f"{look.label if n == 1 else look.plural} ({n:,})"
+
+
 def with_label(term_: Term, label_: str) -> Term:
     """The same term under another label (e.g. a layer's longer title)."""
     return replace(term_, label=label_)

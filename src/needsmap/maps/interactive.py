@@ -456,11 +456,12 @@ def _services(
             words.append(sub.strip())
         detail.append(" · ".join(words))
     pilot = pts["pilot"].fillna(False).astype(bool) if "pilot" in pts else None
+    counts = pts["type"].astype(str).value_counts()
     return {
         "types": [
             {
                 "key": k,
-                "label": style.service_plural(k),
+                "label": vocabulary.service_count(k, int(counts[k])),  # as the board maps
                 "colour": style.service_colour(k),
                 "shape": style.service_shape(k),
             }
@@ -472,6 +473,9 @@ def _services(
         "lat": np.round(pts.geometry.y.to_numpy(), decimals).tolist(),
         "lon": np.round(pts.geometry.x.to_numpy(), decimals).tolist(),
         "pilot": np.flatnonzero(pilot.to_numpy()).tolist() if pilot is not None else [],
+        "pilotLabel": vocabulary.service_count(
+            "pilot", int(pilot.sum()) if pilot is not None else 0
+        ),
         "on": [k for k in kinds if k in set(shown)],
     }
 

@@ -408,8 +408,7 @@
       groups[s.type[j]].addLayer(marker);
     });
     s.types.forEach(function (type, k) {
-      var label = type.label + " (" + groups[k].getLayers().length + ")";
-      overlays[shapeSvg(type.shape, type.colour, 13) + " " + esc(label)] = groups[k];
+      overlays[shapeSvg(type.shape, type.colour, 13) + " " + esc(type.label)] = groups[k];
       var block = legendBlock(legendBox, null);
       block.setAttribute("data-layer", "services:" + type.key);
       swatchRow(block, type.colour, type.label, type.shape);
@@ -429,11 +428,10 @@
           .bindTooltip(function () { return serviceTooltip(data, j); })
           .addTo(pilots);
       });
-      overlays[shapeSvg("star", data.pilotColour, 13) + " Existing pilots (" +
-        s.pilot.length + ")"] = pilots;
+      overlays[shapeSvg("star", data.pilotColour, 13) + " " + esc(s.pilotLabel)] = pilots;
       var pilotBlock = legendBlock(legendBox, null);
       pilotBlock.setAttribute("data-layer", "pilots");
-      swatchRow(pilotBlock, data.pilotColour, "Existing pilots", "star");
+      swatchRow(pilotBlock, data.pilotColour, s.pilotLabel, "star");
       tieLegend(pilots, pilotBlock);
       initial.push(pilots);
     }

@@ -621,9 +621,7 @@ def provision_markers(ax: Axes, provision: gpd.GeoDataFrame | None) -> list[Line
                 markerfacecolor=colour,
                 markeredgecolor=edge,
                 markersize=12 if kind == "pilot" else 9,
-                # "Existing children's centre (1)": a line never starts "Children", which
-                # the disclosure scan would read with a number above as a count.
-                label=f"Existing {style.service_label(kind).lower()} ({len(group)})",
+                label=vocabulary.service_count(kind, len(group)),
             )
         )
     return handles
@@ -686,7 +684,7 @@ def services_map(
                     markerfacecolor=colour,
                     markeredgecolor="white",
                     markersize=7,
-                    label=f"{style.service_label(kind)} ({len(group)})",
+                    label=vocabulary.service_count(kind, len(group)),
                 )
             )
         handles += provision_markers(ax, provision)

@@ -54,11 +54,6 @@ def service_label(kind: str) -> str:
     return vocabulary.service(kind).label
 
 
-def service_plural(kind: str) -> str:
-    """Several services of this type: ``"library"`` -> ``"Libraries"``."""
-    return vocabulary.service(kind).plural
-
-
 def service_shape(kind: str) -> str:
     """Marker shape for a service type (one of ``vocabulary.SHAPES``), on every map."""
     return vocabulary.service(kind).shape

@@ -58,9 +58,9 @@ def test_number_formats_and_suppressed_text(tmp_path):
 
     assert cell("E05000001", "children_in_need").value == 50
     assert cell("E05000001", "children_in_need").number_format == "#,##0"
-    assert cell("E05000001", "children_in_need_rate").number_format == "#,##0.0"
-    assert cell("E05000001", "idaci_score").number_format == "0.000"
-    assert cell("E05000001", "need_index").number_format == "0.00"
+    assert cell("E05000001", "children_in_need_rate").number_format == "#,##0"
+    assert cell("E05000001", "idaci_score").number_format == "#,##0.000"
+    assert cell("E05000001", "need_index").number_format == "#,##0.00"
     assert cell("E05000001", "p_top5").number_format == "0%"
     suppressed = cell("E05000003", "looked_after_children")
     assert suppressed.value == "fewer than 5"
@@ -98,18 +98,103 @@ def test_sheet_names_made_valid_and_unique(tmp_path):
     assert all(len(n) <= 31 for n in names)
 
 
-def test_number_format_from_names():
+def test_number_format_from_the_vocabulary():
     assert number_format("dist_school_m", pd.Series([120.0])) == "#,##0"
     assert number_format("share_within_school", pd.Series([0.5])) == "0%"
-    assert number_format("access_2sfca_school", pd.Series([0.5])) == "0.00"
+    assert number_format("access_2sfca_school", pd.Series([0.5])) == "#,##0.00"
     assert number_format("ward_name", pd.Series(["a"])) is None
     assert number_format("population", pd.Series([1000.0])) == "#,##0"
+    assert number_format("child_poverty_pct", pd.Series([12.6])) == '0.0"%"'  # out of 100
+    assert number_format("child_poverty_change", pd.Series([0.2])) == "#,##0.0"  # points
+    assert number_format("2024/25", pd.Series([20.0])) == '0.0"%"'
+    assert number_format("year", pd.Series([2025])) == "0"
+    assert number_format("not_a_column", pd.Series([1.25])) == "#,##0.00"
+
+
+def shown(cell) -> str:
+    """A cell's text as Excel displays it, for the number formats the workbook uses."""
+    fmt, value = cell.number_format, cell.value
+    if not isinstance(value, int | float) or isinstance(value, bool) or fmt == "General":
+        return str(value)
+    decimals = len(fmt.split(".")[1].rstrip('%"')) if "." in fmt else 0
+    if fmt.endswith('"%"'):
+        return f"{value:.{decimals}f}%"
+    if fmt.endswith("%"):
+        return f"{value * 100:.{decimals}f}%"
+    return f"{value:,.{decimals}f}" if fmt.startswith("#,##0") else f"{value:.{decimals}f}"
+
+
+def test_cells_read_as_a_councillor_reads_them(tmp_path):
+    """Issue 20: numbers shown rounded and codes shown as words; stored values exact."""
+    wards = pd.DataFrame(
+        {
+            "population": [15501.366442],
+            "p_top5": [0.934],
+            "child_poverty_pct": [12.6],
+            "idaci_score": [0.7266074405370888],
+            "children_in_need_rate": [226.4],
+            "hotspot": ["High-High (hot spot)"],
+            "locality": [1],
+        },
+        index=pd.Index(["E05000001"], name="ward_code"),
+    )
+    sites = pd.DataFrame({"type": ["school", "family_hub"], "lat": [53.379681, 53.4]})
+    review = pd.DataFrame({"kind": ["ward", "existing provision"], "code": ["E1", "S1"]})
+    benchmark = pd.DataFrame(
+        {
+            "caseload_measure": ["child_protection_plans", ""],
+            "year": [2025, 2025],
+            "la_rate": [53.3, 38.0],
+            "la_vs_england": [12.7, 10.0],
+        },
+        index=pd.Index(
+            ["child_protection_plans_at_31_march", "children_ceasing_to_be_looked_after"],
+            name="measure",
+        ),
+    )
+    path = write_workbook(
+        tmp_path / "w.xlsx",
+        {"Wards": wards, "Sites": sites, "Review": review, "LA benchmark": benchmark},
+    )
+    book = load_workbook(path)
+    rows = {
+        n: [[shown(c) for c in r] for r in book[n].iter_rows(min_row=3)]
+        for n in book.sheetnames[2:]
+    }
+    assert rows["Wards"] == [
+        [
+            "E05000001",
+            "15,501",
+            "93%",
+            "12.6%",
+            "0.727",
+            "226",
+            "Hot spot: high need, neighbours high too",
+            "Area 1 (most need)",
+        ]
+    ]
+    assert book["Wards"]["B3"].value == 15501.366442  # stored exact, as in the CSV
+    assert rows["Sites"] == [["School", "53.37968"], ["Family hub", "53.40000"]]
+    assert [r[0] for r in rows["Review"]] == ["Ward", "Existing provision"]
+    assert rows["LA benchmark"] == [
+        ["Child protection plans at 31 March", "Child protection plans", "2025", "53.3", "12.7"],
+        ["Children ceasing to be looked after in the year", "", "2025", "38.0", "10.0"],
+    ]
+    header = [c.value for c in book["LA benchmark"][1]]
+    assert "Council's rate minus England's (per 10,000 children aged 0–17)" in header
 
 
 def test_glossary_explains_every_column_once(tmp_path):
     path = write_workbook(tmp_path / "w.xlsx", {"Wards": table(), "Again": table()})
     rows = list(load_workbook(path)["Glossary"].iter_rows(values_only=True))
-    assert rows[0] == ("Column", "Label", "Unit", "Which way is more need", "What it means", "Sheets")
+    assert rows[0] == (
+        "Column",
+        "Label",
+        "Unit",
+        "Which way is more need",
+        "What it means",
+        "Sheets",
+    )
     found = {r[0]: r for r in rows[1:]}
     assert len(found) == len(rows) - 1  # each column once, with every sheet it is on
     need = found["need_index"]

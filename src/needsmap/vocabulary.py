@@ -29,6 +29,9 @@ PER_10K = "per 10,000 children aged 0–17"
 SCORE = "score"
 SHARE = "share of wards' LSOAs (0–100%)"
 PERCENT = "%"
+POINTS = "percentage points"
+YEAR = "year"
+"""A calendar or financial year ending (2025): a number never written "2,025"."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class Term:
     """Decimal places when shown as a number."""
     short: str = ""
     """A shorter label for a narrow table column ("Rank"); "" when the label is short."""
+    per_100: bool = False
+    """True when a percentage (or percentage points) is stored out of 100, as DWP
+    publishes it (12.6); False when stored as a share out of 1 (0.126)."""
 
     @property
     def header(self) -> str:
@@ -70,8 +76,9 @@ def _t(
     digits: int = 1,
     *,
     short: str = "",
+    per_100: bool = False,
 ) -> Term:
-    return Term(label, meaning, unit, direction, digits, short)
+    return Term(label, meaning, unit, direction, digits, short, per_100)
 
 
 # --- single columns -----------------------------------------------------------------
@@ -100,18 +107,19 @@ TERMS: dict[str, Term] = {
     "cluster": _t("Group of similar wards (number)", "Wards with a similar mix of deprivation and caseload share a group; 1 is the group with most need.", "1 = most need", NEUTRAL, 0),
     "cluster_label": _t("Group of similar wards", "Wards with a similar mix of deprivation and caseload, named by what sets them apart."),
     "cluster_stability": _t("How often the ward stays in its group", "Share of re-samplings of the wards in which this ward lands in the same group.", PERCENT, NEUTRAL, 0),
-    "child_poverty_pct": _t("Children in low income families (%)", "Share of children aged 0–15 in families with relative low income before housing costs, latest year (DWP, provisional).", PERCENT, MORE_NEED, 1, short="In low income families (%)"),
+    "child_poverty_pct": _t("Children in low income families (%)", "Share of children aged 0–15 in families with relative low income before housing costs, latest year (DWP, provisional).", PERCENT, MORE_NEED, 1, short="In low income families (%)", per_100=True),
     "child_poverty_children": _t("Children in low income families", "Children aged 0–15 in families with relative low income before housing costs, latest year (DWP).", "children", MORE_NEED, 0),
-    "child_poverty_pct_first": _t("Children in low income families, first year (%)", "The same share in the first year of DWP's series (financial year ending 2022).", PERCENT, MORE_NEED, 1),
-    "child_poverty_fye": _t("Child poverty: latest year", "Financial year ending of the latest DWP figure (2025 = April 2024 to March 2025).", "", NEUTRAL, 0),
-    "child_poverty_fye_first": _t("Child poverty: first year", "Financial year ending of the first DWP figure in the series.", "", NEUTRAL, 0),
-    "child_poverty_change": _t("Change in children in low income families", "Latest share minus the first year's.", "percentage points", MORE_NEED, 1),
+    "child_poverty_pct_first": _t("Children in low income families, first year (%)", "The same share in the first year of DWP's series (financial year ending 2022).", PERCENT, MORE_NEED, 1, per_100=True),
+    "child_poverty_fye": _t("Child poverty: latest year", "Financial year ending of the latest DWP figure (2025 = April 2024 to March 2025).", YEAR, NEUTRAL, 0),
+    "child_poverty_fye_first": _t("Child poverty: first year", "Financial year ending of the first DWP figure in the series.", YEAR, NEUTRAL, 0),
+    "child_poverty_change": _t("Change in children in low income families", "Latest share minus the first year's.", "percentage points", MORE_NEED, 1, per_100=True),
     "child_poverty_trend": _t("Child poverty trend", "Whether the share of children in low income families is rising, falling or not clearly changing (weighted trend test, 95%)."),
-    "child_poverty_trend_per_year": _t("Child poverty: change a year", "Average change a year in the share of children in low income families.", "percentage points a year", MORE_NEED, 2),
-    "child_poverty_trend_lower": _t("Child poverty: change a year, low end", "Lower end of the 95% range for the change a year.", "percentage points a year", MORE_NEED, 2),
-    "child_poverty_trend_upper": _t("Child poverty: change a year, high end", "Upper end of the 95% range for the change a year.", "percentage points a year", MORE_NEED, 2),
-    "child_poverty_ahc_pct": _t("Children in low income families after housing costs (%)", "Share of children aged 0–15 in families with relative low income after housing costs, latest year (DWP).", PERCENT, MORE_NEED, 1),
-    "change_points": _t("Change (percentage points)", "Latest year's share minus the first year's.", "percentage points", MORE_NEED, 1),
+    "child_poverty_trend_per_year": _t("Child poverty: change a year", "Average change a year in the share of children in low income families.", "percentage points a year", MORE_NEED, 2, per_100=True),
+    "child_poverty_trend_lower": _t("Child poverty: change a year, low end", "Lower end of the 95% range for the change a year.", "percentage points a year", MORE_NEED, 2, per_100=True),
+    "child_poverty_trend_upper": _t("Child poverty: change a year, high end", "Upper end of the 95% range for the change a year.", "percentage points a year", MORE_NEED, 2, per_100=True),
+    "child_poverty_ahc_pct": _t("Children in low income families after housing costs (%)", "Share of children aged 0–15 in families with relative low income after housing costs, latest year (DWP).", PERCENT, MORE_NEED, 1, per_100=True),
+    "area": _t("Area", "The council, England, or the middle of the council's statistical neighbours."),
+    "change_points": _t("Change (percentage points)", "Latest year's share minus the first year's.", "percentage points", MORE_NEED, 1, per_100=True),
     "ward_type": _t("National ward type (number)", "Which of 8 types of ward in England this ward is most like, from deprivation, child poverty and its change, age mix and connectivity.", "", NEUTRAL, 0),
     "ward_type_name": _t("National ward type", "The national type of ward, named by what sets it apart from the average English ward."),
     "similar_wards": _t("Similar wards elsewhere in England", "The five wards in other councils whose deprivation, child poverty, age mix and connectivity are closest to this ward's."),
@@ -173,7 +181,7 @@ TERMS: dict[str, Term] = {
     # la_benchmark.csv
     "measure": _t("Measure", "The Department for Education measure."),
     "caseload_measure": _t("Ward column", "The ward table's column for the same measure."),
-    "year": _t("Year", "Year ending 31 March of the DfE figures.", "", NEUTRAL, 0),
+    "year": _t("Year", "Year ending 31 March of the DfE figures.", YEAR, NEUTRAL, 0),
     "la_number": _t("Council's number", "The council's count of children, as DfE publishes it.", "children", MORE_NEED, 0),
     "la_rate": _t("Council's rate", "The council's rate, as DfE publishes it.", PER_10K, MORE_NEED, 1),
     "england_rate": _t("England rate", "England's rate.", PER_10K, MORE_NEED, 1),
@@ -182,9 +190,9 @@ TERMS: dict[str, Term] = {
     "neighbour_min": _t("Similar councils: lowest rate", "The lowest rate among the statistical neighbours.", PER_10K, MORE_NEED, 1),
     "neighbour_max": _t("Similar councils: highest rate", "The highest rate among the statistical neighbours.", PER_10K, MORE_NEED, 1),
     "neighbours": _t("Similar councils with figures", "How many statistical neighbours have a published rate.", "councils", NEUTRAL, 0),
-    "la_vs_england": _t("Council against England", "Whether the council's rate is above, below or the same as England's."),
+    "la_vs_england": _t("Council's rate minus England's", "How far the council's rate is above England's (below it when negative).", PER_10K, MORE_NEED, 1),
     "la_rank_among_neighbours": _t("Council's place among similar councils (1 = highest rate)", "The council's place when it and its statistical neighbours are ordered from highest rate (1) to lowest.", "", LESS_NEED, 0),
-    "trend_from": _t("Trend from", "The first year of the five-year trend.", "", NEUTRAL, 0),
+    "trend_from": _t("Trend from", "The first year of the five-year trend.", YEAR, NEUTRAL, 0),
     "la_rate_then": _t("Council's rate then", "The council's rate in the first year of the trend.", PER_10K, MORE_NEED, 1),
     "la_change": _t("Change in council's rate", "The council's rate now minus five years before.", PER_10K, MORE_NEED, 1),
     "england_change": _t("Change in England rate", "England's rate now minus five years before.", PER_10K, MORE_NEED, 1),
@@ -301,6 +309,7 @@ FAMILIES: tuple[Family, ...] = (
     (r"share_within_(?P<s>\w+)", lambda s: _t(f"Share of children near a {mid(service(s).label)}", f"Share of the ward's children living within the catchment of a {mid(service(s).label)}.", PERCENT, MORE_ACCESS, 0)),
     (r"per_1000_children_(?P<s>\w+)", lambda s: _t(f"{service(s).plural} per 1,000 children", f"{service(s).plural} in the ward for every 1,000 children living there.", "per 1,000 children", MORE_ACCESS, 1)),
     (r"access_2sfca_(?P<s>\w+)", lambda s: _t(f"Access to {mid(service(s).plural)}", f"{service(s).plural} within reach, shared among all the children who can reach them (two-step floating catchment).", "capacity per 1,000 children", MORE_ACCESS, 2)),
+    (r"(?P<y>\d{{4}}/\d{{2}})", lambda y: _t(f"Children in low income families, {y} (%)", f"Share of children aged 0–15 in families with relative low income before housing costs in the financial year {y} (DWP).", PERCENT, MORE_NEED, 1, per_100=True)),
     (r"access_e2sfca_(?P<s>\w+)", lambda s: _t(f"Access to {mid(service(s).plural)} (nearer counts more)", f"As access to {mid(service(s).plural)}, with nearer services counting more (enhanced two-step floating catchment).", "capacity per 1,000 children", MORE_ACCESS, 2)),
 )
 # fmt: on
@@ -372,6 +381,19 @@ def glossary(columns: Iterable[str]) -> list[tuple[str, str, str, str, str]]:
 # --- categories: what a category column's values say to a reader ---------------------
 
 CATEGORY_WORDS: dict[str, dict[str, str]] = {
+    "kind": {"ward": "Ward", "existing provision": "Existing provision"},
+    "section": {
+        "cluster": "Group of similar wards",
+        "locality": "Commissioning area",
+        "k_selection": "Choosing the number of groups",
+    },
+    "measure": {
+        "children_in_need_at_31_march": "Children in need at 31 March",
+        "child_protection_plans_at_31_march": "Child protection plans at 31 March",
+        "children_looked_after_at_31_march": "Looked-after children at 31 March",
+        "children_starting_to_be_looked_after": "Children starting to be looked after in the year",
+        "children_ceasing_to_be_looked_after": "Children ceasing to be looked after in the year",
+    },
     "hotspot": {
         "High-High (hot spot)": "Hot spot: high need, neighbours high too",
         "Low-Low (cold spot)": "Cold spot: low need, neighbours low too",
@@ -381,6 +403,9 @@ CATEGORY_WORDS: dict[str, dict[str, str]] = {
     },
 }
 """Column -> stored value -> the words maps and tables show."""
+CODED = frozenset({*CATEGORY_WORDS, "type", "caseload_measure", "locality"})
+"""Columns whose cells hold codes (``school``, ``ward``) that a table shows as words, with
+``category``; the CSV files keep the codes."""
 
 
 for _long, _words in list(CATEGORY_WORDS["hotspot"].items()):  # "High-High" too
@@ -391,6 +416,10 @@ def category(column: str, value: object) -> str:
     """A category as a reader sees it: ``("hotspot", "Low-High (outlier)")`` ->
     "Low need among high-need neighbours"; commissioning areas read "Area 2"."""
     text = str(value)
+    if column == "type":
+        return PILOT.label if text == "pilot" else service(text).label
+    if column == "caseload_measure":
+        return label(text) if text in CASELOAD else text
     if column == "locality":
         number = text.removeprefix("Locality ").removesuffix(".0")
         return f"Area {number}" + (" (most need)" if number == "1" else "")

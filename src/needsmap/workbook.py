@@ -3,9 +3,11 @@
 One sheet per table (an "About" sheet and a "Glossary" first). Each table has two header
 rows: plain words with units from :mod:`needsmap.vocabulary` ("Children in need rate
 (per 10,000 children aged 0–17)"), and under them the column's name as in the CSV files
-(``children_in_need_rate``), for formulas and code. Number formats are chosen from each
-column's name; widths are readable; the header is frozen and filtered. Suppressed cells
-keep their text ("fewer than 5"), shown in grey italics.
+(``children_in_need_rate``), for formulas and code. Each number shows the decimals and
+unit the vocabulary gives its column (the stored value stays exact, as in the CSV);
+widths are readable; the header is frozen and filtered. Suppressed cells keep their text
+("fewer than 5"), shown in grey italics. Cells holding codes show words ("School", not
+``school``); the CSV files keep the codes.
 
 Every text cell is stored as text, never as a formula: a service named
 ``=HYPERLINK(...)`` reads as that text and runs nothing. The file's times (document
@@ -54,30 +56,30 @@ STYLES: dict[str, dict[str, Any]] = {
 MAX_SHEET_NAME = 31
 """Excel's limit on sheet names."""
 
-FORMATS: tuple[tuple[str, str], ...] = (
-    # (regular expression on the column name, Excel number format); first match wins.
-    (r"(^|_)(share|p_top\d*|pct)($|_)|^share_", "0%"),
-    (r"_rate(_lower|_upper)?$", "#,##0.0"),
-    (r"^need_index$|^access_index$|^gap_score$|^access_(e)?2sfca_", "0.00"),
-    (r"_score$", "0.000"),
-    (r"^dist_.*_m$|^per_1000_", "#,##0"),
-    (r"(^|_)rank($|_)", "0"),
-)
-
-
 def number_format(column: str, values: pd.Series) -> str | None:
-    """Excel number format for a column, from its name and values (None: leave as is)."""
-    for pattern, fmt in FORMATS:
-        if re.search(pattern, column):
-            return fmt
-    numeric = pd.to_numeric(values, errors="coerce").dropna()
-    if numeric.empty:
-        return None
+    """Excel number format for a numeric column, from its decimals and unit in
+    :mod:`needsmap.vocabulary` (None: text or yes/no, left as it is).
+
+    The stored value stays exact, as in the CSV; Excel shows it rounded: ``#,##0`` for
+    counts and populations, ``0.0`` for one decimal, ``0%`` for a share stored out of 1,
+    ``0.0"%"`` for a percentage stored out of 100, ``0`` for a year.
+    """
     if pd.api.types.is_bool_dtype(values):
         return None
-    if (numeric == numeric.round()).all():
-        return "#,##0"
-    return "0.00"
+    if pd.to_numeric(values, errors="coerce").dropna().empty:
+        return None
+    found = vocabulary.lookup(column)
+    if found is None:  # not a published column: whole numbers, or two decimals
+        numeric = pd.to_numeric(values, errors="coerce").dropna()
+        return "#,##0" if (numeric == numeric.round()).all() else "#,##0.00"
+    decimals = "." + "0" * found.digits if found.digits else ""
+    if found.unit == vocabulary.YEAR:
+        return "0"
+    if found.unit in (vocabulary.PERCENT, vocabulary.POINTS) and not found.per_100:
+        return f"0{decimals}%"
+    if found.unit == vocabulary.PERCENT:
+        return f'0{decimals}"%"'
+    return f"#,##0{decimals}"
 
 
 def _cell(value: Any) -> Any:
@@ -153,6 +155,12 @@ def write_table(sheet: Worksheet, frame: pd.DataFrame, *, marker: str, styles: _
     columns = [str(c) for c in table.columns]
     values = [_column_values(table.iloc[:, j]) for j in range(len(columns))]
     formats = [number_format(col, table.iloc[:, j]) for j, col in enumerate(columns)]
+    for j, col in enumerate(columns):  # codes ("school", "ward") read as words
+        if col in vocabulary.CODED:
+            formats[j] = None
+            values[j] = [
+                v if v is None or v == marker else vocabulary.category(col, v) for v in values[j]
+            ]
     labels = [vocabulary.term(c).header for c in columns]
     for j, (label, code) in enumerate(zip(labels, columns, strict=True)):
         widest = (len(str(v)) for v in values[j] if v is not None)

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from tests.conftest import chromium_path
 from tests.test_report import assert_figures_match, parse
 
+from needsmap import vocabulary
 from needsmap.config import (
     MapsConfig,
     OutputConfig,
@@ -156,8 +157,11 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
                 assert str(xlsx_value) == csv_value
             elif isinstance(xlsx_value, int | float | np.number):
                 assert float(csv_value) == pytest.approx(xlsx_value, rel=1e-5), (code, col)
+            elif col in vocabulary.CODED:  # codes read as words; the CSV keeps the code
+                assert xlsx_value == vocabulary.category(col, csv_value), (code, col)
             else:
                 assert (xlsx_value or "") == csv_value, (code, col)
+    assert {sheet.at[c, "hotspot"] for c in sheet.index} >= {"No clear pattern"}
     about = [r for r in book["About"].iter_rows(values_only=True)]
     assert (
         "Caseload",
@@ -173,8 +177,8 @@ def test_workbook_matches_csv(folder, wards_csv, bundled_run):
     bench = list(book["LA benchmark"].iter_rows(values_only=True))
     assert bench[0][:4] == ("Measure", "Ward column", "Year", "Council's number (children)")
     assert bench[1][:4] == ("measure", "caseload_measure", "year", "la_number")
-    cin = next(r for r in bench if r[0] == "children_in_need_at_31_march")
-    assert cin[1:4] == ("children_in_need", 2025, 2707)
+    cin = next(r for r in bench if r[0] == "Children in need at 31 March")  # words, not codes
+    assert cin[1:4] == ("Children in need", 2025, 2707)
 
 
 def test_disclosure_scan_covers_every_exported_file(folder):

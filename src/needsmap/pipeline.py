@@ -732,11 +732,15 @@ def board_outputs(
     # drawn instead of delaying the analysis.
     from needsmap import workbook
 
+    need = layers.LAYERS[0]
+    need_png = folder / "maps" / f"{need.stem}.png"
+    # The report's pictures are drawn first, so Chromium prints the report while the
+    # workers draw the rest (the poverty chart, drawn last, held the report back 3 s).
+    pictured = {need_png.with_suffix(""), poverty_stem, folder / "maps" / "child_poverty_change"}
+    drawings.sort(key=lambda d: d.stem not in pictured)
     with static.drawing_pool(len(drawings)) as pool:
         with step("Board figures handed to the drawing workers"):  # in-process: drawn
             drawn = [pool.submit(d) for d in drawings]
-        need = layers.LAYERS[0]
-        need_png = folder / "maps" / f"{need.stem}.png"
         need_drawn = dict(zip([d.stem for d in drawings], drawn, strict=True)).get(
             need_png.with_suffix("")
         )

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from needsmap.geography import aggregate
 from needsmap.indicators import DOMAIN_SCORES
+from needsmap.vocabulary import TYPE_FEATURES
 
 TYPES = 8
 """Number of national ward types (as many as ONS's area classifications have groups)."""
@@ -49,25 +50,14 @@ LSOA_COLUMNS = (
     *AGES,
 )
 """The columns of data/england/lsoa21.parquet that the typology reads."""
-FEATURE_WORDS = {
-    "income_score": "income deprivation",
-    "employment_score": "employment deprivation",
-    "education_score": "education deprivation",
-    "health_score": "health deprivation",
-    "crime_score": "crime",
-    "housing_and_services_score": "barriers to housing and services",
-    "environment_score": "living-environment deprivation",
-    "child_poverty_pct": "child poverty",
-    "child_poverty_change": "rise in child poverty",
-    "connectivity_score": "transport connectivity",
-    "share_age_0_15": "children",
-    "share_age_16_24": "young adults (16-24)",
-    "share_age_25_34": "adults 25-34",
-    "share_age_35_49": "adults 35-49",
-    "share_age_50_64": "adults 50-64",
-    "share_age_65_plus": "older people (65+)",
-}
-FEATURES = tuple(FEATURE_WORDS)
+FEATURES = (
+    *DOMAINS,
+    "child_poverty_pct",
+    "child_poverty_change",
+    "connectivity_score",
+    *(f"share_{band}" for band in AGES),
+)
+"""What the typology groups wards by (their words: ``vocabulary.TYPE_FEATURES``)."""
 
 
 def ward_features(lsoa: pd.DataFrame, child_poverty: pd.DataFrame) -> pd.DataFrame:
@@ -120,7 +110,7 @@ class Typology:
 
 def _words(means: pd.Series, n: int = 3) -> list[str]:
     top = means.abs().sort_values(ascending=False, kind="stable").index[:n]
-    return [("high " if means[c] > 0 else "low ") + FEATURE_WORDS[str(c)] for c in top]
+    return [("high " if means[c] > 0 else "low ") + TYPE_FEATURES[str(c)] for c in top]
 
 
 def ward_typology(features: pd.DataFrame, *, types: int = TYPES, seed: int = SEED) -> Typology:

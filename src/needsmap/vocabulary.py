@@ -248,6 +248,27 @@ DOMAINS = {
     "environment": "living environment",
 }
 
+TYPE_FEATURES = {
+    "income_score": "income deprivation",
+    "employment_score": "employment deprivation",
+    "education_score": "education deprivation",
+    "health_score": "health deprivation",
+    "crime_score": "crime",
+    "housing_and_services_score": "barriers to housing and services",
+    "environment_score": "living-environment deprivation",
+    "child_poverty_pct": "child poverty",
+    "child_poverty_change": "rise in child poverty",
+    "connectivity_score": "transport connectivity",
+    "share_age_0_15": "children",
+    "share_age_16_24": "young adults (16-24)",
+    "share_age_25_34": "adults 25-34",
+    "share_age_35_49": "adults 35-49",
+    "share_age_50_64": "adults 50-64",
+    "share_age_65_plus": "older people (65+)",
+}
+"""The national ward typology's features in words, mid-sentence: a type is named by
+its three most distinctive ("high child poverty, low older people (65+), ...")."""
+
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]

@@ -583,7 +583,7 @@ def test_special_and_independent_schools_are_candidates_only_when_asked(line):
     assert got.sites["site_id"].tolist() == ["S1", "S2"]
     assert got.candidates == 2  # S1 and S2; the GP is not a school
     assert got.notes[0] == (
-        "siting: 2 school site(s) not offered as new sites because of their category "
+        "siting: 2 schools not offered as new sites because of their category "
         "(1 special, 1 independent); siting.candidate_categories chooses which may host a site"
     )
     got = run_line(

@@ -147,6 +147,22 @@ def test_time_limit_without_a_solution_says_so_in_words(monkeypatch):
     )
 
 
+def cover_cases(*, candidates: int, min_rows: int) -> st.SearchStrategy:
+    """Small siting problems: which of ``candidates`` sites cover each of 1-8 demand
+    rows, the rows' weights, and how many sites to choose (1-3)."""
+    return st.integers(min_rows, 8).flatmap(
+        lambda n: st.tuples(
+            st.lists(
+                st.lists(st.booleans(), min_size=candidates, max_size=candidates),
+                min_size=n,
+                max_size=n,
+            ),
+            st.lists(st.integers(0, 20), min_size=n, max_size=n),
+            st.integers(1, 3),
+        )
+    )
+
+
 def test_candidates_that_cannot_be_among_the_best_are_left_out():
     # A covers 10, B 9, C 1, all apart; two sites: greedy's A + B reach 19, and no pair
     # holding C covers more than 1 + 10 = 11.
@@ -158,15 +174,7 @@ def test_candidates_that_cannot_be_among_the_best_are_left_out():
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    st.integers(2, 8).flatmap(
-        lambda n: st.tuples(
-            st.lists(st.lists(st.booleans(), min_size=7, max_size=7), min_size=n, max_size=n),
-            st.lists(st.integers(0, 20), min_size=n, max_size=n),
-            st.integers(1, 3),
-        )
-    )
-)
+@given(cover_cases(candidates=7, min_rows=2))
 def test_every_best_set_survives_the_reduction(case):
     rows, w, p = case
     cover = sparse.csr_array(np.array(rows, dtype=float))
@@ -186,15 +194,7 @@ def test_every_best_set_survives_the_reduction(case):
 
 
 @settings(max_examples=30, deadline=None)
-@given(
-    st.integers(1, 8).flatmap(
-        lambda n: st.tuples(
-            st.lists(st.lists(st.booleans(), min_size=5, max_size=5), min_size=n, max_size=n),
-            st.lists(st.integers(0, 20), min_size=n, max_size=n),
-            st.integers(1, 3),
-        )
-    )
-)
+@given(cover_cases(candidates=5, min_rows=1))
 def test_exact_equals_brute_force_and_beats_greedy(case):
     rows, w, p = case
     cover = sparse.csr_array(np.array(rows, dtype=float))

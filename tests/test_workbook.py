@@ -210,7 +210,10 @@ def test_glossary_explains_every_column_once(tmp_path):
 def test_sheets_read_back_by_column_name(tmp_path):
     from needsmap.scan import workbook_tables
 
-    path = write_workbook(tmp_path / "w.xlsx", {"Wards": table()})
+    years = pd.DataFrame({"area": ["Wirral", "England"], "2021/22": [18.3, 19.0]})
+    path = write_workbook(tmp_path / "w.xlsx", {"Wards": table(), "Child poverty": years})
     sheets = dict(workbook_tables(path))
     assert list(sheets["Wards"].columns)[:2] == ["ward_code", "ward_name"]
     assert len(sheets["Wards"]) == len(table())
+    assert list(sheets["Child poverty"].columns) == ["area", "2021/22"]
+    assert sheets["Child poverty"]["area"].tolist() == ["Wirral", "England"]

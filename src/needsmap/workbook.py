@@ -198,8 +198,8 @@ def header_and_rows(rows: Sequence[Sequence[Any]]) -> tuple[list[str], list[Sequ
     def text(row: Sequence[Any]) -> list[str]:
         return [str(h) if h is not None else "" for h in row]
 
-    def codes(row: list[str]) -> bool:
-        return all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", h) for h in row if h)
+    def codes(row: list[str]) -> bool:  # column names, or financial years ("2024/25")
+        return all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*|\d{4}/\d{2}", h) for h in row if h)
 
     names = text(rows[0]) if rows else []
     if len(rows) > 1 and codes(second := text(rows[1])) and not codes(names):

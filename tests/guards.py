@@ -45,3 +45,18 @@ def fake_output(out: Path, files: dict[str, str]) -> Path:
     record = {"sha256": manifest(out, [out / rel for rel in files])}
     (out / "run.json").write_text(json.dumps(record))
     return out
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` and its bytes, by relative path: equal snapshots
+    mean nothing was written, deleted or changed."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def strays(parent: Path) -> list[str]:
+    """Hidden entries in ``parent``: where a run's staging or previous folders would be."""
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-from tests.guards import fake_output
+from tests.guards import fake_output, snapshot, strays
 
 from needsmap import integrity
 from needsmap.config import RunConfig, bundled_data_dir
@@ -38,18 +38,6 @@ from needsmap.workbook import HEADER_ROWS, write_workbook
 WIRRAL = bundled_data_dir() / "wirral"
 
 
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _hidden(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
-
-
 # ------------------------------------------------------------------- what may be replaced
 
 
@@ -57,14 +45,14 @@ def test_an_earlier_output_with_the_users_files_in_it_is_refused(tmp_path):
     out = fake_output(tmp_path / "out", {"wards.csv": "a,b\n", "maps/need.png": "png"})
     (out / "my notes.docx").write_text("precious")
     (out / "maps" / "edited.png").write_text("mine")
-    before = _files(out)
+    before = snapshot(out)
     with pytest.raises(
         InputError,
         match=r"out: holds what needsmap did not write \(maps/edited.png, my notes.docx\); "
         r"a run replaces its output folder whole, so move those out",
     ):
         check_output_folder(out)
-    assert _files(out) == before
+    assert snapshot(out) == before
 
 
 def test_an_output_changed_since_it_was_written_is_refused(tmp_path):
@@ -86,8 +74,8 @@ def test_a_previous_run_is_replaced_whole(tmp_path):
     assert check_output_folder(out) == out.resolve()
     with staged(out) as tmp:
         (tmp / "wards.csv").write_text("new")
-    assert _files(out) == {"wards.csv": b"new"}
-    assert _hidden(tmp_path) == []
+    assert snapshot(out) == {"wards.csv": b"new"}
+    assert strays(tmp_path) == []
 
 
 @pytest.fixture
@@ -104,8 +92,8 @@ def test_a_swallowed_interrupt_still_keeps_the_previous_outputs(tmp_path, swallo
     out = fake_output(tmp_path / "out", {"wards.csv": "old"})
     with pytest.raises(KeyboardInterrupt), staged(out) as tmp:
         (tmp / "wards.csv").write_text("new")
-    assert _files(out) == {"run.json": (out / "run.json").read_bytes(), "wards.csv": b"old"}
-    assert _hidden(tmp_path) == []
+    assert snapshot(out) == {"run.json": (out / "run.json").read_bytes(), "wards.csv": b"old"}
+    assert strays(tmp_path) == []
 
 
 def test_a_swallowed_interrupt_stops_the_run_at_its_next_step(swallowed_interrupt):
@@ -171,8 +159,8 @@ def test_a_symlinked_output_folder_is_followed_and_stays_a_link(tmp_path):
     with staged(link) as tmp:
         (tmp / "wards.csv").write_text("new")
     assert link.is_symlink()
-    assert _files(real) == {"wards.csv": b"new"}
-    assert _hidden(real.parent) == []
+    assert snapshot(real) == {"wards.csv": b"new"}
+    assert strays(real.parent) == []
 
 
 def test_a_link_inside_an_earlier_output_is_not_ours(tmp_path):
@@ -219,8 +207,8 @@ def test_a_killed_runs_temporary_folder_is_removed_next_time(tmp_path):
         f"removed .out.needsmap-staging-999999999-abcd1234 from {tmp_path}, left by a run "
         "that was stopped"
     ]
-    assert _hidden(tmp_path) == []
-    assert _files(out)["wards.csv"] == b"last week"
+    assert strays(tmp_path) == []
+    assert snapshot(out)["wards.csv"] == b"last week"
 
 
 def test_outputs_left_mid_swap_are_put_back(tmp_path):
@@ -232,8 +220,8 @@ def test_outputs_left_mid_swap_are_put_back(tmp_path):
         f"put the previous outputs back in {tmp_path / 'out'} from {aside.name}, left by a "
         "run that was stopped while swapping folders"
     ]
-    assert _files(tmp_path / "out")["wards.csv"] == b"last week"
-    assert _hidden(tmp_path) == []
+    assert snapshot(tmp_path / "out")["wards.csv"] == b"last week"
+    assert strays(tmp_path) == []
 
 
 def test_folders_not_provably_ours_or_of_a_live_run_are_left_alone(tmp_path):
@@ -246,7 +234,7 @@ def test_folders_not_provably_ours_or_of_a_live_run_are_left_alone(tmp_path):
     other = tmp_path / ".out.backup"
     other.mkdir()
     assert recover_staging(tmp_path / "out") == []
-    assert _hidden(tmp_path) == sorted([mine.name, live.name, other.name])
+    assert strays(tmp_path) == sorted([mine.name, live.name, other.name])
 
 
 def test_the_next_run_tidies_and_says_so(tmp_path, bundled_run, monkeypatch):
@@ -257,7 +245,7 @@ def test_the_next_run_tidies_and_says_so(tmp_path, bundled_run, monkeypatch):
     monkeypatch.setattr("needsmap.pipeline.write_outputs", lambda results, folder: [])
     results = run(RunConfig(), out=tmp_path / "out")
     assert results.notes[0].startswith("removed .out.needsmap-staging-999999999-abcd1234")
-    assert _hidden(tmp_path) == []
+    assert strays(tmp_path) == []
 
 
 def _needsmap(out: Path, **kwargs) -> subprocess.Popen[str]:
@@ -290,7 +278,7 @@ def test_kill_9_at_several_points_loses_nothing_and_leaves_nothing(tmp_path):
     """Killed while loading, analysing and drawing: workers die with the run, the old
     outputs are untouched, and the next run removes what was left, saying so."""
     out = fake_output(tmp_path / "out", {"wards.csv": "last week"})
-    before = _files(out)
+    before = snapshot(out)
     for seconds in (1.5, 3.5, 6.0):
         proc = _needsmap(out)
         time.sleep(seconds)
@@ -301,19 +289,19 @@ def test_kill_9_at_several_points_loses_nothing_and_leaves_nothing(tmp_path):
         while _processes_writing_to(out) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _processes_writing_to(out) == [], seconds
-        assert _files(out) == before, seconds
-        left = _hidden(tmp_path)
+        assert snapshot(out) == before, seconds
+        left = strays(tmp_path)
         notes = recover_staging(out)
         assert len(notes) == len(left), (seconds, left, notes)
         assert all(n.startswith("removed .out.needsmap-staging-") for n in notes)
-        assert _hidden(tmp_path) == []
+        assert strays(tmp_path) == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE: Linux")
 def test_a_full_disk_is_one_line_naming_the_file_and_the_old_outputs_stay(tmp_path):
     """A 200 kB limit on file size: the first big output fails as on a full disk."""
     out = fake_output(tmp_path / "out", {"wards.csv": "last week"})
-    before = _files(out)
+    before = snapshot(out)
 
     def small_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
@@ -325,8 +313,8 @@ def test_a_full_disk_is_one_line_naming_the_file_and_the_old_outputs_stay(tmp_pa
     assert line.startswith(f"needsmap: error: {out}: could not finish the outputs (File too large")
     assert " writing " in line
     assert "the previous outputs are unchanged" in line
-    assert _files(out) == before
-    assert _hidden(tmp_path) == []
+    assert snapshot(out) == before
+    assert strays(tmp_path) == []
 
 
 # --------------------------------------------------------------- text, never a formula

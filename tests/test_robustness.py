@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.guards import block_network, fake_output
+from tests.guards import block_network, fake_output, snapshot, strays
 
 from needsmap import integrity
 from needsmap.cli import main
@@ -29,18 +29,6 @@ MEASURES = ("children_in_need", "child_protection_plans", "looked_after_children
 WIRRAL = bundled_data_dir() / "wirral"
 
 
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def _strays(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
-
-
 # ------------------------------------------------------------------ nothing half-written
 
 
@@ -49,7 +37,7 @@ def previous_output(bundled_run, tmp_path: Path) -> Path:
     """A copy of a finished run's output folder, as a user would have from last week."""
     out = tmp_path / "out"
     out.mkdir()
-    for rel, data in _snapshot(bundled_run.written[0].parent).items():
+    for rel, data in snapshot(bundled_run.written[0].parent).items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_bytes(data)
     return out
@@ -71,7 +59,7 @@ def previous_output(bundled_run, tmp_path: Path) -> Path:
 def test_failure_while_writing_leaves_previous_output_as_it_was(
     fault, raised, match, bundled_run, previous_output, monkeypatch
 ):
-    before = _snapshot(previous_output)
+    before = snapshot(previous_output)
     seen = previous_output.parent / "seen.txt"
 
     def analysed(cfg):
@@ -88,8 +76,8 @@ def test_failure_while_writing_leaves_previous_output_as_it_was(
     with pytest.raises(raised, match=match):
         run(RunConfig(), out=previous_output)
     assert {"wards.csv", "wards.gpkg"} <= set(seen.read_text().split("\n"))
-    assert _snapshot(previous_output) == before
-    assert _strays(previous_output.parent) == []
+    assert snapshot(previous_output) == before
+    assert strays(previous_output.parent) == []
 
 
 def test_failure_in_the_final_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
@@ -108,15 +96,15 @@ def test_failure_in_the_final_swap_puts_the_old_folder_back(tmp_path, monkeypatc
     with pytest.raises(OSError, match="device busy"), staged(out) as tmp:
         (tmp / "wards.csv").write_text("this week")
     assert (out / "wards.csv").read_text() == "last week"
-    assert _strays(tmp_path) == []
+    assert strays(tmp_path) == []
 
 
 def test_staged_replaces_a_previous_run_whole(tmp_path):
     out = fake_output(tmp_path / "out", {"stale.csv": "from an older version"})
     with staged(out) as tmp:
         (tmp / "run.json").write_text("new")
-    assert _snapshot(out) == {"run.json": b"new"}
-    assert _strays(tmp_path) == []
+    assert snapshot(out) == {"run.json": b"new"}
+    assert strays(tmp_path) == []
 
 
 def test_refuses_to_replace_a_folder_that_is_not_an_output(tmp_path):
@@ -128,7 +116,7 @@ def test_refuses_to_replace_a_folder_that_is_not_an_output(tmp_path):
         InputError, match=r"Documents: holds what needsmap did not write \(budget.xlsx\)"
     ):
         run(RunConfig(), out=mine)
-    assert _snapshot(mine) == {"budget.xlsx": b"precious"}
+    assert snapshot(mine) == {"budget.xlsx": b"precious"}
     a_file = tmp_path / "notes.txt"
     a_file.write_text("precious")
     with pytest.raises(InputError, match=r"notes.txt: is a file, not a folder"):
@@ -220,7 +208,7 @@ def test_record_level_run_offline_leaks_nothing(bundled_run, tmp_path, monkeypat
     # No output, log, note or printed line holds an id, a child's postcode or a row.
     secrets = ids | postcodes | {"Zo\u00eb Worker", "Zo\\u00eb Worker"}
     texts = {"stdout": printed.out, "stderr": printed.err, "log": caplog.text}
-    for rel, data in _snapshot(out).items():
+    for rel, data in snapshot(out).items():
         texts[rel] = data.decode("latin-1")
     for where, text in texts.items():
         for secret in secrets:
@@ -258,7 +246,7 @@ def test_cli_bad_record_file_one_line_exit_2_nothing_leaked(tmp_path):
     ]
     assert "SECRET" not in done.stderr and "CH41" not in done.stderr
     assert not out.exists()
-    assert _strays(tmp_path) == []
+    assert strays(tmp_path) == []
 
 
 def test_cli_run_writes_everything_and_says_so_in_one_line(tmp_path, bundled_run):
@@ -266,12 +254,12 @@ def test_cli_run_writes_everything_and_says_so_in_one_line(tmp_path, bundled_run
     done = _cli("run", "--out", str(out), "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith(f"Wrote {len(bundled_run.written)} files for 22 wards")
-    assert _snapshot(out).keys() == _snapshot(bundled_run.written[0].parent).keys()
+    assert snapshot(out).keys() == snapshot(bundled_run.written[0].parent).keys()
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["outputs"]
 
 
 def test_ctrl_c_one_line_exit_130_previous_output_kept(previous_output, tmp_path):
-    before = _snapshot(previous_output)
+    before = snapshot(previous_output)
     proc = subprocess.Popen(
         [sys.executable, "-m", "needsmap", "run", "--out", str(previous_output)],
         cwd=tmp_path,
@@ -292,8 +280,8 @@ def test_ctrl_c_one_line_exit_130_previous_output_kept(previous_output, tmp_path
     assert proc.returncode == 130
     assert rest.strip().splitlines()[-1] == "needsmap: interrupted"
     assert "Traceback" not in rest
-    assert _snapshot(previous_output) == before
-    assert _strays(previous_output.parent) == []
+    assert snapshot(previous_output) == before
+    assert strays(previous_output.parent) == []
 
 
 def test_cli_bad_config_one_line_exit_2(tmp_path):

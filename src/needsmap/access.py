@@ -303,7 +303,7 @@ def site_capacity(services: pd.DataFrame) -> tuple[pd.Series, list[str]]:
             cap[group.index[missing.to_numpy()]] = median
             n = int(missing.sum())
             notes.append(
-                f"access: {n} {vocabulary.mid(look.label if n == 1 else look.plural)} "
+                f"access: {vocabulary.service_number(str(kind), n)} "
                 f"without a capacity given the median of the others ({median:g})"
             )
     return cap, notes

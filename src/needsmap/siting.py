@@ -42,7 +42,7 @@ from scipy import optimize, sparse
 from needsmap.access import BNG, Travel, type_key
 from needsmap.errors import ConfigError, InputError
 from needsmap.pilots import Pilots
-from needsmap.vocabulary import mid, service
+from needsmap.vocabulary import service_number
 
 log = logging.getLogger(__name__)
 
@@ -651,7 +651,8 @@ def site_pilots(
     left_out = left_out.loc[left_out["type"].map(type_key).isin({type_key(k) for k in candidates})]
     if len(left_out):
         counts = left_out["category"].value_counts()
-        words = service_count_words(left_out["type"])
+        types = left_out["type"].value_counts().sort_index()
+        words = " and ".join(service_number(str(k), int(n)) for k, n in types.items())
         notes.append(
             f"siting: {words} not offered as new sites because of their category ("
             + ", ".join(f"{n} {c.replace('_', ' ')}" for c, n in counts.items())
@@ -1040,13 +1041,3 @@ def _sites_table(
     table["lat"] = lonlat.y.round(6).to_numpy()
     table["chosen_by"] = solution.status
     return table.reset_index(drop=True)
-
-
-def service_count_words(types: pd.Series) -> str:
-    """How many services of each type, mid-sentence: "2 schools", "1 GP practice and
-    3 libraries"."""
-    counts = types.value_counts().sort_index()
-    return " and ".join(
-        f"{n:,} {mid(service(str(k)).label if n == 1 else service(str(k)).plural)}"
-        for k, n in counts.items()
-    )

@@ -508,6 +508,13 @@ def service_count(kind: str, n: int) -> str:
     return f"{look.label if n == 1 else look.plural} ({n:,})"
 
 
+def service_number(kind: str, n: int) -> str:
+    """How many services of a type, mid-sentence: ``("school", 12)`` -> "12 schools",
+    ``("gp_practice", 1)`` -> "1 GP practice"."""
+    look = service(kind)
+    return f"{n:,} {mid(look.label if n == 1 else look.plural)}"
+
+
 def with_label(term_: Term, label_: str) -> Term:
     """The same term under another label (e.g. a layer's longer title)."""
     return replace(term_, label=label_)

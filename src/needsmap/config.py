@@ -276,9 +276,6 @@ class SitingConfig:
     """Time limit for the exact solver; the best solution found by then is used."""
 
 
-PILOT_SITE_KEYS = ("postcode", "lon", "lat", "easting", "northing", "service")
-
-
 @dataclass(frozen=True)
 class Pilot:
     """One pilot: where it runs, which wards it serves and when (see needsmap.pilots)."""

@@ -339,17 +339,3 @@ def with_pilots(services: gpd.GeoDataFrame, pilots: Pilots) -> gpd.GeoDataFrame:
         )
         out = pd.concat([out, extra], ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=BNG)
-
-
-def empty_pilots(*, as_of: dt.date | None = None) -> Pilots:
-    """No pilots (for analyses run without any)."""
-    table = gpd.GeoDataFrame(
-        {c: pd.Series(dtype=object) for c in PILOT_COLUMNS},
-        geometry=gpd.GeoSeries([], crs=BNG),
-        crs=BNG,
-    )
-    return Pilots(
-        table=table,
-        wards=pd.DataFrame(columns=WARD_COLUMNS),
-        as_of=as_of or dt.date.today(),
-    )

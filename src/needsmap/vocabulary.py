@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -27,7 +27,6 @@ NEUTRAL = ""
 PER_10K = "per 10,000 children aged 0–17"
 """The DfE definition of a caseload rate."""
 SCORE = "score"
-SHARE = "share of wards' LSOAs (0–100%)"
 PERCENT = "%"
 POINTS = "percentage points"
 YEAR = "year"
@@ -513,8 +512,3 @@ def service_number(kind: str, n: int) -> str:
     ``("gp_practice", 1)`` -> "1 GP practice"."""
     look = service(kind)
     return f"{n:,} {mid(look.label if n == 1 else look.plural)}"
-
-
-def with_label(term_: Term, label_: str) -> Term:
-    """The same term under another label (e.g. a layer's longer title)."""
-    return replace(term_, label=label_)

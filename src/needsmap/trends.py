@@ -161,11 +161,11 @@ class DiD:
     def sentence(self, what: str, unit: str) -> str:
         """The comparison in plain words; never calls it an effect of the pilot."""
         n_p, n_c = len(self.pilot_wards), len(self.comparison_wards)
-        span = f"{_fmt(self.lower)} to {_fmt(self.upper)} {unit}"
+        span = f"{_pp(self.lower)} to {_pp(self.upper)} {unit}"
         head = (
-            f"{what}: piloted wards ({n_p}) changed by {_fmt(self.pilot_change)} {unit}, "
+            f"{what}: piloted wards ({n_p}) changed by {_pp(self.pilot_change)} {unit}, "
             f"comparison wards ({n_c}, {self.comparison_rule}) by "
-            f"{_fmt(self.comparison_change)} {unit}; difference {_fmt(self.estimate)} {unit} "
+            f"{_pp(self.comparison_change)} {unit}; difference {_pp(self.estimate)} {unit} "
             f"(95% interval {span})."
         )
         if not self.tells_apart:
@@ -178,10 +178,6 @@ class DiD:
             "trends in wards that were not chosen at random, not a measure of what the "
             "pilot did."
         )
-
-
-def _fmt(x: float) -> str:
-    return f"{x:+.1f}".replace("-", "−")
 
 
 def comparison_wards(

@@ -393,6 +393,10 @@ def test_small_multiples_draw_the_highest_48_wards_of_a_large_area():
     fig = child_poverty_figure(cilif, wards, area_name="Shire")
     shown = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert len(shown) == 48 and shown[0] == "Ward W49" and "Ward W01" not in shown
+    fig.canvas.draw()
+    bottom = [ax for ax in fig.axes if ax.get_visible()][-1]
+    ticks = [t.get_text() for t in bottom.get_xticklabels()]
+    assert ticks == ["2020/21", "2021/22"]  # financial years, as the title says
     assert fig.get_suptitle() == (
         "Shire: children aged 0–15 in relative low income, the 48 wards of 50 with the "
         "highest latest share, 2020/21 to 2021/22"

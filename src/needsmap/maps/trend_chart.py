@@ -37,7 +37,8 @@ def small_multiples(
     Parameters
     ----------
     series
-        Wards (index) by years (columns), values to plot.
+        Wards (index) by financial years (columns: the year each ends, 2025 for
+        2024/25; the axis reads "2024/25"), values to plot.
     verdicts
         Ward -> rising / falling / not clearly changing (colours the line).
     names
@@ -63,7 +64,8 @@ def small_multiples(
         name = textwrap.fill(str(names.get(code, code)), 24)
         ax.set_title(name, fontsize=6.5, color=colour, pad=2)
         ax.set_ylim(bottom=0)
-        ax.set_xticks([years[0], years[-1]])
+        ends = [years[0], years[-1]]
+        ax.set_xticks(ends, [vocabulary.financial_year(y) for y in ends])
         ax.tick_params(labelsize=5.5, length=2)
         ax.grid(alpha=0.3, linewidth=0.4)
         for side in ("top", "right"):
